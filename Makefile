@@ -1,0 +1,44 @@
+# The two commands that matter: `make run` and `make test` (see README.md). Both set up what they need.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+.PHONY: help run test bench lint fmt migrate messages schema clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+run: ## the whole service at http://localhost:8080 (SQLite, local media, Centrifugo, nginx)
+	@scripts/run.sh
+
+test: ## the full test suite on a throwaway PostgreSQL, real Centrifugo, real S3 server, real nginx
+	@scripts/test.sh $(ARGS)
+
+bench: ## benchmarks on PostgreSQL at a million messages (see README, "Performance")
+	@scripts/bench.sh $(ARGS)
+
+lint: ## ruff and the migrations check
+	@scripts/bootstrap.sh
+	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
+	@.venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
+
+fmt: ## format the code
+	@scripts/bootstrap.sh
+	@.venv/bin/ruff check --fix .
+	@.venv/bin/ruff format .
+
+migrate: ## apply migrations to the configured database
+	@scripts/bootstrap.sh
+	@.venv/bin/python manage.py migrate
+
+messages: ## refresh and compile the Russian translations
+	@scripts/bootstrap.sh
+	@.venv/bin/python manage.py makemessages -l ru --no-obsolete --ignore=.venv --ignore=.cache
+	@.venv/bin/python manage.py compilemessages -l ru --ignore=.venv
+
+schema: ## write the OpenAPI schema to docs/openapi.yaml
+	@scripts/bootstrap.sh
+	@.venv/bin/python manage.py spectacular --file docs/openapi.yaml --validate
+
+clean: ## remove local state (database, media, caches); keeps the Centrifugo build cache
+	rm -rf db.sqlite3 media static run .pytest_cache .ruff_cache

@@ -1,0 +1,220 @@
+"""Django settings, read from the environment (and from `.env` when present).
+
+Every knob is an environment variable, so `make run`, `make test`, docker-compose and production share one file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from application.constants import Constants, ProductionConstants
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+env.read_env(BASE_DIR / ".env", overwrite=False)
+
+PRODUCTION = env.bool("PRODUCTION", default=False)
+DEBUG = env.bool("DEBUG", default=not PRODUCTION)
+
+# The product limits: strict in production, generous in development (see application/constants.py).
+CONSTANTS: Constants = ProductionConstants() if PRODUCTION else Constants()
+
+DEFAULT_SECRETS = {
+    "DJANGO_SECRET_KEY": "insecure-development-secret-key-change-me",
+    "CENTRIFUGO_API_KEY": "development-centrifugo-api-key",
+    "CENTRIFUGO_TOKEN_HMAC_SECRET_KEY": "development-centrifugo-token-hmac-secret-key",
+}
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEFAULT_SECRETS["DJANGO_SECRET_KEY"])
+CENTRIFUGO_API_KEY = env.str("CENTRIFUGO_API_KEY", default=DEFAULT_SECRETS["CENTRIFUGO_API_KEY"])
+CENTRIFUGO_TOKEN_HMAC_SECRET_KEY = env.str(
+    "CENTRIFUGO_TOKEN_HMAC_SECRET_KEY", default=DEFAULT_SECRETS["CENTRIFUGO_TOKEN_HMAC_SECRET_KEY"]
+)
+if PRODUCTION:
+    weak = [name for name, default in DEFAULT_SECRETS.items() if globals()[name.removeprefix("DJANGO_")] == default]
+    if weak:
+        raise ImproperlyConfigured(f"PRODUCTION=on refuses default secrets: set {', '.join(weak)}")
+
+# The public origin of the service (nginx). Media URLs in responses and realtime events are absolute and built
+# from it, so a REST response and the event for the same object are byte-identical.
+PUBLIC_URL = env.str("PUBLIC_URL", default="http://localhost:8080").rstrip("/")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"] if not PRODUCTION else ["localhost", "127.0.0.1"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# SPAs are served from other origins (static hosting) and call the API directly.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_ALLOW_ALL_ORIGINS = not PRODUCTION and not CORS_ALLOWED_ORIGINS
+CORS_ALLOW_CREDENTIALS = True
+CORS_URLS_REGEX = r"^/api/.*$"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "users",
+    "chats",
+    "messages.apps.MessagesConfig",
+    "centrifugo",
+    "uploads",
+]
+
+MIDDLEWARE = [
+    "application.middleware.BodySizeLimitMiddleware",
+    "application.middleware.ApiPathMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+# A missing trailing slash is fixed by rewriting the path, never by a redirect that would drop a PATCH body.
+APPEND_SLASH = False
+
+ROOT_URLCONF = "application.urls"
+WSGI_APPLICATION = "application.wsgi.application"
+ASGI_APPLICATION = "application.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+else:
+    # SQLite is the embedded default for `make run`: wait for the write lock instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "users.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PASSWORD_HASHERS = env.list("PASSWORD_HASHERS", default=["django.contrib.auth.hashers.PBKDF2PasswordHasher"])
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "static")))
+MEDIA_URL = f"{PUBLIC_URL}/media/"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Django's own guards: the whole body limit is enforced by BodySizeLimitMiddleware (413); these stop form
+# parsing from buffering more than that in memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = CONSTANTS.MAX_BODY_SIZE
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["users.authentication.JWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + ([] if PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
+    "DEFAULT_PAGINATION_CLASS": "application.pagination.PageNumberPagination",
+    "PAGE_SIZE": CONSTANTS.PAGE_SIZE,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "application.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": (
+        ["rest_framework.throttling.AnonRateThrottle", "rest_framework.throttling.UserRateThrottle"]
+        if PRODUCTION
+        else []
+    ),
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("THROTTLE_ANON", default="60/minute"),
+        "user": env.str("THROTTLE_USER", default="1200/minute"),
+        "auth": env.str("THROTTLE_AUTH", default="20/minute"),
+    },
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": CONSTANTS.ACCESS_TOKEN_LIFETIME,
+    "REFRESH_TOKEN_LIFETIME": CONSTANTS.REFRESH_TOKEN_LIFETIME,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+    "UPDATE_LAST_LOGIN": False,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Messenger API",
+    "DESCRIPTION": (BASE_DIR / "docs" / "api.md").read_text(encoding="utf-8")
+    if (BASE_DIR / "docs" / "api.md").exists()
+    else "",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+}
+
+# Centrifugo: the names of the contract's .env (CENTRIFUGO_API_KEY, CENTRIFUGO_TOKEN_HMAC_SECRET_KEY,
+# CENTRIFUGO_ALLOWED_ORIGINS) plus where its HTTP API listens for the outbox relay.
+CENTRIFUGO_ALLOWED_ORIGINS = env.list("CENTRIFUGO_ALLOWED_ORIGINS", default=["*"])
+CENTRIFUGO_API_URL = env.str("CENTRIFUGO_API_URL", default="http://127.0.0.1:8001/api")
+CENTRIFUGO_API_TIMEOUT = env.float("CENTRIFUGO_API_TIMEOUT", default=3.0)
+CENTRIFUGO_REDIS_URL = env.str("CENTRIFUGO_REDIS_URL", default="")
+
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

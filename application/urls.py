@@ -1,0 +1,29 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+api = [
+    path("", include("users.urls")),
+    path("", include("chats.urls")),
+    path("", include("messages.urls")),
+    path("", include("centrifugo.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger"),
+    path("schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+]
+
+urlpatterns = [
+    path("api/", include(api)),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    # nginx serves /media in every real deployment; this only helps `manage.py runserver`.
+    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
+
+handler400 = "application.errors.handler400"
+handler403 = "application.errors.handler403"
+handler404 = "application.errors.handler404"
+handler500 = "application.errors.handler500"

@@ -1,0 +1,58 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from users.models import AuthSession, User
+
+
+class OnlineNowFilter(admin.SimpleListFilter):
+    title = _("online now")
+    parameter_name = "online"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> QuerySet[User]:
+        since = timezone.now() - settings.CONSTANTS.ONLINE_WINDOW
+        if self.value() == "yes":
+            return queryset.filter(last_online_at__gte=since)
+        if self.value() == "no":
+            return queryset.filter(last_online_at__lt=since)
+        return queryset
+
+
+class AuthSessionInline(admin.TabularInline):
+    model = AuthSession
+    extra = 0
+    fields = ["id", "generation", "created_at", "refreshed_at", "expires_at"]
+    readonly_fields = fields
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = [
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "is_online_now",
+        "last_online_at",
+        "date_joined",
+    ]
+    list_filter = [OnlineNowFilter, ("date_joined", admin.DateFieldListFilter), "is_staff", "is_active"]
+    search_fields = ["username", "first_name", "last_name", "email"]
+    ordering = ["-date_joined"]
+    readonly_fields = ["id", "last_online_at", "date_joined", "last_login"]
+    fieldsets = [
+        *BaseUserAdmin.fieldsets,
+        (_("Messenger"), {"fields": ["id", "bio", "status", "avatar", "last_online_at"]}),
+    ]
+    inlines = [AuthSessionInline]
+
+    @admin.display(boolean=True, description=_("online"))
+    def is_online_now(self, user: User) -> bool:
+        return user.is_online

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Q, QuerySet
+from rest_framework.exceptions import NotFound
+
+from users.models import User
+
+
+def user_list(*, search: str | None = None) -> QuerySet[User]:
+    users = User.objects.filter(is_active=True)
+    if search:
+        users = users.filter(
+            Q(username__icontains=search) | Q(first_name__icontains=search) | Q(last_name__icontains=search)
+        )
+    return users.order_by("username", "id")
+
+
+def user_get(user_id: uuid.UUID | str) -> User:
+    try:
+        return User.objects.get(pk=user_id, is_active=True)
+    except (User.DoesNotExist, ValueError) as exc:
+        raise NotFound() from exc

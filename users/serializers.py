@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from users.models import User
+
+
+class NullableFileField(serializers.ImageField):
+    """An avatar input where `null`, or an empty multipart value, means "remove it" (as the SPA clients send)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data == "":
+            return True, None
+        return super().validate_empty_values(data)
+
+
+def _max_length(name: str) -> int:
+    return getattr(settings.CONSTANTS, name)
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """The contract's user object."""
+
+    is_online = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "first_name", "last_name", "bio", "avatar", "last_online_at", "is_online"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_is_online(self, user: User) -> bool:
+        return user.is_online
+
+
+class CurrentUserSerializer(UserSerializer):
+    """The user as seen by themself: adds the private fields."""
+
+    class Meta(UserSerializer.Meta):
+        fields = [*UserSerializer.Meta.fields, "email", "status"]
+        read_only_fields = fields
+
+
+class ProfileFieldsMixin(serializers.Serializer):
+    """Length limits from Constants, checked at request time (production narrows them)."""
+
+    LIMITS = {
+        "username": "USERNAME_MAX_LENGTH",
+        "first_name": "NAME_MAX_LENGTH",
+        "last_name": "NAME_MAX_LENGTH",
+        "bio": "BIO_MAX_LENGTH",
+        "status": "STATUS_MAX_LENGTH",
+    }
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        errors = {}
+        for field, limit_name in self.LIMITS.items():
+            value = attrs.get(field)
+            limit = _max_length(limit_name)
+            if value and len(value) > limit:
+                errors[field] = [_("Ensure this field has no more than %(limit)d characters.") % {"limit": limit}]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class RegisterSerializer(ProfileFieldsMixin, serializers.ModelSerializer):
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    avatar = NullableFileField()
+    bio = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_null=True, allow_blank=True)
+
+    class Meta:
+        model = User
+        fields = ["username", "password", "first_name", "last_name", "bio", "avatar", "email", "status"]
+        extra_kwargs = {
+            "first_name": {"required": False},
+            "last_name": {"required": False},
+            "status": {"required": False},
+        }
+
+    def validate_email(self, value: str | None) -> str | None:
+        if value and User.objects.filter(email__iexact=value).exists():
+            raise serializers.ValidationError(_("A user with that email already exists."))
+        return value or None
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        candidate = User(**{k: v for k, v in attrs.items() if k not in {"password", "avatar"}})
+        try:
+            password_validation.validate_password(attrs["password"], candidate)
+        except Exception as exc:  # django ValidationError: reported on the password field
+            raise serializers.ValidationError({"password": list(getattr(exc, "messages", [str(exc)]))}) from exc
+        return attrs
+
+
+class UserUpdateSerializer(ProfileFieldsMixin, serializers.ModelSerializer):
+    avatar = NullableFileField()
+    bio = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_null=True, allow_blank=True)
+
+    class Meta:
+        model = User
+        fields = ["username", "first_name", "last_name", "bio", "avatar", "email", "status"]
+
+    def validate_email(self, value: str | None) -> str | None:
+        if value and User.objects.filter(email__iexact=value).exclude(pk=self.instance.pk).exists():
+            raise serializers.ValidationError(_("A user with that email already exists."))
+        return value or None
+
+
+class LoginSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()

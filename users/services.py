@@ -1,0 +1,140 @@
+"""Every write on users and their sessions. Each function is one transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from users.models import AuthSession, User
+from users.tokens import GENERATION_CLAIM, SESSION_CLAIM, TokenPair, token_pair_for_session
+
+_UNSET: Any = object()
+
+
+def _invalid_token() -> AuthenticationFailed:
+    return AuthenticationFailed(_("Token is invalid or expired"), code="token_not_valid")
+
+
+@transaction.atomic
+def user_register(
+    *,
+    username: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    bio: str | None = None,
+    avatar: UploadedFile | None = None,
+    email: str | None = None,
+    status: str = "",
+) -> User:
+    user = User(
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        bio=bio,
+        email=email or None,
+        status=status,
+    )
+    password_validation.validate_password(password, user)
+    user.set_password(password)
+    if avatar is not None:
+        user.avatar = avatar
+    user.save()
+    return user
+
+
+@transaction.atomic
+def user_update(user: User, *, avatar: UploadedFile | None = _UNSET, **fields: Any) -> User:
+    """Change the given profile fields; `avatar=None` removes the avatar."""
+    old_avatar = user.avatar.name if user.avatar else None
+    for name, value in fields.items():
+        setattr(user, name, value)
+    if avatar is not _UNSET:
+        user.avatar = avatar
+    user.save()
+    new_avatar = user.avatar.name if user.avatar else None
+    if old_avatar and old_avatar != new_avatar:
+        _delete_file_on_commit(user.avatar.storage, old_avatar)
+    return user
+
+
+@transaction.atomic
+def user_delete(user: User) -> None:
+    """Delete the account; its sessions go with it, so every token it had is refused from now on."""
+    avatar = user.avatar.name if user.avatar else None
+    storage = user.avatar.storage
+    user.delete()
+    if avatar:
+        _delete_file_on_commit(storage, avatar)
+
+
+def user_touch_presence(user: User, *, force: bool = False, now: datetime | None = None) -> None:
+    """Record that the user was seen; throttled so that most requests write nothing."""
+    now = now or timezone.now()
+    if not force and user.last_online_at > now - settings.CONSTANTS.PRESENCE_WRITE_THROTTLE:
+        return
+    User.objects.filter(pk=user.pk).update(last_online_at=now)
+    user.last_online_at = now
+
+
+@transaction.atomic
+def session_start(user: User) -> TokenPair:
+    """Log in: a new session and its first token pair. Expired sessions of the user are pruned here."""
+    now = timezone.now()
+    AuthSession.objects.filter(user=user, expires_at__lte=now).delete()
+    session = AuthSession.objects.create(
+        user=user, expires_at=now + settings.CONSTANTS.REFRESH_TOKEN_LIFETIME, refreshed_at=now
+    )
+    return token_pair_for_session(session)
+
+
+@transaction.atomic
+def session_refresh(raw_refresh: str) -> TokenPair:
+    """Rotate: the session's generation moves on, so the old refresh and access tokens stop working."""
+    claims = _refresh_claims(raw_refresh)
+    session = (
+        AuthSession.objects.select_for_update()
+        .filter(id=claims[SESSION_CLAIM], user_id=claims["user_id"], expires_at__gt=timezone.now())
+        .first()
+    )
+    if session is None or session.generation != claims[GENERATION_CLAIM]:
+        raise _invalid_token()
+    now = timezone.now()
+    session.generation += 1
+    session.refreshed_at = now
+    session.expires_at = now + settings.CONSTANTS.REFRESH_TOKEN_LIFETIME
+    session.save(update_fields=["generation", "refreshed_at", "expires_at"])
+    return token_pair_for_session(session)
+
+
+@transaction.atomic
+def session_end(raw_refresh: str) -> None:
+    """Log out one session: its refresh token and every access token issued for it are refused from now on."""
+    claims = _refresh_claims(raw_refresh)
+    AuthSession.objects.filter(id=claims[SESSION_CLAIM], user_id=claims["user_id"]).delete()
+
+
+def _refresh_claims(raw_refresh: str) -> dict[str, Any]:
+    try:
+        token = RefreshToken(raw_refresh)
+    except TokenError as exc:
+        raise _invalid_token() from exc
+    claims = {key: token.payload.get(key) for key in ("user_id", SESSION_CLAIM, GENERATION_CLAIM)}
+    if not all(claims.values()):
+        raise _invalid_token()
+    return claims
+
+
+def _delete_file_on_commit(storage: Any, name: str) -> None:
+    # Files are not transactional: remove them only once the rows that referenced them are gone for good.
+    transaction.on_commit(lambda: storage.delete(name))
