@@ -4,11 +4,14 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from application.health import DatabaseHealthView
+
 api = [
     path("", include("users.urls")),
     path("", include("chats.urls")),
     path("", include("messages.urls")),
     path("", include("centrifugo.urls")),
+    path("health/db/", DatabaseHealthView.as_view(), name="health-db"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("schema/swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger"),
     path("schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

@@ -1,0 +1,248 @@
+"""The pure part of the benchmark harness: wrk's JSON summary → figures → ratios to the floor → table, JSON, plot.
+
+No Django and no load here, so `bench/tests` can check all of it without a server.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+FLOOR = "floor"
+PERCENTILES = ("p50", "p90", "p99")
+
+
+@dataclass
+class Result:
+    """One scenario's figures. Latencies in milliseconds; `None` where a figure does not apply."""
+
+    name: str
+    title: str
+    rps: float | None = None
+    p50: float | None = None
+    p90: float | None = None
+    p99: float | None = None
+    requests: int = 0
+    errors: int = 0
+    queries: float | None = None
+    rss_mb: float | None = None
+    concurrency: int | None = None
+    duration_s: float | None = None
+    notes: list[str] = field(default_factory=list)
+    ratios: dict[str, float | None] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_wrk(text: str) -> dict[str, Any]:
+    """Read the JSON that bench/wrk/scenario.lua's done() writes (times in microseconds)."""
+    data = json.loads(text)
+    for key in ("duration_us", "requests", "errors", "percentiles_us"):
+        if key not in data:
+            raise ValueError(f"wrk summary has no {key!r}")
+    return data
+
+
+def result_from_wrk(
+    name: str,
+    title: str,
+    wrk: dict[str, Any],
+    *,
+    queries: float | None = None,
+    rss_mb: float | None = None,
+    concurrency: int | None = None,
+) -> Result:
+    seconds = wrk["duration_us"] / 1e6
+    pct = wrk["percentiles_us"]
+    errors = sum(int(v) for v in wrk["errors"].values())
+    result = Result(
+        name=name,
+        title=title,
+        rps=wrk["requests"] / seconds if seconds > 0 else None,
+        p50=_ms(pct.get("50")),
+        p90=_ms(pct.get("90")),
+        p99=_ms(pct.get("99")),
+        requests=int(wrk["requests"]),
+        errors=errors,
+        queries=queries,
+        rss_mb=rss_mb,
+        concurrency=concurrency,
+        duration_s=round(seconds, 2),
+    )
+    if wrk["errors"].get("status"):
+        result.notes.append(f"{wrk['errors']['status']} responses were not 2xx/3xx")
+    socket_errors = errors - int(wrk["errors"].get("status", 0))
+    if socket_errors:
+        result.notes.append(f"{socket_errors} socket errors (connect/read/write/timeout)")
+    if wrk.get("repeats"):
+        result.notes.append(
+            f"ran out of fresh state after {wrk.get('targets')} requests: the run was cut short, "
+            "throughput is understated"
+        )
+    if result.requests == 0:
+        result.notes.append("no request completed")
+        result.rps = result.p50 = result.p90 = result.p99 = None
+    return result
+
+
+def _ms(us: Any) -> float | None:
+    if us is None:
+        return None
+    value = float(us) / 1000.0
+    return None if math.isnan(value) else value
+
+
+def add_ratios(results: Iterable[Result], floor_name: str = FLOOR) -> None:
+    """Every figure as a multiple of the floor's: req/s ratio < 1 means slower, latency ratio > 1 means slower."""
+    results = list(results)
+    floor = next((r for r in results if r.name == floor_name), None)
+    for result in results:
+        result.ratios = {
+            key: _ratio(getattr(result, key), getattr(floor, key) if floor else None)
+            for key in ("rps", *PERCENTILES, "queries", "rss_mb")
+        }
+
+
+def _ratio(value: float | None, base: float | None) -> float | None:
+    if value is None or base is None or base == 0:
+        return None
+    return value / base
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    if digits == 0 or abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}f}"
+
+
+def _cell(value: float | None, ratio: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    if ratio is None:
+        return _num(value, digits)
+    return f"{_num(value, digits)} ({ratio:.2f}x)"
+
+
+def render_markdown(results: list[Result], meta: dict[str, Any]) -> str:
+    lines = [f"# Benchmark results ({meta.get('started_at', '')})", ""]
+    for key, label in (
+        ("machine", "Machine"),
+        ("dataset", "Dataset"),
+        ("stack", "Stack"),
+        ("load", "Load"),
+        ("elapsed", "Run time"),
+    ):
+        if meta.get(key):
+            lines.append(f"- **{label}:** {meta[key]}")
+    lines += [
+        "",
+        "Each cell: the figure, then (in brackets) the figure divided by the floor's in the same run.",
+        "",
+        "| scenario | req/s | p50 ms | p90 ms | p99 ms | SQL/req | worker RSS MB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    r.title,
+                    _cell(r.rps, r.ratios.get("rps"), 0),
+                    _cell(r.p50, r.ratios.get("p50"), 2),
+                    _cell(r.p90, r.ratios.get("p90"), 2),
+                    _cell(r.p99, r.ratios.get("p99"), 2),
+                    _cell(r.queries, r.ratios.get("queries"), 0),
+                    _cell(r.rss_mb, r.ratios.get("rss_mb"), 0),
+                ]
+            )
+            + " |"
+        )
+    notes = [(r.title, note) for r in results for note in r.notes]
+    if notes:
+        lines += ["", "Notes:", ""]
+        lines += [f"- {title}: {note}" for title, note in notes]
+    return "\n".join(lines) + "\n"
+
+
+def to_json(results: list[Result], meta: dict[str, Any]) -> str:
+    return json.dumps({"meta": meta, "results": [r.as_dict() for r in results]}, indent=2, ensure_ascii=False) + "\n"
+
+
+def plot_latency(results: list[Result], path: Path, title: str = "Latency by scenario") -> bool:
+    """A horizontal bar chart of p50/p90/p99 per scenario (log scale). False when matplotlib is missing."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    rows = [r for r in results if r.p50 is not None]
+    fig, ax = plt.subplots(figsize=(10, 0.55 * max(len(rows), 1) + 1.6))
+    height = 0.27
+    colors = {"p50": "#4c72b0", "p90": "#dd8452", "p99": "#c44e52"}
+    for i, key in enumerate(PERCENTILES):
+        values = [getattr(r, key) or 0 for r in rows]
+        positions = [n + (i - 1) * height for n in range(len(rows))]
+        ax.barh(positions, values, height=height, label=key, color=colors[key])
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([r.title for r in rows])
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("latency, ms (log scale)")
+    ax.set_title(title)
+    ax.grid(axis="x", which="both", alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def write_outputs(results: list[Result], meta: dict[str, Any], directory: Path) -> dict[str, Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {"markdown": directory / "latest.md", "json": directory / "latest.json", "plot": directory / "latency.png"}
+    paths["markdown"].write_text(render_markdown(results, meta), encoding="utf-8")
+    paths["json"].write_text(to_json(results, meta), encoding="utf-8")
+    if not plot_latency(results, paths["plot"]):
+        del paths["plot"]
+    return paths
+
+
+def read_rss_mb(pids: Iterable[int], proc: Path = Path("/proc")) -> float | None:
+    """The largest resident set among the given processes, in MiB (VmRSS from /proc/PID/status)."""
+    sizes = []
+    for pid in pids:
+        try:
+            text = (proc / str(pid) / "status").read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith("VmRSS:"):
+                sizes.append(int(line.split()[1]) / 1024.0)
+    return max(sizes) if sizes else None
+
+
+def child_pids(parent: int, proc: Path = Path("/proc")) -> list[int]:
+    """The direct children of a process (gunicorn's workers), read from /proc without psutil."""
+    children = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name is in parentheses and may contain spaces: the ppid is the 2nd field after it.
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) > 1 and int(fields[1]) == parent:
+            children.append(int(entry.name))
+    return sorted(children)

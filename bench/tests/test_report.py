@@ -1,0 +1,123 @@
+"""The harness's pure parts: wrk's summary, ratios to the floor, the table, the JSON, the plot, /proc reading."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from bench import report
+
+WRK = {
+    "duration_us": 10_000_000,
+    "requests": 5000,
+    "bytes": 123456,
+    "errors": {"connect": 0, "read": 0, "write": 0, "status": 0, "timeout": 0},
+    "latency_us": {"min": 500.0, "max": 40000.0, "mean": 2100.0, "stdev": 800.0},
+    "percentiles_us": {"50": 2000.0, "75": 2500.0, "90": 3000.0, "99": 8000.0, "99.9": 20000.0},
+    "sent": 5010,
+    "repeats": 0,
+    "targets": 3,
+}
+
+
+def _wrk(**changes):
+    data = json.loads(json.dumps(WRK))
+    data.update(changes)
+    return data
+
+
+def test_parse_wrk_reads_the_lua_summary() -> None:
+    assert report.parse_wrk(json.dumps(WRK))["requests"] == 5000
+    with pytest.raises(ValueError):
+        report.parse_wrk('{"requests": 1}')
+
+
+def test_result_from_wrk_converts_units() -> None:
+    result = report.result_from_wrk("floor", "Floor", WRK, queries=2, rss_mb=60.0, concurrency=8)
+    assert result.rps == pytest.approx(500.0)
+    assert (result.p50, result.p90, result.p99) == (2.0, 3.0, 8.0)
+    assert result.errors == 0
+    assert result.notes == []
+
+
+def test_errors_and_exhaustion_are_noted() -> None:
+    wrk = _wrk(errors={"connect": 1, "read": 0, "write": 0, "status": 7, "timeout": 2}, repeats=1)
+    result = report.result_from_wrk("read_all", "read_all", wrk)
+    assert result.errors == 10
+    text = " ".join(result.notes)
+    assert "7 responses were not 2xx" in text
+    assert "3 socket errors" in text
+    assert "ran out of fresh state" in text
+
+
+def test_no_requests_means_no_figures() -> None:
+    result = report.result_from_wrk("x", "x", _wrk(requests=0))
+    assert result.rps is None and result.p50 is None
+
+
+def test_ratios_are_relative_to_the_floor() -> None:
+    floor = report.result_from_wrk("floor", "Floor", WRK, queries=2, rss_mb=50.0)
+    slow = report.result_from_wrk(
+        "chat_list",
+        "Chat list",
+        _wrk(requests=1000, percentiles_us={"50": 8000.0, "90": 9000.0, "99": 16000.0}),
+        queries=4,
+        rss_mb=75.0,
+    )
+    realtime = report.Result(name="realtime", title="Realtime", p50=3.0, p90=4.0, p99=6.0)
+    report.add_ratios([floor, slow, realtime])
+    assert floor.ratios["rps"] == 1.0
+    assert slow.ratios["rps"] == pytest.approx(0.2)
+    assert slow.ratios["p50"] == pytest.approx(4.0)
+    assert slow.ratios["p99"] == pytest.approx(2.0)
+    assert slow.ratios["queries"] == 2.0
+    assert slow.ratios["rss_mb"] == 1.5
+    assert realtime.ratios["rps"] is None
+    assert realtime.ratios["p50"] == pytest.approx(1.5)
+
+
+def test_ratios_without_a_floor_are_empty() -> None:
+    result = report.result_from_wrk("x", "x", WRK)
+    report.add_ratios([result])
+    assert set(result.ratios.values()) == {None}
+
+
+def test_markdown_json_and_plot(tmp_path: Path) -> None:
+    floor = report.result_from_wrk("floor", "Floor", WRK, queries=2, rss_mb=50.0)
+    send = report.result_from_wrk("send", "Send | private", _wrk(requests=2500), queries=6)
+    send.notes.append("something to know")
+    results = [floor, send, report.Result(name="realtime", title="Realtime")]
+    report.add_ratios(results)
+    meta = {"started_at": "2026-01-01 00:00", "machine": "2 cores", "dataset": "1,000 messages"}
+    paths = report.write_outputs(results, meta, tmp_path / "out")
+
+    markdown = paths["markdown"].read_text()
+    assert "| Floor | 500 (1.00x) | 2.00 (1.00x)" in markdown
+    assert "| Send | private | 250 (0.50x)" in markdown
+    assert "| 6 (3.00x) |" in markdown
+    assert "- Send | private: something to know" in markdown
+    assert "- **Machine:** 2 cores" in markdown
+    assert "| Realtime | - | - | - | - | - | - |" in markdown
+
+    data = json.loads(paths["json"].read_text())
+    assert data["meta"]["dataset"] == "1,000 messages"
+    assert [r["name"] for r in data["results"]] == ["floor", "send", "realtime"]
+    assert data["results"][1]["ratios"]["rps"] == pytest.approx(0.5)
+
+    assert paths["plot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_proc_reading(tmp_path: Path) -> None:
+    for pid, ppid, rss in ((10, 1, 1000), (11, 10, 51200), (12, 10, 40960), (13, 11, 999999)):
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / "stat").write_text(f"{pid} (gunicorn: worker [x y]) S {ppid} 1 1 0\n")
+        (tmp_path / str(pid) / "status").write_text(f"Name:\tgunicorn\nVmRSS:\t  {rss} kB\n")
+    (tmp_path / "self").mkdir()
+    assert report.child_pids(10, proc=tmp_path) == [11, 12]
+    assert report.read_rss_mb([11, 12], proc=tmp_path) == 50.0
+    assert report.read_rss_mb([99], proc=tmp_path) is None
+    # The real /proc works too.
+    assert os.getpid() in report.child_pids(os.getppid())
