@@ -218,3 +218,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# ---------------------------------------------------------------------------------------------------------------
+# Realtime (docs/realtime.md): the outbox relay to Centrifugo. The Centrifugo server's own config is generated from
+# these and the CENTRIFUGO_* settings above by `manage.py centrifugo_config`.
+# ---------------------------------------------------------------------------------------------------------------
+# The relay sleeps until a PostgreSQL NOTIFY (an outbox insert trigger) or this many seconds; SQLite has no
+# notifications, so it polls often.
+CENTRIFUGO_RELAY_POLL_INTERVAL = env.float("CENTRIFUGO_RELAY_POLL_INTERVAL", default=1.0)
+CENTRIFUGO_RELAY_POLL_INTERVAL_SQLITE = env.float("CENTRIFUGO_RELAY_POLL_INTERVAL_SQLITE", default=0.05)
+# Retries while Centrifugo is unreachable back off exponentially up to this many seconds.
+CENTRIFUGO_RELAY_MAX_BACKOFF = env.float("CENTRIFUGO_RELAY_MAX_BACKOFF", default=2.0)
+# ----------------------------------------------------------------------------------------------- end of Realtime

@@ -13,19 +13,12 @@ from centrifugo.models import OutboxEvent
 def publish(channels: Iterable[str], data: dict[str, Any]) -> OutboxEvent | None:
     """Queue one publication of `data` to every channel (one Centrifugo broadcast for all recipients).
 
-    Must run inside the service's transaction: the event commits or rolls back with the change.
+    Must run inside the service's transaction: the event commits or rolls back with the change. The relay
+    (`manage.py centrifugo_relay`) is woken by the outbox's insert trigger when the transaction commits
+    (PostgreSQL NOTIFY), so there is nothing to do after commit here.
     """
     channels = sorted(set(channels))
     if not channels:
         return None
     assert transaction.get_connection().in_atomic_block, "publish() belongs inside the service's transaction"
-    event = OutboxEvent.objects.create(channels=channels, data=data)
-    transaction.on_commit(_wake_relay)
-    return event
-
-
-def _wake_relay() -> None:
-    # Replaced by the relay notification (PostgreSQL NOTIFY) in centrifugo.relay; harmless until then.
-    from centrifugo import relay
-
-    relay.notify()
+    return OutboxEvent.objects.create(channels=channels, data=data)

@@ -1,7 +1,226 @@
-"""Delivery of outbox rows to Centrifugo (see centrifugo.models.OutboxEvent)."""
+"""Delivery of outbox rows to Centrifugo (see centrifugo.models.OutboxEvent and docs/realtime.md).
+
+`manage.py centrifugo_relay` runs `Relay.run()`: it drains the outbox in id order, one Centrifugo broadcast per
+row (idempotency key `outbox-<id>`, per-channel results checked), deletes what Centrifugo accepted, and retries
+with backoff while Centrifugo is unreachable. Writers never wait for Centrifugo: they only insert a row.
+
+Wake-up: on PostgreSQL an AFTER INSERT trigger on the outbox table (migration 0002) runs
+`pg_notify('centrifugo_outbox', '')`. NOTIFY is transactional, so the relay is woken exactly when the writing
+transaction commits, never for a rolled-back row, and for every way a row can be inserted. The relay LISTENs on
+the same connection that holds the advisory lock, and polls as a fallback (SQLite has no notifications: there
+the poll interval is short).
+
+One active relay: a session-level PostgreSQL advisory lock; a second relay stands by until the first one's
+connection goes away. SQLite (the single-host `make run`) just runs.
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from cent import BroadcastRequest, Client
+from cent.exceptions import CentApiResponseError, CentError, CentTransportError
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+
+from centrifugo.models import OutboxEvent
+
+logger = logging.getLogger("centrifugo.relay")
+
+NOTIFY_CHANNEL = "centrifugo_outbox"
+# pg_try_advisory_lock key: "cent" in ASCII. Advisory locks are per database.
+ADVISORY_LOCK_KEY = 0x63656E74
+# Centrifugo API error codes worth retrying forever: internal error, not available, too many requests.
+TRANSIENT_CODES = {100, 108, 111}
+# A row Centrifugo keeps refusing for another reason (bad channel name, data too large...) is dropped after this
+# many attempts with an error in the log, so it cannot block every later event.
+MAX_ATTEMPTS = 5
+
 
 def notify() -> None:
-    """Tell a waiting relay that new rows committed. The relay also polls, so this only cuts latency."""
+    """Wake a waiting relay now (PostgreSQL only; the insert trigger already does this for every outbox row)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, '')", [NOTIFY_CHANNEL])
+
+
+def _setting(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
+class Retry(Exception):
+    """Delivery must be retried later (Centrifugo down, or refusing for now)."""
+
+
+@dataclass
+class RelayStats:
+    delivered: int = 0
+    dropped: int = 0
+    failures: int = 0
+
+
+class Relay:
+    def __init__(
+        self,
+        *,
+        api_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        batch_size: int = 100,
+        poll_interval: float | None = None,
+        min_backoff: float = 0.05,
+        max_backoff: float | None = None,
+    ) -> None:
+        self.client = Client(
+            api_url=api_url or settings.CENTRIFUGO_API_URL,
+            api_key=api_key or settings.CENTRIFUGO_API_KEY,
+            timeout=timeout or settings.CENTRIFUGO_API_TIMEOUT,
+        )
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.min_backoff = min_backoff
+        self.max_backoff = max_backoff if max_backoff is not None else _setting("CENTRIFUGO_RELAY_MAX_BACKOFF", 2.0)
+        self.stopping = threading.Event()
+        self.stats = RelayStats()
+        self._session_ready = False  # LISTEN issued and advisory lock held on the current connection
+
+    # ----------------------------------------------------------------------------------------------- the loop
+    def run(self) -> None:
+        """Deliver until stop() is called. Never raises for Centrifugo or database outages."""
+        backoff = self.min_backoff
+        logger.info("relay started (Centrifugo API %s)", self.client._api_url)
+        try:
+            while not self.stopping.is_set():
+                try:
+                    if not self._ensure_session():
+                        self.stopping.wait(2.0)  # another relay is active: stand by
+                        continue
+                    if self.drain():
+                        backoff = self.min_backoff
+                        continue  # a full batch: there may be more
+                    backoff = self.min_backoff
+                    self._wait()
+                except Retry as exc:
+                    self.stats.failures += 1
+                    logger.warning("delivery failed, retrying in %.2fs: %s", backoff, exc)
+                    self.stopping.wait(backoff)
+                    backoff = min(backoff * 2, self.max_backoff)
+                except DatabaseError as exc:
+                    logger.warning("database error, reconnecting in %.2fs: %s", backoff, exc)
+                    self._reset_connection()
+                    self.stopping.wait(backoff)
+                    backoff = min(backoff * 2, self.max_backoff)
+        finally:
+            self._reset_connection()
+            logger.info("relay stopped")
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def drain(self) -> bool:
+        """Deliver one batch in id order. True when the batch was full (call again at once)."""
+        rows = list(OutboxEvent.objects.order_by("id")[: self.batch_size])
+        delivered: list[int] = []
+        try:
+            for row in rows:
+                if self.stopping.is_set():
+                    return False
+                self.deliver(row)
+                delivered.append(row.id)
+        finally:
+            if delivered:
+                OutboxEvent.objects.filter(id__in=delivered).delete()
+        return len(rows) == self.batch_size
+
+    def deliver(self, row: OutboxEvent) -> None:
+        """One broadcast for all of the row's channels. Returns when the row may be deleted; raises Retry."""
+        request = BroadcastRequest(channels=row.channels, data=row.data, idempotency_key=f"outbox-{row.id}")
+        try:
+            result = self.client.broadcast(request)
+        except CentApiResponseError as exc:
+            self._refused(row, f"code {exc.code}: {exc.message}", transient=exc.code in TRANSIENT_CODES)
+            return
+        except CentTransportError as exc:
+            if 400 <= exc.status_code < 500 and exc.status_code not in (401, 403, 429):
+                self._refused(row, str(exc), transient=False)
+                return
+            raise Retry(str(exc)) from exc
+        except CentError as exc:  # network, timeout, unauthorized (a wrong API key: fix it, nothing is lost)
+            raise Retry(str(exc)) from exc
+        failed = {
+            channel: response.error
+            for channel, response in zip(row.channels, result.responses, strict=False)
+            if response.error is not None
+        }
+        if len(result.responses) != len(row.channels):
+            failed["*"] = f"{len(result.responses)} results for {len(row.channels)} channels"  # type: ignore[assignment]
+        if failed:
+            # Re-broadcasting the whole row is safe: channels that accepted it skip the idempotency key.
+            transient = all(getattr(error, "code", 100) in TRANSIENT_CODES for error in failed.values())
+            self._refused(row, f"per-channel errors {failed}", transient=transient)
+            return
+        self.stats.delivered += 1
+
+    def _refused(self, row: OutboxEvent, reason: str, *, transient: bool) -> None:
+        row.attempts += 1
+        OutboxEvent.objects.filter(id=row.id).update(attempts=row.attempts)
+        if transient or row.attempts < MAX_ATTEMPTS:
+            raise Retry(f"outbox #{row.id} (attempt {row.attempts}): {reason}")
+        self.stats.dropped += 1
+        logger.error("dropping outbox #%s after %s attempts: %s; data=%s", row.id, row.attempts, reason, row.data)
+
+    # ------------------------------------------------------------------------------ connection, lock, wake-up
+    @property
+    def postgres(self) -> bool:
+        return connection.vendor == "postgresql"
+
+    def _ensure_session(self) -> bool:
+        """LISTEN and take the advisory lock on the relay's connection (once per connection)."""
+        if self._session_ready or not self.postgres:
+            return True
+        connection.ensure_connection()
+        assert not connection.in_atomic_block
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
+            if not cursor.fetchone()[0]:
+                logger.info("another relay holds the lock; standing by")
+                return False
+            cursor.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        self._session_ready = True
+        return True
+
+    def _wait(self) -> None:
+        """Sleep until a NOTIFY, the poll interval, or stop()."""
+        interval = self.poll_interval
+        if not self.postgres:
+            if interval is None:
+                interval = _setting("CENTRIFUGO_RELAY_POLL_INTERVAL_SQLITE", 0.05)
+            self.stopping.wait(interval)
+            return
+        if interval is None:
+            interval = _setting("CENTRIFUGO_RELAY_POLL_INTERVAL", 1.0)
+        # A stop() is noticed within this slice; notifications arriving meanwhile are queued, not lost.
+        deadline = time.monotonic() + interval
+        pg = connection.connection
+        with connection.wrap_database_errors:
+            while not self.stopping.is_set():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                for _ in pg.notifies(timeout=min(remaining, 0.5), stop_after=1):
+                    # Drop what else is already queued (one drain serves them all), then go and deliver.
+                    for _ in pg.notifies(timeout=0.0):
+                        pass
+                    return
+
+    def _reset_connection(self) -> None:
+        self._session_ready = False
+        try:
+            if connection.in_atomic_block:
+                transaction.set_rollback(True)
+            connection.close()
+        except DatabaseError:
+            pass

@@ -1,0 +1,352 @@
+"""Real servers for the realtime tests: Redis, Centrifugo (generated config), the relay (a subprocess on the test
+database), and centrifuge-python clients driven from an asyncio loop in a background thread.
+
+Everything listens on free loopback ports and every wait has a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import queue
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import centrifuge
+import pytest
+import requests
+from django.conf import settings
+
+from centrifugo.server import ServerOptions, binary_version, build_config, find_binary
+
+ROOT = Path(settings.BASE_DIR)
+WAIT = 10.0  # seconds any single realtime expectation may take
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 15.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
+        with socket.socket() as s:
+            s.settimeout(0.2)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+def stop_process(proc: subprocess.Popen | None, timeout: float = 10.0) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+# ------------------------------------------------------------------------------------------------------- servers
+@pytest.fixture(scope="session")
+def realtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("realtime")
+
+
+@pytest.fixture(scope="session")
+def redis_url(realtime_dir: Path) -> Iterator[str]:
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not os.access(binary, os.X_OK):
+        pytest.fail("redis-server is not installed (scripts/services.sh ensure-test-deps installs it)")
+    port = free_port()
+    args = ["--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(realtime_dir)]
+    proc = subprocess.Popen(
+        [binary, *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, proc=proc)
+        yield f"redis://127.0.0.1:{port}"
+    finally:
+        stop_process(proc)
+
+
+class CentrifugoServer:
+    """A Centrifugo process with the project's generated config; stop()/start() keep the ports and Redis."""
+
+    def __init__(self, binary: str, workdir: Path, redis_url: str) -> None:
+        self.binary = binary
+        self.major, self.version = binary_version(binary)
+        self.port = free_port()
+        self.internal_port = free_port()
+        self.options = ServerOptions.from_settings(
+            address="127.0.0.1",
+            port=self.port,
+            internal_port=self.internal_port,
+            redis_url=redis_url,
+            log_level="error",
+        )
+        self.config = workdir / "centrifugo.json"
+        self.config.write_text(json.dumps(build_config(self.options, self.major)))
+        self.log = workdir / "centrifugo.log"
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/connection/websocket"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.internal_port}/api"
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [self.binary, "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT, cwd=self.config.parent
+            )
+        try:
+            wait_for_port(self.port, proc=self.proc)
+            wait_for_port(self.internal_port, proc=self.proc)
+        except (RuntimeError, TimeoutError) as exc:
+            raise RuntimeError(f"{exc}\n{self.log.read_text()[-3000:]}") from exc
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+        self.proc = None
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+@pytest.fixture(scope="session")
+def centrifugo_binary() -> str:
+    binary = find_binary()
+    if binary is None:
+        pytest.fail("no Centrifugo binary: run scripts/centrifugo-build.sh (make test does) or set CENTRIFUGO_BIN")
+    return binary
+
+
+@pytest.fixture(scope="session")
+def centrifugo_server(centrifugo_binary: str, realtime_dir: Path, redis_url: str) -> Iterator[CentrifugoServer]:
+    server = CentrifugoServer(centrifugo_binary, realtime_dir, redis_url)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def centrifugo(centrifugo_server: CentrifugoServer) -> Iterator[CentrifugoServer]:
+    """The session's Centrifugo, running when the test starts and again after it (tests may stop it)."""
+    if not centrifugo_server.running():
+        centrifugo_server.start()
+    yield centrifugo_server
+    if not centrifugo_server.running():
+        centrifugo_server.start()
+
+
+def _test_database_url() -> str:
+    db = settings.DATABASES["default"]
+    if not db["ENGINE"].endswith("postgresql"):
+        pytest.skip("the relay subprocess needs the PostgreSQL test database (scripts/test.sh)")
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class RelayProcess:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "manage.py", "centrifugo_relay"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 20
+        while b"relay started" not in self.log.read_bytes():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the relay did not start:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+
+
+@pytest.fixture(scope="session")
+def relay(
+    django_db_setup: Any, django_db_blocker: Any, centrifugo_server: CentrifugoServer, realtime_dir: Path
+) -> Iterator[RelayProcess]:
+    """`manage.py centrifugo_relay` on the test database, as in production (a separate process)."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": _test_database_url(),
+        "CENTRIFUGO_API_URL": centrifugo_server.api_url,
+        "CENTRIFUGO_API_KEY": settings.CENTRIFUGO_API_KEY,
+        "CENTRIFUGO_API_TIMEOUT": "2",
+        "CENTRIFUGO_RELAY_MAX_BACKOFF": "0.3",
+        "CENTRIFUGO_RELAY_POLL_INTERVAL": "1",
+        "LOG_LEVEL": "INFO",
+    }
+    process = RelayProcess(env, realtime_dir / "relay.log")
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+# ------------------------------------------------------------------------------------------------------- clients
+class LoopThread:
+    """An asyncio loop in a daemon thread: sync tests submit coroutines with a timeout."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="centrifuge-clients")
+        self.thread.start()
+
+    def run(self, coro: Any, timeout: float = WAIT) -> Any:
+        return asyncio.run_coroutine_threadsafe(asyncio.wait_for(coro, timeout), self.loop).result(timeout + 1)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def client_loop() -> Iterator[LoopThread]:
+    loop = LoopThread()
+    yield loop
+    loop.close()
+
+
+class Events(centrifuge.SubscriptionEventHandler):
+    def __init__(self, listener: Listener) -> None:
+        self.listener = listener
+
+    async def on_publication(self, ctx: centrifuge.PublicationContext) -> None:
+        self.listener.publications.put(ctx.pub.data)
+
+    async def on_subscribed(self, ctx: centrifuge.SubscribedContext) -> None:
+        self.listener.subscribed.put(ctx)
+
+    async def on_unsubscribed(self, ctx: centrifuge.UnsubscribedContext) -> None:
+        self.listener.unsubscribed.put(ctx)
+
+    async def on_error(self, ctx: centrifuge.SubscriptionErrorContext) -> None:
+        self.listener.errors.put(ctx)
+
+
+class Listener:
+    """One user's centrifuge-python client, with tokens from the API, subscribed to one channel."""
+
+    def __init__(self, loop: LoopThread, ws_url: str, api_url: str, access: str, channel: str) -> None:
+        self.loop = loop
+        self.api_url = api_url
+        self.headers = {"Authorization": f"Bearer {access}"}
+        self.channel = channel
+        self.publications: queue.Queue[Any] = queue.Queue()
+        self.subscribed: queue.Queue[Any] = queue.Queue()
+        self.unsubscribed: queue.Queue[Any] = queue.Queue()
+        self.errors: queue.Queue[Any] = queue.Queue()
+        self.client = centrifuge.Client(ws_url, get_token=self._connect_token, max_reconnect_delay=1.0)
+        self.sub = self.client.new_subscription(
+            channel, events=Events(self), get_token=self._subscribe_token, max_resubscribe_delay=1.0
+        )
+
+    async def _token(self, path: str, body: dict[str, Any]) -> str:
+        def post() -> requests.Response:
+            return requests.post(f"{self.api_url}{path}", json=body, headers=self.headers, timeout=5)
+
+        response = await asyncio.to_thread(post)
+        if response.status_code in (401, 403):
+            raise centrifuge.UnauthorizedError()
+        response.raise_for_status()
+        return response.json()["token"]
+
+    async def _connect_token(self) -> str:
+        return await self._token("/api/centrifugo/connect/", {})
+
+    async def _subscribe_token(self, channel: str) -> str:
+        return await self._token("/api/centrifugo/subscribe/", {"client": "python", "channel": channel})
+
+    def start(self, *, wait: bool = True) -> Listener:
+        async def go() -> None:
+            await self.client.connect()
+            await self.sub.subscribe()
+            if wait:
+                await self.sub.ready(timeout=WAIT)
+
+        self.loop.run(go())
+        return self
+
+    def disconnect(self) -> None:
+        self.loop.run(self.client.disconnect())
+
+    def reconnect(self) -> None:
+        async def go() -> None:
+            await self.client.connect()
+            await self.sub.ready(timeout=WAIT)
+
+        self.loop.run(go())
+
+    def close(self) -> None:
+        # Teardown must not mask the test's own failure.
+        with contextlib.suppress(Exception):
+            self.loop.run(self.client.disconnect(), timeout=5)
+
+    def get(self, timeout: float = WAIT) -> Any:
+        try:
+            return self.publications.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no publication on {self.channel} within {timeout}s") from None
+
+    def get_many(self, n: int, timeout: float = WAIT) -> list[Any]:
+        deadline = time.monotonic() + timeout
+        return [self.get(max(0.01, deadline - time.monotonic())) for _ in range(n)]
+
+    def assert_silent(self, seconds: float = 0.5) -> None:
+        try:
+            extra = self.publications.get(timeout=seconds)
+        except queue.Empty:
+            return
+        raise AssertionError(f"unexpected publication on {self.channel}: {extra}")
+
+
+@pytest.fixture
+def listen(
+    client_loop: LoopThread, centrifugo: CentrifugoServer, live_server: Any
+) -> Iterator[Callable[..., Listener]]:
+    """listen(access_token, channel) -> a connected and subscribed Listener (closed after the test)."""
+    listeners: list[Listener] = []
+
+    def make(access: str, channel: str, *, wait: bool = True) -> Listener:
+        listener = Listener(client_loop, centrifugo.ws_url, live_server.url, access, channel)
+        listeners.append(listener)
+        return listener.start(wait=wait)
+
+    yield make
+    for listener in listeners:
+        listener.close()

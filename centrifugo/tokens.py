@@ -1,0 +1,58 @@
+"""Centrifugo JWTs (HS256 with CENTRIFUGO_TOKEN_HMAC_SECRET_KEY) and the channels a user may subscribe to.
+
+User ids are formatted the same way everywhere (`str(user.id)`, a hyphenated UUID): Centrifugo compares a
+subscription token's `sub` with the connection's user byte for byte and closes the whole connection (3500) on a
+mismatch.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import jwt
+from django.conf import settings
+
+# The namespaces of the per-user channels besides the personal one (see docs/realtime.md):
+#   "<user id>"         message events: create, update, delete, read, read_all (the contract's channel)
+#   "chats:<user id>"   chat list events: chat_create, chat_update, chat_delete, member joined/left (opt-in)
+#   "social:<user id>"  reserved for social features (posts, friends), opt-in
+NAMESPACES = ("chats", "social")
+
+
+def personal_channel(user_id: Any) -> str:
+    return str(user_id)
+
+
+def chats_channel(user_id: Any) -> str:
+    return f"chats:{user_id}"
+
+
+def social_channel(user_id: Any) -> str:
+    return f"social:{user_id}"
+
+
+def allowed_channels(user_id: Any) -> set[str]:
+    return {personal_channel(user_id), chats_channel(user_id), social_channel(user_id)}
+
+
+def _encode(claims: dict[str, Any]) -> str:
+    now = int(time.time())
+    lifetime = int(settings.CONSTANTS.CENTRIFUGO_TOKEN_LIFETIME.total_seconds())
+    return jwt.encode(
+        {**claims, "iat": now, "exp": now + lifetime}, settings.CENTRIFUGO_TOKEN_HMAC_SECRET_KEY, algorithm="HS256"
+    )
+
+
+def connection_token(user_id: Any) -> str:
+    """A connection JWT: `sub` only (a `channel` claim is not allowed in connection tokens)."""
+    return _encode({"sub": str(user_id)})
+
+
+def subscription_token(user_id: Any, channel: str) -> str:
+    """A subscription JWT for one channel: `sub` must equal the connection's user, `channel` the channel."""
+    return _encode({"sub": str(user_id), "channel": channel})
+
+
+def decode(token: str) -> dict[str, Any]:
+    return jwt.decode(token, settings.CENTRIFUGO_TOKEN_HMAC_SECRET_KEY, algorithms=["HS256"])

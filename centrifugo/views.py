@@ -1,0 +1,95 @@
+"""Token endpoints for centrifuge-js `getToken` callbacks (see docs/realtime.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from application.schema import ERROR_RESPONSES
+from centrifugo import tokens
+from centrifugo.serializers import CentrifugoTokenRequestSerializer, CentrifugoTokenSerializer
+
+
+class LenientJSONParser(BaseParser):
+    """SPAs often post `JSON.stringify(ctx)` without a JSON content type (fetch then sends text/plain): read any
+    other body as JSON when it is JSON, and as an empty object otherwise."""
+
+    media_type = "*/*"
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
+        raw = stream.read() if stream is not None else b""
+        try:
+            data = json.loads(raw or b"{}")
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+
+class TokenView(APIView):
+    parser_classes = [JSONParser, FormParser, MultiPartParser, LenientJSONParser]
+
+    def request_serializer(self, request: Request) -> CentrifugoTokenRequestSerializer:
+        data = request.data if isinstance(request.data, dict) or hasattr(request.data, "getlist") else {}
+        serializer = CentrifugoTokenRequestSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer
+
+
+_BODY_EXAMPLES = [
+    OpenApiExample(
+        "centrifuge-js context (subscription)",
+        value={"client": "9c1e…", "channel": "<your user id>"},
+        request_only=True,
+    ),
+    OpenApiExample("Wrapped context", value={"ctx": {"channel": "chats:<your user id>"}}, request_only=True),
+    OpenApiExample("Empty body", value={}, request_only=True),
+]
+
+
+class ConnectTokenView(TokenView):
+    @extend_schema(
+        summary="Centrifugo connection token",
+        description=(
+            "A connection JWT for `ws://<host>:8080/connection/websocket` (`sub` = your user id, valid for 1 hour). "
+            "Any body is accepted (the SDK posts its context object, possibly wrapped as `{ctx}`) and ignored."
+        ),
+        request=CentrifugoTokenRequestSerializer,
+        examples=_BODY_EXAMPLES,
+        responses={200: CentrifugoTokenSerializer, 401: ERROR_RESPONSES[401]},
+        tags=["centrifugo"],
+    )
+    def post(self, request: Request) -> Response:
+        self.request_serializer(request)
+        return Response({"token": tokens.connection_token(request.user.id)})
+
+
+class SubscribeTokenView(TokenView):
+    @extend_schema(
+        summary="Centrifugo subscription token",
+        description=(
+            "A subscription JWT (`sub` = your user id, `channel`, valid for 1 hour) for one of your own channels:\n\n"
+            "* `<your user id>` — message events `create`, `update`, `delete`, `read`, `read_all` "
+            "(the default when the body names no channel);\n"
+            "* `chats:<your user id>` — chat list events `chat_create`, `chat_update`, `chat_delete`, "
+            "`chat_member_add`, `chat_member_remove` (opt-in);\n"
+            "* `social:<your user id>` — reserved for social events (opt-in).\n\n"
+            "The channel is read from `channel` or `ctx.channel`. Any other channel is refused with 403."
+        ),
+        request=CentrifugoTokenRequestSerializer,
+        examples=_BODY_EXAMPLES,
+        responses={200: CentrifugoTokenSerializer, **{k: ERROR_RESPONSES[k] for k in (400, 401, 403)}},
+        tags=["centrifugo"],
+    )
+    def post(self, request: Request) -> Response:
+        channel = self.request_serializer(request).requested_channel() or tokens.personal_channel(request.user.id)
+        if channel not in tokens.allowed_channels(request.user.id):
+            raise PermissionDenied(_("You can only subscribe to your own channels."))
+        return Response({"token": tokens.subscription_token(request.user.id, channel)})
