@@ -1,9 +1,18 @@
-"""The contract's pagination: `?page=&page_size=` → `{count, next, previous, results}`."""
+"""The contract's pagination: `?page=&page_size=` → `{count, next, previous, results}`; keyset cursors for history."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 from django.conf import settings
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -18,3 +27,117 @@ class PageNumberPagination(pagination.PageNumberPagination):
     @property
     def max_page_size(self) -> int:
         return settings.CONSTANTS.MAX_PAGE_SIZE
+
+
+class KeysetPagination:
+    """Pages of a list ordered newest first by a unique integer key (a message's `seq`), in three modes:
+
+    - `before=<id>` / `after=<id>` (with `page_size`): keyset cursors — `WHERE key < x ORDER BY key DESC LIMIT n`
+      walks the index, so page 100,000 costs what page 1 does, and messages arriving meanwhile cause neither gaps
+      nor duplicates. `next` is `before=<last id>` (older), `previous` is `after=<first id>` (newer).
+      Without any paging parameter the first (newest) page is served in this mode, so following `next` is safe.
+    - `page` (with `page_size`): the contract's page numbers; an out-of-range page is 404 "Invalid page.".
+    - `limit`/`offset`.
+
+    `count` is a callable so callers can answer it from a counter instead of a COUNT(*).
+    """
+
+    def paginate(
+        self,
+        queryset: QuerySet,
+        request: Request,
+        *,
+        count: Callable[[], int],
+        cursor_key: Callable[[str], int],
+        key: str = "seq",
+    ) -> list:
+        self.request = request
+        self.key = key
+        params = request.query_params
+        self.count = count()
+        self.next = self.previous = None
+        if params.get("before") or params.get("after"):
+            return self._cursor_page(queryset, cursor_key)
+        if "limit" in params or "offset" in params:
+            return self._offset_page(queryset)
+        if "page" in params:
+            return self._numbered_page(queryset)
+        return self._cursor_page(queryset, cursor_key)
+
+    def get_paginated_response(self, data: list) -> Response:
+        return Response({"count": self.count, "next": self.next, "previous": self.previous, "results": data})
+
+    def _size(self, param: str = "page_size") -> int:
+        return _positive_int(self.request.query_params.get(param), settings.CONSTANTS.PAGE_SIZE)
+
+    def _url(self, **params: object) -> str:
+        url = self.request.build_absolute_uri()
+        for name in ("page", "limit", "offset", "before", "after"):
+            url = remove_query_param(url, name)
+        for name, value in params.items():
+            url = replace_query_param(url, name, value)
+        return url
+
+    def _cursor_page(self, queryset: QuerySet, cursor_key: Callable[[str], int]) -> list:
+        size = self._size()
+        before, after = self.request.query_params.get("before"), self.request.query_params.get("after")
+        if after and not before:
+            rows = list(queryset.filter(**{f"{self.key}__gt": cursor_key(after)}).order_by(self.key)[: size + 1])
+            newer = len(rows) > size
+            rows = rows[:size][::-1]
+            if rows:
+                self.previous = self._url(after=rows[0].pk, page_size=size) if newer else None
+                self.next = self._url(before=rows[-1].pk, page_size=size)
+            return rows
+        if before:
+            queryset = queryset.filter(**{f"{self.key}__lt": cursor_key(before)})
+        rows = list(queryset[: size + 1])
+        older = len(rows) > size
+        rows = rows[:size]
+        if rows:
+            self.next = self._url(before=rows[-1].pk, page_size=size) if older else None
+            self.previous = self._url(after=rows[0].pk, page_size=size) if before else None
+        return rows
+
+    def _numbered_page(self, queryset: QuerySet) -> list:
+        size = self._size()
+        try:
+            number = int(self.request.query_params.get("page") or 1)
+        except ValueError:
+            number = 0
+        pages = max(1, math.ceil(self.count / size))
+        if number < 1 or number > pages:
+            raise NotFound(_("Invalid page."))
+        rows = list(queryset[(number - 1) * size : number * size])
+        if number < pages:
+            self.next = self._url(page=number + 1, page_size=size)
+        if number > 1:
+            self.previous = self._url(page=number - 1, page_size=size)
+        return rows
+
+    def _offset_page(self, queryset: QuerySet) -> list:
+        limit = self._size("limit") if "limit" in self.request.query_params else self._size()
+        offset = _non_negative_int(self.request.query_params.get("offset"))
+        rows = list(queryset[offset : offset + limit])
+        if offset + limit < self.count:
+            self.next = self._url(limit=limit, offset=offset + limit)
+        if offset > 0:
+            self.previous = self._url(limit=limit, offset=max(0, offset - limit))
+        return rows
+
+
+def _positive_int(raw: str | None, default: int) -> int:
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        value = default
+    if value < 1:
+        value = default
+    return min(value, settings.CONSTANTS.MAX_PAGE_SIZE)
+
+
+def _non_negative_int(raw: str | None) -> int:
+    try:
+        return max(0, int(raw or 0))
+    except ValueError:
+        return 0

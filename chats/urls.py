@@ -1,1 +1,15 @@
-urlpatterns: list = []
+from django.urls import path
+
+from chats import views
+
+urlpatterns = [
+    path("chats/", views.ChatListView.as_view(), name="chat-list"),
+    path("chat/<uuid:chat_id>/", views.ChatDetailView.as_view(), name="chat-detail"),
+    path("chat/<uuid:chat_id>/leave/", views.ChatLeaveView.as_view(), name="chat-leave"),
+    path("chat/<uuid:chat_id>/members/", views.ChatMembersView.as_view(), name="chat-members"),
+    path(
+        "chat/<uuid:chat_id>/members/<uuid:user_id>/",
+        views.ChatMemberDetailView.as_view(),
+        name="chat-member-detail",
+    ),
+]

@@ -71,6 +71,9 @@ def user_update(user: User, *, avatar: UploadedFile | None = _UNSET, **fields: A
 @transaction.atomic
 def user_delete(user: User) -> None:
     """Delete the account; its sessions go with it, so every token it had is refused from now on."""
+    from chats.services import chats_forget_user  # chats depend on users, not the other way round
+
+    chats_forget_user(user)  # keeps the other members' chats, counters and last messages consistent
     avatar = user.avatar.name if user.avatar else None
     storage = user.avatar.storage
     user.delete()

@@ -1,0 +1,87 @@
+"""Every read query on chats, with the joins the chat serializer needs (a constant number per request)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import NotFound, PermissionDenied
+
+from chats.models import Chat, Membership
+from messages.models import MessageFile
+from users.models import User
+
+
+def parse_uuid(value: object) -> uuid.UUID:
+    """An id from a path, a query parameter or a body; anything that is not a UUID is an unknown id (404)."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise NotFound() from exc
+
+
+def _with_viewer(chats: QuerySet[Chat], viewer: User) -> QuerySet[Chat]:
+    """Only the viewer's chats, each annotated with the viewer's unread count (one join on the membership)."""
+    return (
+        chats.annotate(mine=FilteredRelation("memberships", condition=Q(memberships__user=viewer)))
+        .filter(mine__isnull=False)
+        .annotate(my_unread_count=F("mine__unread_count"))
+    )
+
+
+def _for_serializer(chats: QuerySet[Chat]) -> QuerySet[Chat]:
+    return chats.select_related(
+        "creator", "last_message", "last_message__sender", "last_message__reply_to__sender"
+    ).prefetch_related(
+        Prefetch(
+            "memberships",
+            queryset=Membership.objects.select_related("user").order_by("joined_at", "id"),
+        ),
+        Prefetch("last_message__files", queryset=MessageFile.objects.order_by("id")),
+    )
+
+
+def chat_list_for_user(user: User, *, search: str | None = None) -> QuerySet[Chat]:
+    """The user's chats, latest activity first; `search` matches titles and, in private chats, the other
+    member's username and names."""
+    chats = _with_viewer(Chat.objects.all(), user)
+    if search:
+        other_matches = Membership.objects.filter(chat=OuterRef("pk")).exclude(user=user)
+        other_matches = other_matches.filter(
+            Q(user__username__icontains=search)
+            | Q(user__first_name__icontains=search)
+            | Q(user__last_name__icontains=search)
+        )
+        chats = chats.filter(Q(title__icontains=search) | Q(is_private=True) & Exists(other_matches))
+    return _for_serializer(chats).order_by("-last_activity_at", "-id")
+
+
+def chat_get_for_user(user: User, chat_id: object) -> Chat:
+    """A chat as its member sees it: 404 if unknown, 403 if it exists but the user is not a member."""
+    chat_uuid = parse_uuid(chat_id)
+    chat = _for_serializer(_with_viewer(Chat.objects.filter(pk=chat_uuid), user)).first()
+    if chat is None:
+        raise_not_member_or_missing(chat_uuid)
+    return chat
+
+
+def raise_not_member_or_missing(chat_id: uuid.UUID) -> None:
+    """Called when the membership lookup failed: tell an existing chat (403) from an unknown one (404)."""
+    if Chat.objects.filter(pk=chat_id).exists():
+        raise PermissionDenied(_("You are not a member of this chat."))
+    raise NotFound()
+
+
+def membership_get(user: User, chat_id: object, *, for_update: bool = False) -> Membership:
+    """The user's membership of a chat, with the chat row: the permission check of every per-chat action."""
+    chat_uuid = parse_uuid(chat_id)
+    memberships = Membership.objects.select_related("chat")
+    if for_update:
+        memberships = memberships.select_for_update(of=("self",))
+    membership = memberships.filter(chat_id=chat_uuid, user=user).first()
+    if membership is None:
+        raise_not_member_or_missing(chat_uuid)
+    return membership

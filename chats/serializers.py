@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from chats.models import Chat, Membership
+from messages.serializers import MessageSerializer
+from uploads import validators
+from users.serializers import UserSerializer
+
+
+class ChatSerializer(serializers.ModelSerializer):
+    """The contract's chat, as seen by `context["request"].user` (or `context["viewer"]`).
+
+    Needs the chat from chats.selectors (memberships with users prefetched, the viewer's unread count annotated):
+    members, a private chat's title and avatar (the other member's), and `last_message.was_read_by` all come from
+    the prefetched memberships, so a page of chats costs no query per row.
+    """
+
+    title = serializers.SerializerMethodField()
+    avatar = serializers.SerializerMethodField()
+    members = serializers.SerializerMethodField()
+    creator = UserSerializer(read_only=True)
+    last_message = serializers.SerializerMethodField()
+    unread_messages_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Chat
+        fields = [
+            "id",
+            "title",
+            "members",
+            "creator",
+            "avatar",
+            "created_at",
+            "updated_at",
+            "is_private",
+            "last_message",
+            "unread_messages_count",
+        ]
+
+    def _viewer_id(self) -> Any:
+        viewer = self.context.get("viewer") or self.context["request"].user
+        return viewer.pk
+
+    def _memberships(self, chat: Chat) -> list[Membership]:
+        return list(chat.memberships.all())
+
+    def _other(self, chat: Chat) -> Any:
+        viewer_id = self._viewer_id()
+        return next((m.user for m in self._memberships(chat) if m.user_id != viewer_id), None)
+
+    def get_title(self, chat: Chat) -> str:
+        if chat.is_private:
+            other = self._other(chat)
+            if other is not None:
+                return f"{other.first_name} {other.last_name}".strip() or other.username
+        return chat.title
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_avatar(self, chat: Chat) -> str | None:
+        image = chat.avatar
+        if chat.is_private:
+            other = self._other(chat)
+            image = other.avatar if other is not None else None
+        if not image:
+            return None
+        request = self.context.get("request")
+        return request.build_absolute_uri(image.url) if request else image.url
+
+    @extend_schema_field(UserSerializer(many=True))
+    def get_members(self, chat: Chat) -> list[dict[str, Any]]:
+        return UserSerializer([m.user for m in self._memberships(chat)], many=True, context=self.context).data
+
+    @extend_schema_field(MessageSerializer(allow_null=True))
+    def get_last_message(self, chat: Chat) -> dict[str, Any] | None:
+        if chat.last_message is None:
+            return None
+        context = {**self.context, "readers": {chat.id: self._memberships(chat)}}
+        return MessageSerializer(chat.last_message, context=context).data
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_unread_messages_count(self, chat: Chat) -> int:
+        annotated = getattr(chat, "my_unread_count", None)
+        if annotated is not None:
+            return annotated
+        viewer_id = self._viewer_id()
+        return next((m.unread_count for m in self._memberships(chat) if m.user_id == viewer_id), 0)
+
+
+class MembersField(serializers.ListField):
+    """`members` as a JSON list, repeated multipart fields, or one multipart field holding a JSON list or
+    comma-separated ids (all seen from clients)."""
+
+    child = serializers.CharField()
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        if isinstance(data, str):
+            data = [data]
+        if isinstance(data, list) and len(data) == 1 and isinstance(data[0], str):
+            raw = data[0].strip()
+            if raw.startswith("["):
+                try:
+                    data = json.loads(raw)
+                except ValueError as exc:
+                    raise serializers.ValidationError(_("Expected a list of user ids.")) from exc
+            elif "," in raw:
+                data = [part.strip() for part in raw.split(",") if part.strip()]
+            elif not raw:
+                data = []
+        return super().to_internal_value(data)
+
+
+class AvatarField(serializers.FileField):
+    """A group avatar; `null` or an empty multipart value means "none"."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data == "":
+            return True, None
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data: Any) -> Any:
+        return validators.clean_image(super().to_internal_value(data))
+
+
+def validate_title(value: str | None) -> str:
+    value = (value or "").strip()
+    limit = settings.CONSTANTS.CHAT_TITLE_MAX_LENGTH
+    if len(value) > limit:
+        raise serializers.ValidationError(
+            _("Ensure this field has no more than %(limit)d characters.") % {"limit": limit}
+        )
+    return value
+
+
+class ChatCreateSerializer(serializers.Serializer):
+    """Input of POST /api/chats/. Unknown fields (clients send `creator`) are ignored: the creator is the caller."""
+
+    members = MembersField(required=False, default=list)
+    is_private = serializers.BooleanField(required=False, default=False)
+    title = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    avatar = AvatarField()
+    text = serializers.CharField(required=False, allow_null=True, allow_blank=True, trim_whitespace=False)
+
+    def validate_title(self, value: str | None) -> str:
+        return validate_title(value)
+
+    def validate_text(self, value: str | None) -> str | None:
+        from messages.serializers import validate_message_text
+
+        return validate_message_text(value)
+
+
+class ChatUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    avatar = AvatarField()
+    members = MembersField(required=False)
+
+    def validate_title(self, value: str | None) -> str:
+        return validate_title(value)
+
+
+class MemberAddSerializer(serializers.Serializer):
+    """POST /api/chat/{id}/members/: one `user` id, or `members` (a list)."""
+
+    user = serializers.CharField(required=False)
+    members = MembersField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        ids = list(attrs.get("members") or [])
+        if attrs.get("user"):
+            ids.append(attrs["user"])
+        if not ids:
+            raise serializers.ValidationError({"user": [_("This field is required.")]})
+        return {"members": ids}

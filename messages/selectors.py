@@ -1,0 +1,83 @@
+"""Every read query on messages. A page costs: the page, its files, and the chat's readers — whatever its size."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import NotFound, PermissionDenied
+
+from chats.models import Chat, Membership
+from chats.selectors import parse_uuid
+from messages.models import Message, MessageFile
+from users.models import User
+
+# Readers per chat id: the memberships (with users) whose pointer reaches at least the oldest message at hand.
+Readers = dict[object, list[Membership]]
+
+
+def _for_serializer(messages: QuerySet[Message]) -> QuerySet[Message]:
+    return messages.select_related("sender", "reply_to", "reply_to__sender").prefetch_related(
+        Prefetch("files", queryset=MessageFile.objects.order_by("id"))
+    )
+
+
+def message_list(chat: Chat, *, search: str | None = None) -> QuerySet[Message]:
+    """A chat's messages, newest first (the (chat, seq) index); `search` matches text and the sender's names."""
+    messages = Message.objects.filter(chat=chat)
+    if search:
+        messages = messages.filter(
+            Q(text__icontains=search)
+            | Q(sender__username__icontains=search)
+            | Q(sender__first_name__icontains=search)
+            | Q(sender__last_name__icontains=search)
+        )
+    return _for_serializer(messages).order_by("-seq")
+
+
+def message_get_for_user(
+    user: User, message_id: object, *, lock_membership: bool = False
+) -> tuple[Message, Membership]:
+    """A message and the viewer's membership of its chat: 404 if unknown, 403 if the viewer is not a member."""
+    message_uuid = parse_uuid(message_id)
+    message = _for_serializer(Message.objects.filter(pk=message_uuid).select_related("chat")).first()
+    if message is None:
+        raise NotFound()
+    memberships = Membership.objects.select_for_update() if lock_membership else Membership.objects
+    membership = memberships.filter(chat_id=message.chat_id, user=user).first()
+    if membership is None:
+        raise PermissionDenied(_("You are not a member of this chat."))
+    membership.chat = message.chat
+    return message, membership
+
+
+def message_readers(messages: Iterable[Message]) -> Readers:
+    """One query for `was_read_by` of any number of messages: members whose read pointer reaches the oldest
+    of them. Each message then keeps those at or past its own seq (see MessageSerializer)."""
+    messages = list(messages)
+    if not messages:
+        return {}
+    chat_ids = {m.chat_id for m in messages}
+    oldest = min(m.seq for m in messages)
+    readers: Readers = {chat_id: [] for chat_id in chat_ids}
+    memberships = (
+        Membership.objects.filter(chat_id__in=chat_ids, last_read_seq__gte=oldest)
+        .select_related("user")
+        .order_by("joined_at", "id")
+    )
+    for membership in memberships:
+        readers[membership.chat_id].append(membership)
+    return readers
+
+
+def message_seq_in_chat(chat: Chat, message_id: object) -> int:
+    """The seq of a cursor message of this chat (unknown, malformed or from another chat: 404)."""
+    try:
+        message_uuid = parse_uuid(message_id)
+    except NotFound as exc:
+        raise NotFound(_("Unknown cursor message.")) from exc
+    seq = Message.objects.filter(pk=message_uuid, chat=chat).values_list("seq", flat=True).first()
+    if seq is None:
+        raise NotFound(_("Unknown cursor message."))
+    return seq

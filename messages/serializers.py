@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.utils.encoders import JSONEncoder
+
+from messages.models import Message, MessageFile
+from uploads import validators
+from users.serializers import UserSerializer
+
+
+def as_json(data: Any) -> Any:
+    """Plain JSON values, exactly as the REST renderer would write them (for outbox events and comparisons)."""
+    return json.loads(json.dumps(data, cls=JSONEncoder))
+
+
+class MessageFileSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MessageFile
+        fields = ["item"]
+
+
+class ReplySerializer(serializers.ModelSerializer):
+    """The compact message a reply points at."""
+
+    sender = UserSerializer(read_only=True)
+    voice = serializers.FileField(read_only=True)
+
+    class Meta:
+        model = Message
+        fields = ["id", "text", "voice", "sender", "created_at"]
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    """The contract's message. `was_read_by` comes from `context["readers"]` (messages.selectors.message_readers)
+    — the members (other than the sender) whose read pointer reaches the message — so a page costs no query
+    per row."""
+
+    chat = serializers.UUIDField(source="chat_id", read_only=True)
+    sender = UserSerializer(read_only=True)
+    voice = serializers.FileField(read_only=True)
+    files = MessageFileSerializer(many=True, read_only=True)
+    was_read_by = serializers.SerializerMethodField()
+    reply_to = ReplySerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "text",
+            "voice",
+            "chat",
+            "sender",
+            "files",
+            "was_read_by",
+            "reply_to",
+            "updated_at",
+            "created_at",
+        ]
+
+    @extend_schema_field(UserSerializer(many=True))
+    def get_was_read_by(self, message: Message) -> list[dict[str, Any]]:
+        readers = self.context["readers"].get(message.chat_id, ())
+        users = [m.user for m in readers if m.last_read_seq >= message.seq and m.user_id != message.sender_id]
+        return UserSerializer(users, many=True, context=self.context).data
+
+
+class MessageCreateSerializer(serializers.Serializer):
+    """Input of POST /api/messages/: JSON or multipart, `files` repeated once per file."""
+
+    chat = serializers.CharField()
+    text = serializers.CharField(required=False, allow_null=True, allow_blank=True, trim_whitespace=False)
+    voice = serializers.FileField(required=False, allow_null=True)
+    files = serializers.ListField(child=serializers.FileField(), required=False, allow_empty=True)
+    reply_to = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+    def validate_text(self, value: str | None) -> str | None:
+        return validate_message_text(value)
+
+    def validate_voice(self, value: Any) -> Any:
+        return validators.clean_voice(value) if value else None
+
+    def validate_files(self, value: list[Any]) -> list[Any]:
+        limit = settings.CONSTANTS.MESSAGE_MAX_FILES
+        if len(value) > limit:
+            raise serializers.ValidationError(_("At most %(limit)d files per message.") % {"limit": limit})
+        return [validators.clean_attachment(upload) for upload in value]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not (attrs.get("text") or attrs.get("voice") or attrs.get("files")):
+            raise serializers.ValidationError(
+                {"non_field_errors": [_("A message needs text, a voice recording or files.")]}
+            )
+        return attrs
+
+
+class MessageUpdateSerializer(serializers.Serializer):
+    text = serializers.CharField(allow_null=True, allow_blank=True, trim_whitespace=False)
+
+    def validate_text(self, value: str | None) -> str | None:
+        return validate_message_text(value)
+
+
+def validate_message_text(value: str | None) -> str | None:
+    """Blank text is no text; over the limit is an error (the limit is read at request time)."""
+    if value is None or not value.strip():
+        return None
+    limit = settings.CONSTANTS.MESSAGE_TEXT_MAX_LENGTH
+    if len(value) > limit:
+        raise serializers.ValidationError(
+            _("Ensure this field has no more than %(limit)d characters.") % {"limit": limit}
+        )
+    return value
+
+
+class ReadAllSerializer(serializers.Serializer):
+    chat = serializers.UUIDField()
+    user = serializers.UUIDField()
+    messages = serializers.ListField(child=serializers.UUIDField())

@@ -1,0 +1,237 @@
+"""Every write on messages and read state. Each function is one transaction and queues one realtime publication
+for all recipients inside it: `{"event": ..., "message": <the REST message>}` to each member's personal channel
+(`str(user.id)`, as the contract says).
+
+Read state (docs/api-chats.md, "Read state"): each membership keeps a read pointer (`last_read_seq`) and the
+number of others' messages after it (`unread_count`). Writes keep both exact with set-based statements, so
+reading a chat's unread count or a message's `was_read_by` never scans its history.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, transaction
+from django.db.models import Count, F, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import PermissionDenied, ValidationError
+
+from centrifugo import outbox
+from chats.models import Chat, Membership
+from chats.selectors import membership_get
+from messages.models import Message, MessageFile
+from messages.selectors import Readers, _for_serializer, message_get_for_user, message_readers
+from messages.serializers import MessageSerializer, as_json
+from users.models import User
+
+
+@dataclass
+class MessageWrite:
+    """What a write changed and what it told: `data` is the published `message` (the REST representation)."""
+
+    message: Message | None
+    data: dict[str, Any]
+    channels: list[str] = field(default_factory=list)
+    changed: bool = True
+
+
+def member_channels(chat_id: Any) -> list[str]:
+    """Personal channels of every member: the user id, formatted as in the Centrifugo tokens."""
+    return [str(pk) for pk in Membership.objects.filter(chat_id=chat_id).values_list("user_id", flat=True)]
+
+
+def serialize(message: Message, readers: Readers | None = None) -> dict[str, Any]:
+    """The message as REST returns it; `was_read_by` is the same for every viewer, so one payload serves all."""
+    if readers is None:
+        readers = message_readers([message])
+    return as_json(MessageSerializer(message, context={"readers": readers}).data)
+
+
+def _publish(event: str, data: dict[str, Any], chat_id: Any) -> list[str]:
+    channels = member_channels(chat_id)
+    outbox.publish(channels, {"event": event, "message": data})
+    return channels
+
+
+def _file_names(messages: Iterable[Message]) -> list[tuple[Any, str]]:
+    names: list[tuple[Any, str]] = []
+    for message in messages:
+        if message.voice:
+            names.append((message.voice.storage, message.voice.name))
+        names.extend((f.item.storage, f.item.name) for f in message.files.all())
+    return names
+
+
+def _delete_files_on_commit(names: Sequence[tuple[Any, str]]) -> None:
+    if names:
+        transaction.on_commit(lambda: [storage.delete(name) for storage, name in names])
+
+
+@transaction.atomic
+def message_create(
+    *,
+    sender: User,
+    chat_id: Any,
+    text: str | None = None,
+    voice: UploadedFile | None = None,
+    files: Sequence[UploadedFile] = (),
+    reply_to: Any = None,
+) -> MessageWrite:
+    """Send a message (the sender must be a member). The chat row is locked by the one UPDATE that assigns the
+    next seq and bumps its counters; every other member's unread count grows by one in a second UPDATE."""
+    membership = membership_get(sender, chat_id)
+    chat = membership.chat
+    if not (text or voice or files):
+        raise ValidationError({"non_field_errors": [_("A message needs text, a voice recording or files.")]})
+    parent = _reply_target(chat, reply_to)
+    message_id = uuid.uuid4()
+    now = timezone.now()
+    table = Chat._meta.db_table
+    with connection.cursor() as cursor:
+        # FKs are deferred to commit, so last_message can name the row inserted just below.
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + 1, message_count = message_count + 1, "
+            f"last_message_id = %s, last_activity_at = %s WHERE id = %s RETURNING last_seq",
+            [pk_value(Message, message_id), now, pk_value(Chat, chat.pk)],
+        )
+        (seq,) = cursor.fetchone()
+    message = Message(
+        id=message_id,
+        chat=chat,
+        sender=sender,
+        seq=seq,
+        text=text or None,
+        voice=voice,
+        reply_to=parent,
+        created_at=now,
+        updated_at=now,
+    )
+    message.save(force_insert=True)
+    if files:
+        MessageFile.objects.bulk_create([MessageFile(message=message, item=upload) for upload in files])
+    Membership.objects.filter(chat=chat).exclude(user=sender).update(unread_count=F("unread_count") + 1)
+    # Nobody's pointer can reach a seq that did not exist yet: was_read_by is empty, no query needed.
+    message = _for_serializer(Message.objects.filter(pk=message_id)).get()
+    data = serialize(message, readers={})
+    channels = _publish("create", data, chat.pk)
+    return MessageWrite(message=message, data=data, channels=channels)
+
+
+def pk_value(model: type, value: Any) -> Any:
+    """A primary key as the database driver wants it in raw SQL (a UUID on PostgreSQL, hex text on SQLite)."""
+    return model._meta.pk.get_db_prep_value(value, connection)
+
+
+def _reply_target(chat: Chat, reply_to: Any) -> Message | None:
+    if not reply_to:
+        return None
+    try:
+        reply_uuid = uuid.UUID(str(reply_to))
+    except ValueError:
+        reply_uuid = None
+    parent = Message.objects.filter(pk=reply_uuid, chat=chat).first() if reply_uuid else None
+    if parent is None:
+        raise ValidationError({"reply_to": [_("Reply to a message of the same chat.")]})
+    return parent
+
+
+@transaction.atomic
+def message_update(*, actor: User, message_id: Any, text: str | None) -> MessageWrite:
+    """Change a message's text (the sender only); `updated_at` moves. Text may only be emptied when the
+    message still has a voice recording or files."""
+    message, _membership = message_get_for_user(actor, message_id)
+    if message.sender_id != actor.pk:
+        raise PermissionDenied(_("Only the sender can change this message."))
+    if not text and not message.voice and not message.files.all():
+        raise ValidationError({"text": [_("A message needs text, a voice recording or files.")]})
+    message.text = text or None
+    message.updated_at = timezone.now()
+    message.save(update_fields=["text", "updated_at"])
+    data = serialize(message)
+    channels = _publish("update", data, message.chat_id)
+    return MessageWrite(message=message, data=data, channels=channels)
+
+
+@transaction.atomic
+def message_delete(*, actor: User, message_id: Any) -> MessageWrite:
+    """Delete a message (the sender only) and, once committed, its files. Members who had not read it get
+    their unread count back; the chat's last_message falls back to the previous message."""
+    message, _membership = message_get_for_user(actor, message_id)
+    if message.sender_id != actor.pk:
+        raise PermissionDenied(_("Only the sender can delete this message."))
+    data = serialize(message)  # the event carries the message as it was
+    files = _file_names([message])
+    chat_id = message.chat_id
+    # Lock the chat row first, as message_create does, so counters cannot interleave.
+    Chat.objects.filter(pk=chat_id).update(message_count=F("message_count") - 1)
+    Membership.objects.filter(chat_id=chat_id, last_read_seq__lt=message.seq, unread_count__gt=0).exclude(
+        user_id=message.sender_id
+    ).update(unread_count=F("unread_count") - 1)
+    was_last = message.chat.last_message_id == message.pk
+    message.delete()
+    if was_last:
+        previous = Message.objects.filter(chat=OuterRef("pk")).order_by("-seq").values("pk")[:1]
+        Chat.objects.filter(pk=chat_id).update(last_message=Subquery(previous))
+    _delete_files_on_commit(files)
+    channels = _publish("delete", data, chat_id)
+    return MessageWrite(message=None, data=data, channels=channels)
+
+
+@transaction.atomic
+def message_read(*, actor: User, message_id: Any) -> MessageWrite:
+    """Mark a message, and everything before it, read by `actor` (a member other than the sender).
+
+    Moves the read pointer forward only, then recounts the unread messages after it (an index range on
+    (chat, seq), usually a handful of rows). Reading an already-read message changes nothing and tells nobody.
+    """
+    # The pointer row is locked before the recount, so a message sent meanwhile is either seen by the recount
+    # or counted by its own increment after this commits.
+    message, membership = message_get_for_user(actor, message_id, lock_membership=True)
+    if message.sender_id == actor.pk:
+        raise PermissionDenied(_("You cannot mark your own message as read."))
+    changed = message.seq > membership.last_read_seq
+    if changed:
+        Membership.objects.filter(pk=membership.pk).update(
+            last_read_seq=message.seq, unread_count=Coalesce(Subquery(_unread_after(message.seq, actor)), Value(0))
+        )
+    data = serialize(message)
+    channels = _publish("read", data, message.chat_id) if changed else []
+    return MessageWrite(message=message, data=data, channels=channels, changed=changed)
+
+
+def _unread_after(seq: int, reader: User) -> Any:
+    return (
+        Message.objects.filter(chat=OuterRef("chat"), seq__gt=seq)
+        .exclude(sender=reader)
+        .order_by()
+        .values("chat")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+
+
+@transaction.atomic
+def messages_read_all(*, actor: User, chat_id: Any) -> MessageWrite:
+    """Mark everything in a chat read by `actor` with ONE UPDATE (pointer to the chat's last seq, count 0).
+
+    The membership row is locked first: a message being sent concurrently either committed before (and is
+    covered by the pointer) or waits for this transaction (and is counted unread afterwards) — never lost.
+    """
+    membership = membership_get(actor, chat_id, for_update=True)
+    last_seq = Chat.objects.filter(pk=OuterRef("chat_id")).values("last_seq")[:1]
+    Membership.objects.filter(pk=membership.pk).update(last_read_seq=Subquery(last_seq), unread_count=0)
+    ids = list(
+        Message.objects.filter(chat_id=membership.chat_id, seq__gt=membership.last_read_seq)
+        .exclude(sender=actor)
+        .order_by("seq")
+        .values_list("pk", flat=True)
+    )
+    data = {"chat": str(membership.chat_id), "user": str(actor.pk), "messages": [str(pk) for pk in ids]}
+    channels = _publish("read_all", data, membership.chat_id) if ids else []
+    return MessageWrite(message=None, data=data, channels=channels, changed=bool(ids))

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import uuid
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from application.pagination import KeysetPagination
+from application.schema import ERROR_RESPONSES
+from chats.selectors import membership_get
+from messages import selectors, services
+from messages.serializers import (
+    MessageCreateSerializer,
+    MessageSerializer,
+    MessageUpdateSerializer,
+    ReadAllSerializer,
+)
+
+
+def _chat_param(request: Request) -> str:
+    chat_id = request.query_params.get("chat")
+    if not chat_id:
+        raise ValidationError({"chat": [_("This field is required.")]})
+    return chat_id
+
+
+class MessageListView(APIView):
+    @extend_schema(
+        summary="A chat's messages, newest first (members only)",
+        description="Paging: `page`/`page_size`, `limit`/`offset`, or the cursors `before`/`after` (a message id) "
+        "with `page_size`. Without any of them the newest page is served with cursor `next`/`previous` links.",
+        parameters=[
+            OpenApiParameter("chat", uuid.UUID, required=True),
+            OpenApiParameter("search", str, description="Text, or the sender's username, first or last name"),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+            OpenApiParameter("before", uuid.UUID, description="Messages older than this one"),
+            OpenApiParameter("after", uuid.UUID, description="Messages newer than this one"),
+            OpenApiParameter("limit", int),
+            OpenApiParameter("offset", int),
+        ],
+        responses={200: MessageSerializer(many=True), **ERROR_RESPONSES},
+        tags=["messages"],
+    )
+    def get(self, request: Request) -> Response:
+        chat = membership_get(request.user, _chat_param(request)).chat
+        search = request.query_params.get("search", "").strip()
+        messages = selectors.message_list(chat, search=search)
+        paginator = KeysetPagination()
+        page = paginator.paginate(
+            messages,
+            request,
+            # The chat row's counter answers `count` in O(1); a search has to count its matches.
+            count=(lambda: messages.count()) if search else (lambda: chat.message_count),
+            cursor_key=lambda message_id: selectors.message_seq_in_chat(chat, message_id),
+        )
+        context = {"request": request, "readers": selectors.message_readers(page)}
+        return paginator.get_paginated_response(MessageSerializer(page, many=True, context=context).data)
+
+    @extend_schema(
+        summary="Send a message (members only): text, a voice recording and/or up to 5 files",
+        request={"application/json": MessageCreateSerializer, "multipart/form-data": MessageCreateSerializer},
+        responses={201: MessageSerializer, **ERROR_RESPONSES},
+        tags=["messages"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = MessageCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        result = services.message_create(
+            sender=request.user,
+            chat_id=data["chat"],
+            text=data.get("text"),
+            voice=data.get("voice"),
+            files=data.get("files") or (),
+            reply_to=data.get("reply_to"),
+        )
+        return Response(result.data, status=status.HTTP_201_CREATED)
+
+
+class MessageDetailView(APIView):
+    @extend_schema(summary="A message (members only)", responses={200: MessageSerializer, **ERROR_RESPONSES})
+    def get(self, request: Request, message_id: uuid.UUID) -> Response:
+        message, _membership = selectors.message_get_for_user(request.user, message_id)
+        context = {"request": request, "readers": selectors.message_readers([message])}
+        return Response(MessageSerializer(message, context=context).data)
+
+    @extend_schema(
+        summary="Change a message's text (the sender only)",
+        request=MessageUpdateSerializer,
+        responses={200: MessageSerializer, **ERROR_RESPONSES},
+        tags=["messages"],
+    )
+    def patch(self, request: Request, message_id: uuid.UUID) -> Response:
+        serializer = MessageUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.message_update(
+            actor=request.user, message_id=message_id, text=serializer.validated_data["text"]
+        )
+        return Response(result.data)
+
+    @extend_schema(
+        summary="Delete a message and its files (the sender only)",
+        responses={204: None, **ERROR_RESPONSES},
+        tags=["messages"],
+    )
+    def delete(self, request: Request, message_id: uuid.UUID) -> Response:
+        services.message_delete(actor=request.user, message_id=message_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MessageReadView(APIView):
+    @extend_schema(
+        summary="Mark a message and everything before it read (a member other than the sender)",
+        request=None,
+        responses={200: MessageSerializer, **ERROR_RESPONSES},
+        tags=["messages"],
+    )
+    def post(self, request: Request, message_id: uuid.UUID) -> Response:
+        return Response(services.message_read(actor=request.user, message_id=message_id).data)
+
+
+class MessageReadAllView(APIView):
+    @extend_schema(
+        summary="Mark every message of a chat read (members only)",
+        parameters=[OpenApiParameter("chat", uuid.UUID, required=True)],
+        request=None,
+        responses={200: ReadAllSerializer, **ERROR_RESPONSES},
+        tags=["messages"],
+    )
+    def post(self, request: Request) -> Response:
+        chat_id = request.query_params.get("chat") or request.data.get("chat")
+        if not chat_id:
+            raise ValidationError({"chat": [_("This field is required.")]})
+        return Response(services.messages_read_all(actor=request.user, chat_id=chat_id).data)
