@@ -11,6 +11,8 @@ api = [
     path("", include("chats.urls")),
     path("", include("messages.urls")),
     path("", include("centrifugo.urls")),
+    path("", include("posts.urls")),
+    path("", include("friends.urls")),
     path("health/db/", DatabaseHealthView.as_view(), name="health-db"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("schema/swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger"),

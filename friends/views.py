@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import uuid
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from application.schema import ERROR_RESPONSES
+from friends import selectors, services
+from friends.models import FriendRequest
+from friends.serializers import (
+    FriendRequestCreateSerializer,
+    FriendRequestListQuerySerializer,
+    FriendRequestResultSerializer,
+    FriendRequestSerializer,
+    UserIsFriendSerializer,
+)
+from users import selectors as user_selectors
+from users.models import User
+from users.serializers import UserSerializer
+
+TAGS = ["friends"]
+
+
+class FriendListView(generics.ListAPIView):
+    serializer_class = UserSerializer
+
+    @extend_schema(
+        summary="My friends (paginated users, by username)",
+        responses={200: UserSerializer(many=True), **ERROR_RESPONSES},
+        tags=TAGS,
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return User.objects.none()
+        return selectors.friend_list(self.request.user)
+
+
+class FriendDetailView(APIView):
+    @extend_schema(
+        summary="Is this user my friend?",
+        responses={200: UserIsFriendSerializer, **ERROR_RESPONSES},
+        tags=TAGS,
+    )
+    def get(self, request: Request, user_id: uuid.UUID) -> Response:
+        other = user_selectors.user_get(user_id)
+        return Response({"user_is_friend": selectors.are_friends(request.user, other)})
+
+    @extend_schema(
+        summary="Remove a friend (both sides; idempotent)",
+        request=None,
+        responses={204: None, **ERROR_RESPONSES},
+        tags=TAGS,
+    )
+    def delete(self, request: Request, user_id: uuid.UUID) -> Response:
+        services.friend_remove(user=request.user, friend=user_selectors.user_get(user_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FriendRequestListView(generics.ListAPIView):
+    serializer_class = FriendRequestSerializer
+
+    @extend_schema(
+        summary="My pending friend requests, newest first",
+        parameters=[
+            OpenApiParameter(
+                "direction",
+                str,
+                enum=["incoming", "outgoing"],
+                description="`incoming` (default): sent to me; `outgoing`: sent by me",
+            )
+        ],
+        responses={200: FriendRequestSerializer(many=True), **ERROR_RESPONSES},
+        tags=TAGS,
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return FriendRequest.objects.none()
+        query = FriendRequestListQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return selectors.friend_request_list(self.request.user, direction=query.validated_data["direction"])
+
+    @extend_schema(
+        summary="Send a friend request",
+        description=(
+            "201 with the new pending request. 200 when nothing new was created: the request was already pending "
+            "(the same request again), you are already friends, or the user had asked you first (then you are "
+            "friends now and `request` is null)."
+        ),
+        request=FriendRequestCreateSerializer,
+        responses={201: FriendRequestResultSerializer, 200: FriendRequestResultSerializer, **ERROR_RESPONSES},
+        tags=TAGS,
+    )
+    def post(self, request: Request) -> Response:
+        serializer = FriendRequestCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.friend_request_send(from_user=request.user, to_user=serializer.validated_data["user"])
+        return Response(
+            FriendRequestResultSerializer(result, context={"request": request}).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+
+class FriendRequestDetailView(APIView):
+    @extend_schema(
+        summary="A pending friend request I sent or received",
+        responses={200: FriendRequestSerializer, **ERROR_RESPONSES},
+        tags=TAGS,
+    )
+    def get(self, request: Request, request_id: uuid.UUID) -> Response:
+        friend_request = selectors.friend_request_get(request.user, request_id)
+        return Response(FriendRequestSerializer(friend_request, context={"request": request}).data)
+
+    @extend_schema(
+        summary="Cancel a friend request I sent",
+        request=None,
+        responses={204: None, **ERROR_RESPONSES},
+        tags=TAGS,
+    )
+    def delete(self, request: Request, request_id: uuid.UUID) -> Response:
+        friend_request = selectors.friend_request_get(request.user, request_id)
+        services.friend_request_cancel(user=request.user, friend_request=friend_request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FriendRequestAcceptView(APIView):
+    @extend_schema(
+        summary="Accept a friend request sent to me",
+        request=None,
+        responses={200: FriendRequestResultSerializer, **ERROR_RESPONSES},
+        tags=TAGS,
+    )
+    def post(self, request: Request, request_id: uuid.UUID) -> Response:
+        friend_request = selectors.friend_request_get(request.user, request_id)
+        result = services.friend_request_accept(user=request.user, friend_request=friend_request)
+        return Response(FriendRequestResultSerializer(result, context={"request": request}).data)
+
+
+class FriendRequestDeclineView(APIView):
+    @extend_schema(
+        summary="Decline a friend request sent to me",
+        request=None,
+        responses={204: None, **ERROR_RESPONSES},
+        tags=TAGS,
+    )
+    def post(self, request: Request, request_id: uuid.UUID) -> Response:
+        friend_request = selectors.friend_request_get(request.user, request_id)
+        services.friend_request_decline(user=request.user, friend_request=friend_request)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,61 @@
+"""Every read on posts: the joins a post's representation needs, so a page costs the same number of queries
+whatever its size (the page, its images, the recent likers of all its posts)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from rest_framework.exceptions import NotFound
+
+from friends.selectors import friend_ids
+from posts.models import Post, PostImage, PostLike
+from users.models import User
+
+RECENT_LIKERS = 3
+
+
+def _with_details(posts: QuerySet[Post], viewer: User) -> QuerySet[Post]:
+    return (
+        posts.select_related("author")
+        .annotate(liked_by_me=Exists(PostLike.objects.filter(post=OuterRef("pk"), user=viewer)))
+        .prefetch_related(
+            Prefetch("images", queryset=PostImage.objects.order_by("position", "id")),
+            # A sliced prefetch: one query for the whole page, limited per post with a window function.
+            Prefetch(
+                "likes",
+                queryset=PostLike.objects.select_related("user").order_by("-created_at", "-id")[:RECENT_LIKERS],
+                to_attr="recent_likes",
+            ),
+        )
+    )
+
+
+def post_list(*, viewer: User, author_id: uuid.UUID | None = None, friends_only: bool = False) -> QuerySet[Post]:
+    """The feed: every post, newest first; `author_id` keeps one author's, `friends_only` the viewer's friends'."""
+    posts = Post.objects.filter(author__is_active=True)
+    if author_id is not None:
+        posts = posts.filter(author_id=author_id)
+    if friends_only:
+        posts = posts.filter(author_id__in=friend_ids(viewer))
+    return _with_details(posts, viewer).order_by("-created_at", "-id")
+
+
+def post_get(post_id: uuid.UUID | str, *, viewer: User) -> Post:
+    try:
+        return _with_details(Post.objects.filter(author__is_active=True), viewer).get(pk=post_id)
+    except (Post.DoesNotExist, ValueError) as exc:
+        raise NotFound() from exc
+
+
+def post_get_for_write(post_id: uuid.UUID | str) -> Post:
+    """The bare post (for services); permissions are the service's to check."""
+    try:
+        return Post.objects.get(pk=post_id, author__is_active=True)
+    except (Post.DoesNotExist, ValueError) as exc:
+        raise NotFound() from exc
+
+
+def post_likers(post: Post) -> QuerySet[User]:
+    """Who liked the post, most recent first."""
+    return User.objects.filter(post_likes__post=post).order_by("-post_likes__created_at", "-post_likes__id")

@@ -1,0 +1,186 @@
+"""Every write on posts, likes and views. Each function is one transaction.
+
+Likes and views are rows unique per (post, user), inserted with `INSERT ... ON CONFLICT DO NOTHING`: the database
+decides who was first, so a double click or two devices never count twice. The post's counter moves with an
+atomic `UPDATE ... SET n = n + 1` only when a row really was inserted (or deleted, for an unlike): concurrent
+likes queue on the post row for that one statement and each sees the other's increment, so none is lost. The
+UPDATE is the transaction's last write before the outbox row (likes) or its very last statement (views), so the
+post's row lock lasts no longer than the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.core.files.base import File
+from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+
+from centrifugo.outbox import publish
+from friends.services import social_channel
+from posts.models import Post, PostImage, PostLike, PostView
+from users.models import User
+
+_UNSET: Any = object()
+
+
+# -- helpers -----------------------------------------------------------------------------------------------------
+
+
+def _insert_ignoring_conflict(model: type[models.Model], **values: Any) -> bool:
+    """INSERT one row unless it breaks a unique constraint; True when the row was inserted."""
+    quote = connection.ops.quote_name
+    columns, params = [], []
+    for name, value in values.items():
+        field = model._meta.get_field(name)
+        columns.append(quote(field.column))
+        params.append(field.get_db_prep_save(value, connection))
+    sql = "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING".format(
+        quote(model._meta.db_table), ", ".join(columns), ", ".join(["%s"] * len(columns))
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount == 1
+
+
+def _add_to_counter(post: Post, field_name: str, delta: int) -> int:
+    """`UPDATE post SET n = n + delta RETURNING n`: atomic, and the new value without another query."""
+    quote = connection.ops.quote_name
+    column = quote(Post._meta.get_field(field_name).column)
+    table, pk = quote(Post._meta.db_table), quote(Post._meta.pk.column)
+    sql = f"UPDATE {table} SET {column} = {column} + %s WHERE {pk} = %s RETURNING {column}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [delta, Post._meta.pk.get_db_prep_value(post.pk, connection)])
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound()
+    setattr(post, field_name, row[0])
+    return row[0]
+
+
+def _delete_files_on_commit(files: Iterable[Any]) -> None:
+    # Files are not transactional: remove them only once the rows that referenced them are gone for good.
+    for file in files:
+        storage, name = file.storage, file.name
+        if name:
+            transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
+
+
+def _check_author(post: Post, user: User, message: str) -> None:
+    if post.author_id != user.pk:
+        raise PermissionDenied(message)
+
+
+def _store_images(post: Post, images: Sequence[File]) -> None:
+    for position, image in enumerate(images):
+        PostImage.objects.create(post=post, file=image, position=position)
+
+
+# -- posts -------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def post_create(*, author: User, description: str = "", images: Sequence[File] = ()) -> Post:
+    """Publish a post. `images` are already validated and re-encoded (uploads.validators.clean_image)."""
+    if not description.strip() and not images:
+        raise ValidationError({"description": [_("A post needs a description or at least one image.")]})
+    post = Post.objects.create(author=author, description=description)
+    _store_images(post, images)
+    return post
+
+
+@transaction.atomic
+def post_update(*, post: Post, user: User, description: str = _UNSET, images: Sequence[File] | None = _UNSET) -> Post:
+    """Edit your own post: a new description, and/or `images` that replace all the current ones."""
+    _check_author(post, user, _("You can only edit your own posts."))
+    post = Post.objects.select_for_update(no_key=True).get(pk=post.pk)
+    old_images = list(post.images.all()) if images is not _UNSET else []
+    new_description = post.description if description is _UNSET else description
+    has_images = bool(images) if images is not _UNSET else bool(post.images.exists())
+    if not new_description.strip() and not has_images:
+        raise ValidationError({"description": [_("A post needs a description or at least one image.")]})
+    post.description = new_description
+    post.save(update_fields=["description", "updated_at"])
+    if images is not _UNSET:
+        PostImage.objects.filter(pk__in=[image.pk for image in old_images]).delete()
+        _delete_files_on_commit(image.file for image in old_images)
+        _store_images(post, images or [])
+    return post
+
+
+@transaction.atomic
+def post_delete(*, post: Post, user: User) -> None:
+    """Delete your own post; its images' files go once the deletion has committed."""
+    _check_author(post, user, _("You can only delete your own posts."))
+    posts_remove(Post.objects.filter(pk=post.pk))
+
+
+@transaction.atomic
+def posts_remove(posts: models.QuerySet[Post]) -> int:
+    """Delete posts without a permission check (moderation in the admin), files included; returns how many."""
+    files = [image.file for image in PostImage.objects.filter(post__in=posts)]
+    _total, deleted = Post.objects.filter(pk__in=list(posts.values_list("pk", flat=True))).delete()
+    _delete_files_on_commit(files)
+    return deleted.get(Post._meta.label, 0)
+
+
+# -- likes and views ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def post_like(*, post: Post, user: User) -> bool:
+    """Like a post. Idempotent: returns whether a like was added. The author hears of it on their social channel
+    (not of their own likes)."""
+    try:
+        with transaction.atomic():
+            inserted = _insert_ignoring_conflict(PostLike, post=post.pk, user=user.pk, created_at=timezone.now())
+    except IntegrityError as exc:  # the post was deleted meanwhile
+        raise NotFound() from exc
+    if not inserted:
+        return False
+    likes_count = _add_to_counter(post, "likes_count", 1)
+    if post.author_id != user.pk:
+        from users.serializers import UserSerializer
+
+        publish(
+            [social_channel(post.author_id)],
+            {
+                "event": "post_like",
+                "post": str(post.pk),
+                "likes_count": likes_count,
+                "user": dict(UserSerializer(user).data),
+            },
+        )
+    return True
+
+
+@transaction.atomic
+def post_unlike(*, post: Post, user: User) -> bool:
+    """Take a like back. Idempotent: returns whether there was one."""
+    deleted, _details = PostLike.objects.filter(post=post, user=user).delete()
+    if not deleted:
+        return False
+    _add_to_counter(post, "likes_count", -1)
+    return True
+
+
+@transaction.atomic
+def post_view(*, post: Post, user: User) -> int:
+    """Count the user's view of the post, once per user (the author's own views are not counted).
+
+    Returns the post's view count. A repeated view is one index probe and writes nothing.
+    """
+    if post.author_id == user.pk:
+        return post.views_count
+    try:
+        with transaction.atomic():
+            inserted = _insert_ignoring_conflict(PostView, post=post.pk, user=user.pk, created_at=timezone.now())
+    except IntegrityError as exc:  # the post was deleted meanwhile
+        raise NotFound() from exc
+    if not inserted:
+        post.refresh_from_db(fields=["views_count"])
+        return post.views_count
+    return _add_to_counter(post, "views_count", 1)

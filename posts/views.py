@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import uuid
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from application.schema import ERROR_RESPONSES
+from posts import selectors, services
+from posts.models import Post
+from posts.pagination import FeedPagination
+from posts.serializers import (
+    PostListQuerySerializer,
+    PostSerializer,
+    PostViewResultSerializer,
+    PostWriteSerializer,
+)
+from users import selectors as user_selectors
+from users.models import User
+from users.serializers import UserSerializer
+
+TAGS = ["posts"]
+WRITE_REQUEST = {"multipart/form-data": PostWriteSerializer, "application/json": PostWriteSerializer}
+
+
+def _post_response(request: Request, post_id: uuid.UUID, *, status_code: int = status.HTTP_200_OK) -> Response:
+    post = selectors.post_get(post_id, viewer=request.user)
+    return Response(PostSerializer(post, context={"request": request}).data, status=status_code)
+
+
+class _PostPageView(generics.ListAPIView):
+    serializer_class = PostSerializer
+    pagination_class = FeedPagination
+
+
+class PostListView(_PostPageView):
+    @extend_schema(
+        summary="The feed: all posts, newest first (cursor paging; `page` for page numbers)",
+        parameters=[PostListQuerySerializer],
+        responses={200: PostSerializer(many=True), **ERROR_RESPONSES},
+        tags=TAGS,
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Post.objects.none()
+        query = PostListQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return selectors.post_list(
+            viewer=self.request.user,
+            author_id=query.validated_data.get("author"),
+            friends_only=query.validated_data["friends"],
+        )
+
+    @extend_schema(
+        summary="Publish a post (a description and/or up to 10 images)",
+        request=WRITE_REQUEST,
+        responses={201: PostSerializer, **ERROR_RESPONSES},
+        tags=TAGS,
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PostWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        post = services.post_create(author=request.user, **serializer.validated_data)
+        return _post_response(request, post.pk, status_code=status.HTTP_201_CREATED)
+
+
+class UserPostListView(_PostPageView):
+    @extend_schema(
+        summary="A user's posts, newest first (cursor paging; `page` for page numbers)",
+        responses={200: PostSerializer(many=True), **ERROR_RESPONSES},
+        tags=TAGS,
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Post.objects.none()
+        author = user_selectors.user_get(self.kwargs["user_id"])
+        return selectors.post_list(viewer=self.request.user, author_id=author.pk)
+
+
+class PostDetailView(APIView):
+    @extend_schema(summary="A post", responses={200: PostSerializer, **ERROR_RESPONSES}, tags=TAGS)
+    def get(self, request: Request, post_id: uuid.UUID) -> Response:
+        return _post_response(request, post_id)
+
+    @extend_schema(
+        summary="Edit your own post (`images`, when sent, replace all the current ones)",
+        request=WRITE_REQUEST,
+        responses={200: PostSerializer, **ERROR_RESPONSES},
+        tags=TAGS,
+    )
+    def patch(self, request: Request, post_id: uuid.UUID) -> Response:
+        post = selectors.post_get_for_write(post_id)
+        serializer = PostWriteSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.post_update(post=post, user=request.user, **serializer.validated_data)
+        return _post_response(request, post_id)
+
+    @extend_schema(summary="Delete your own post", responses={204: None, **ERROR_RESPONSES}, tags=TAGS)
+    def delete(self, request: Request, post_id: uuid.UUID) -> Response:
+        services.post_delete(post=selectors.post_get_for_write(post_id), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PostLikeView(APIView):
+    @extend_schema(
+        summary="Like a post (idempotent); answers the post",
+        request=None,
+        responses={200: PostSerializer, **ERROR_RESPONSES},
+        tags=TAGS,
+    )
+    def post(self, request: Request, post_id: uuid.UUID) -> Response:
+        services.post_like(post=selectors.post_get_for_write(post_id), user=request.user)
+        return _post_response(request, post_id)
+
+    @extend_schema(
+        summary="Take your like back (idempotent); answers the post",
+        request=None,
+        responses={200: PostSerializer, **ERROR_RESPONSES},
+        tags=TAGS,
+    )
+    def delete(self, request: Request, post_id: uuid.UUID) -> Response:
+        services.post_unlike(post=selectors.post_get_for_write(post_id), user=request.user)
+        return _post_response(request, post_id)
+
+
+class PostLikersView(generics.ListAPIView):
+    serializer_class = UserSerializer
+
+    @extend_schema(
+        summary="Who liked the post, most recent first (paginated users)",
+        responses={200: UserSerializer(many=True), **ERROR_RESPONSES},
+        tags=TAGS,
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return User.objects.none()
+        return selectors.post_likers(selectors.post_get_for_write(self.kwargs["post_id"]))
+
+
+class PostViewView(APIView):
+    @extend_schema(
+        summary="Count my view of a post (once per user; the author's own views are not counted)",
+        request=None,
+        responses={200: PostViewResultSerializer, **ERROR_RESPONSES},
+        tags=TAGS,
+    )
+    def post(self, request: Request, post_id: uuid.UUID) -> Response:
+        views = services.post_view(post=selectors.post_get_for_write(post_id), user=request.user)
+        return Response({"views": views})
