@@ -135,39 +135,12 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "static")))
-# Uploaded files (docs/storage.md). Without S3_BUCKET they stay on local disk under MEDIA_ROOT and nginx serves
-# /media; with it they go to an S3-compatible bucket (AWS S3, MinIO, Yandex Object Storage). Either way the URLs
-# in responses and events are absolute and load as they are.
 MEDIA_URL = f"{PUBLIC_URL}/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
-S3_BUCKET = env.str("S3_BUCKET", default="")
-# Public-read buckets give plain object URLs (cacheable, never expire); private ones give presigned URLs valid
-# for S3_URL_LIFETIME seconds (at most 7 days; keep it above the realtime history TTL).
-S3_PUBLIC_READ = env.bool("S3_PUBLIC_READ", default=False)
-S3_URL_LIFETIME = env.int("S3_URL_LIFETIME", default=24 * 60 * 60)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-if S3_BUCKET:
-    from uploads.config import StorageConfigError, s3_storage
-
-    try:
-        STORAGES["default"] = s3_storage(
-            bucket=S3_BUCKET,
-            endpoint_url=env.str("S3_ENDPOINT_URL", default=""),
-            public_endpoint_url=env.str("S3_PUBLIC_ENDPOINT_URL", default=""),
-            region=env.str("S3_REGION", default=""),
-            access_key_id=env.str("S3_ACCESS_KEY_ID", default=""),
-            secret_access_key=env.str("S3_SECRET_ACCESS_KEY", default=""),
-            public_read=S3_PUBLIC_READ,
-            url_lifetime=S3_URL_LIFETIME,
-            public_url=env.str("S3_PUBLIC_URL", default=""),
-            addressing_style=env.str("S3_ADDRESSING_STYLE", default=""),
-            prefix=env.str("S3_PREFIX", default=""),
-        )
-    except StorageConfigError as exc:
-        raise ImproperlyConfigured(str(exc)) from exc
 
 # Django's own guards: the whole body limit is enforced by BodySizeLimitMiddleware (413); these stop form
 # parsing from buffering more than that in memory.
@@ -247,40 +220,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
-
-# ---------------------------------------------------------------------------------------------------------------
-# Accounts (docs/accounts.md): login by username or e-mail, cookie sessions, YandexID, the gateway token check.
-# ---------------------------------------------------------------------------------------------------------------
-AUTHENTICATION_BACKENDS = ["users.authentication.UsernameOrEmailBackend"]
-
-# Cookie sessions (POST /api/auth/cookie/). The access cookie goes to the whole API, the refresh cookie only to
-# /api/auth/. Both are HttpOnly; Secure everywhere but DEBUG. SameSite=Lax suits an SPA on the same site as the API;
-# an SPA on another site needs AUTH_COOKIE_SAMESITE=None (which forces Secure) and CSRF_TRUSTED_ORIGINS.
-AUTH_COOKIE_ACCESS_NAME = env.str("AUTH_COOKIE_ACCESS_NAME", default="access_token")
-AUTH_COOKIE_REFRESH_NAME = env.str("AUTH_COOKIE_REFRESH_NAME", default="refresh_token")
-AUTH_COOKIE_ACCESS_PATH = "/api/"
-AUTH_COOKIE_REFRESH_PATH = "/api/auth/"
-AUTH_COOKIE_DOMAIN = env.str("AUTH_COOKIE_DOMAIN", default="") or None
-AUTH_COOKIE_SAMESITE = env.str("AUTH_COOKIE_SAMESITE", default="Lax")
-AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", default=not DEBUG or AUTH_COOKIE_SAMESITE == "None")
-# The CSRF cookie is Django's (readable by scripts: the double-submit token goes back in X-CSRFToken).
-CSRF_COOKIE_SAMESITE = AUTH_COOKIE_SAMESITE
-CSRF_COOKIE_SECURE = AUTH_COOKIE_SECURE or PRODUCTION
-CSRF_COOKIE_DOMAIN = AUTH_COOKIE_DOMAIN
-
-# YandexID (https://yandex.ru/dev/id/doc/). The provider's URLs are settings so tests run a local fake provider.
-YANDEX_CLIENT_ID = env.str("YANDEX_CLIENT_ID", default="")
-YANDEX_CLIENT_SECRET = env.str("YANDEX_CLIENT_SECRET", default="")
-YANDEX_REDIRECT_URI = env.str("YANDEX_REDIRECT_URI", default="")
-YANDEX_OAUTH_AUTHORIZE_URL = env.str("YANDEX_OAUTH_AUTHORIZE_URL", default="https://oauth.yandex.ru/authorize")
-YANDEX_OAUTH_TOKEN_URL = env.str("YANDEX_OAUTH_TOKEN_URL", default="https://oauth.yandex.ru/token")
-YANDEX_INFO_URL = env.str("YANDEX_INFO_URL", default="https://login.yandex.ru/info")
-YANDEX_AVATAR_URL = env.str("YANDEX_AVATAR_URL", default="https://avatars.yandex.net/get-yapic")
-YANDEX_SCOPE = env.list("YANDEX_SCOPE", default=[])
-YANDEX_TIMEOUT = env.float("YANDEX_TIMEOUT", default=5.0)
-# How long the signed `state` of an authorize URL stays valid (seconds).
-YANDEX_STATE_MAX_AGE = env.int("YANDEX_STATE_MAX_AGE", default=600)
-# ----------------------------------------------------------------------------------------------- end of Accounts
 
 # ---------------------------------------------------------------------------------------------------------------
 # Realtime (docs/realtime.md): the outbox relay to Centrifugo. The Centrifugo server's own config is generated from
