@@ -135,12 +135,39 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "static")))
+# Uploaded files (docs/storage.md). Without S3_BUCKET they stay on local disk under MEDIA_ROOT and nginx serves
+# /media; with it they go to an S3-compatible bucket (AWS S3, MinIO, Yandex Object Storage). Either way the URLs
+# in responses and events are absolute and load as they are.
 MEDIA_URL = f"{PUBLIC_URL}/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+S3_BUCKET = env.str("S3_BUCKET", default="")
+# Public-read buckets give plain object URLs (cacheable, never expire); private ones give presigned URLs valid
+# for S3_URL_LIFETIME seconds (at most 7 days; keep it above the realtime history TTL).
+S3_PUBLIC_READ = env.bool("S3_PUBLIC_READ", default=False)
+S3_URL_LIFETIME = env.int("S3_URL_LIFETIME", default=24 * 60 * 60)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+if S3_BUCKET:
+    from uploads.config import StorageConfigError, s3_storage
+
+    try:
+        STORAGES["default"] = s3_storage(
+            bucket=S3_BUCKET,
+            endpoint_url=env.str("S3_ENDPOINT_URL", default=""),
+            public_endpoint_url=env.str("S3_PUBLIC_ENDPOINT_URL", default=""),
+            region=env.str("S3_REGION", default=""),
+            access_key_id=env.str("S3_ACCESS_KEY_ID", default=""),
+            secret_access_key=env.str("S3_SECRET_ACCESS_KEY", default=""),
+            public_read=S3_PUBLIC_READ,
+            url_lifetime=S3_URL_LIFETIME,
+            public_url=env.str("S3_PUBLIC_URL", default=""),
+            addressing_style=env.str("S3_ADDRESSING_STYLE", default=""),
+            prefix=env.str("S3_PREFIX", default=""),
+        )
+    except StorageConfigError as exc:
+        raise ImproperlyConfigured(str(exc)) from exc
 
 # Django's own guards: the whole body limit is enforced by BodySizeLimitMiddleware (413); these stop form
 # parsing from buffering more than that in memory.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 import uuid
 from typing import Any
 
@@ -12,9 +13,27 @@ from django.utils.deconstruct import deconstructible
 _SAFE_EXTENSION = re.compile(r"^\.[a-z0-9]{1,10}$")
 
 
+_UNSAFE_CHARACTERS = re.compile(r"[^\w.\- ]+")
+_REPEATS = re.compile(r"([._\- ])[._\- ]+")
+NAME_MAX_LENGTH = 100
+
+
 def safe_extension(filename: str) -> str:
     ext = os.path.splitext(filename or "")[1].lower()
     return ext if _SAFE_EXTENSION.match(ext) else ""
+
+
+def sanitize_filename(filename: str | None, *, default: str = "file", extension: str | None = None) -> str:
+    """A harmless file name: no folders, control or shell characters, leading dots, or unbounded length.
+
+    `extension` (".png") replaces the client's one, for files whose type the server determined itself.
+    """
+    name = unicodedata.normalize("NFKC", filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    stem, ext = os.path.splitext(name)
+    ext = extension if extension is not None else safe_extension(name)
+    stem = _REPEATS.sub(r"\1", _UNSAFE_CHARACTERS.sub("_", stem)).strip("._- ") or default
+    return stem[: NAME_MAX_LENGTH - len(ext)] + ext
 
 
 @deconstructible

@@ -8,11 +8,15 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from uploads.validators import clean_image
 from users.models import User
 
 
-class NullableFileField(serializers.ImageField):
-    """An avatar input where `null`, or an empty multipart value, means "remove it" (as the SPA clients send)."""
+class NullableFileField(serializers.FileField):
+    """An avatar input where `null`, or an empty multipart value, means "remove it" (as the SPA clients send).
+
+    The file must be a real image: `uploads.validators.clean_image` checks it by content and re-encodes it, so
+    the value is the file to store (metadata stripped, downscaled) and a bad file is a 400 on this field."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
@@ -23,6 +27,9 @@ class NullableFileField(serializers.ImageField):
         if data == "":
             return True, None
         return super().validate_empty_values(data)
+
+    def to_internal_value(self, data: Any) -> Any:
+        return clean_image(super().to_internal_value(data))
 
 
 def _max_length(name: str) -> int:

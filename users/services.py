@@ -15,6 +15,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from uploads.cleanup import delete_files_on_commit, delete_with_files
 from users.models import AuthSession, User
 from users.tokens import GENERATION_CLAIM, SESSION_CLAIM, TokenPair, token_pair_for_session
 
@@ -64,21 +65,19 @@ def user_update(user: User, *, avatar: UploadedFile | None = _UNSET, **fields: A
     user.save()
     new_avatar = user.avatar.name if user.avatar else None
     if old_avatar and old_avatar != new_avatar:
-        _delete_file_on_commit(user.avatar.storage, old_avatar)
+        delete_files_on_commit((user.avatar.storage, old_avatar))
     return user
 
 
 @transaction.atomic
 def user_delete(user: User) -> None:
-    """Delete the account; its sessions go with it, so every token it had is refused from now on."""
+    """Delete the account; its sessions go with it, so every token it had is refused from now on.
+
+    Its avatar, and the files of every row the deletion cascades to, are removed from storage after commit."""
     from chats.services import chats_forget_user  # chats depend on users, not the other way round
 
     chats_forget_user(user)  # keeps the other members' chats, counters and last messages consistent
-    avatar = user.avatar.name if user.avatar else None
-    storage = user.avatar.storage
-    user.delete()
-    if avatar:
-        _delete_file_on_commit(storage, avatar)
+    delete_with_files(user)
 
 
 def user_touch_presence(user: User, *, force: bool = False, now: datetime | None = None) -> None:
@@ -137,7 +136,3 @@ def _refresh_claims(raw_refresh: str) -> dict[str, Any]:
         raise _invalid_token()
     return claims
 
-
-def _delete_file_on_commit(storage: Any, name: str) -> None:
-    # Files are not transactional: remove them only once the rows that referenced them are gone for good.
-    transaction.on_commit(lambda: storage.delete(name))

@@ -43,7 +43,7 @@ class TestRegister:
         response = register(anon_client, fmt="multipart", avatar=png_upload())
         assert response.status_code == 201, response.data
         assert response.data["avatar"].startswith("http://")
-        assert response.data["avatar"].endswith(".png")
+        assert response.data["avatar"].endswith(".jpg")  # re-encoded: no transparency, so JPEG
 
     def test_missing_fields(self, anon_client: APIClient) -> None:
         response = anon_client.post("/api/register/", {}, format="json")
