@@ -249,6 +249,40 @@ LOGGING = {
 }
 
 # ---------------------------------------------------------------------------------------------------------------
+# Accounts (docs/accounts.md): login by username or e-mail, cookie sessions, YandexID, the gateway token check.
+# ---------------------------------------------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = ["users.authentication.UsernameOrEmailBackend"]
+
+# Cookie sessions (POST /api/auth/cookie/). The access cookie goes to the whole API, the refresh cookie only to
+# /api/auth/. Both are HttpOnly; Secure everywhere but DEBUG. SameSite=Lax suits an SPA on the same site as the API;
+# an SPA on another site needs AUTH_COOKIE_SAMESITE=None (which forces Secure) and CSRF_TRUSTED_ORIGINS.
+AUTH_COOKIE_ACCESS_NAME = env.str("AUTH_COOKIE_ACCESS_NAME", default="access_token")
+AUTH_COOKIE_REFRESH_NAME = env.str("AUTH_COOKIE_REFRESH_NAME", default="refresh_token")
+AUTH_COOKIE_ACCESS_PATH = "/api/"
+AUTH_COOKIE_REFRESH_PATH = "/api/auth/"
+AUTH_COOKIE_DOMAIN = env.str("AUTH_COOKIE_DOMAIN", default="") or None
+AUTH_COOKIE_SAMESITE = env.str("AUTH_COOKIE_SAMESITE", default="Lax")
+AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", default=not DEBUG or AUTH_COOKIE_SAMESITE == "None")
+# The CSRF cookie is Django's (readable by scripts: the double-submit token goes back in X-CSRFToken).
+CSRF_COOKIE_SAMESITE = AUTH_COOKIE_SAMESITE
+CSRF_COOKIE_SECURE = AUTH_COOKIE_SECURE or PRODUCTION
+CSRF_COOKIE_DOMAIN = AUTH_COOKIE_DOMAIN
+
+# YandexID (https://yandex.ru/dev/id/doc/). The provider's URLs are settings so tests run a local fake provider.
+YANDEX_CLIENT_ID = env.str("YANDEX_CLIENT_ID", default="")
+YANDEX_CLIENT_SECRET = env.str("YANDEX_CLIENT_SECRET", default="")
+YANDEX_REDIRECT_URI = env.str("YANDEX_REDIRECT_URI", default="")
+YANDEX_OAUTH_AUTHORIZE_URL = env.str("YANDEX_OAUTH_AUTHORIZE_URL", default="https://oauth.yandex.ru/authorize")
+YANDEX_OAUTH_TOKEN_URL = env.str("YANDEX_OAUTH_TOKEN_URL", default="https://oauth.yandex.ru/token")
+YANDEX_INFO_URL = env.str("YANDEX_INFO_URL", default="https://login.yandex.ru/info")
+YANDEX_AVATAR_URL = env.str("YANDEX_AVATAR_URL", default="https://avatars.yandex.net/get-yapic")
+YANDEX_SCOPE = env.list("YANDEX_SCOPE", default=[])
+YANDEX_TIMEOUT = env.float("YANDEX_TIMEOUT", default=5.0)
+# How long the signed `state` of an authorize URL stays valid (seconds).
+YANDEX_STATE_MAX_AGE = env.int("YANDEX_STATE_MAX_AGE", default=600)
+# ----------------------------------------------------------------------------------------------- end of Accounts
+
+# ---------------------------------------------------------------------------------------------------------------
 # Realtime (docs/realtime.md): the outbox relay to Centrifugo. The Centrifugo server's own config is generated from
 # these and the CENTRIFUGO_* settings above by `manage.py centrifugo_config`.
 # ---------------------------------------------------------------------------------------------------------------

@@ -1,9 +1,19 @@
-"""Bearer JWT authentication that also enforces session revocation and refreshes presence."""
+"""Authentication: JWT access tokens from the Bearer header or the access cookie, session revocation, CSRF for
+cookie requests, and the password check that accepts a username or an e-mail address."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
+from django.db.models import Q
+from django.http import HttpRequest
+from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+from rest_framework.request import Request
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.tokens import Token
@@ -12,13 +22,37 @@ from users.models import User
 from users.services import user_touch_presence
 from users.tokens import GENERATION_CLAIM, SESSION_CLAIM
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
 
 class JWTAuthentication(authentication.JWTAuthentication):
     """An access token is valid only while its session exists with the token's generation.
 
+    The token comes from `Authorization: Bearer …` or, when there is no Authorization header, from the access
+    cookie of a cookie session. Requests authenticated by the cookie must pass the CSRF check on unsafe methods
+    (the browser attaches cookies by itself; it never attaches a Bearer header by itself).
+
     The session check is a join in the same single query that loads the user, so revocation costs nothing
     extra per request. The presence write happens at most once per throttle window per user.
     """
+
+    touch_presence = True
+
+    def authenticate(self, request: Request) -> tuple[User, Token] | None:
+        if self.get_header(request) is not None:
+            return super().authenticate(request)
+        raw = request.COOKIES.get(settings.AUTH_COOKIE_ACCESS_NAME)
+        if not raw:
+            return None
+        validated = self.get_validated_token(raw.encode())
+        user = self.get_user(validated)
+        method = self.request_method(request)
+        if method not in SAFE_METHODS:
+            enforce_csrf(request, method=method)
+        return user, validated
+
+    def request_method(self, request: Request) -> str:
+        return request.method
 
     def get_user(self, validated_token: Token) -> User:
         try:
@@ -35,5 +69,72 @@ class JWTAuthentication(authentication.JWTAuthentication):
         ).first()
         if user is None or not user.is_active:
             raise AuthenticationFailed(_("Token is invalid or expired"), code="token_not_valid")
-        user_touch_presence(user)
+        if self.touch_presence:
+            user_touch_presence(user)
         return user
+
+
+class GatewayJWTAuthentication(JWTAuthentication):
+    """For nginx `auth_request` (GET /api/gateway/verify/): read-only, exactly one query, no presence write.
+
+    nginx's subrequest is always a GET; the method of the request it guards arrives in `X-Original-Method`, so
+    a cookie-authenticated POST through the gateway still needs its CSRF token."""
+
+    touch_presence = False
+
+    def request_method(self, request: Request) -> str:
+        return (request.headers.get("X-Original-Method") or request.method).upper()
+
+
+class _CSRFCheck(CsrfViewMiddleware):
+    def _reject(self, request: HttpRequest, reason: str) -> str:
+        return reason
+
+
+def enforce_csrf(request: Request | HttpRequest, *, method: str | None = None) -> None:
+    """Django's CSRF check, outside the middleware: the `X-CSRFToken` header (or the `csrfmiddlewaretoken` form
+    field) must match the `csrftoken` cookie — a double submit — and a present Origin must be trusted.
+
+    `method` is the method being protected when it differs from the request's own (the gateway's subrequest)."""
+    django_request = getattr(request, "_request", request)
+    check = _CSRFCheck(lambda req: None)  # type: ignore[arg-type, return-value]
+    check.process_request(django_request)
+    real_method = django_request.method
+    if method and method not in SAFE_METHODS:
+        django_request.method = "POST"  # Django checks unsafe methods only
+    try:
+        reason = check.process_view(django_request, None, (), {})
+    finally:
+        django_request.method = real_method
+    if reason:
+        raise exceptions.PermissionDenied(_("CSRF failed: %(reason)s") % {"reason": reason}, code="csrf_failed")
+
+
+class UsernameOrEmailBackend(ModelBackend):
+    """`authenticate(username=…)` with a username or an e-mail address (case-insensitive).
+
+    A username match wins over an e-mail match (usernames may contain `@`). When nothing matches, the password
+    is still hashed once, so the answer takes as long as for a wrong password: no hint whether an account exists.
+    """
+
+    def authenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> User | None:
+        identifier = username or kwargs.get("email")
+        if not identifier or password is None:
+            return None
+        user = find_login_user(identifier)
+        if user is None:
+            User().set_password(password)
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None
+
+
+def find_login_user(identifier: str) -> User | None:
+    candidates = list(User.objects.filter(Q(username=identifier) | Q(email__iexact=identifier))[:3])
+    for user in candidates:
+        if user.username == identifier:
+            return user
+    return candidates[0] if len(candidates) == 1 else None

@@ -49,3 +49,29 @@ class AuthSession(models.Model):
 
     def __str__(self) -> str:
         return f"session {self.id} of {self.user_id}"
+
+
+class ExternalIdentity(models.Model):
+    """An account at an outside identity provider (YandexID) that logs in as a user here.
+
+    Created when a user registers through the provider, or when a logged-in user links the provider explicitly;
+    never by matching e-mail addresses (see docs/accounts.md)."""
+
+    class Provider(models.TextChoices):
+        YANDEX = "yandex", "YandexID"
+
+    provider = models.CharField(max_length=32, choices=Provider.choices)
+    uid = models.CharField(max_length=255)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="external_identities")
+    # the provider's e-mail when the identity was created or linked (informational; never used to match)
+    email = models.EmailField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "uid"], name="external_identity_provider_uid_uniq"),
+            models.UniqueConstraint(fields=["provider", "user"], name="external_identity_provider_user_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.uid} -> {self.user_id}"

@@ -121,9 +121,17 @@ def session_refresh(raw_refresh: str) -> TokenPair:
 
 @transaction.atomic
 def session_end(raw_refresh: str) -> None:
-    """Log out one session: its refresh token and every access token issued for it are refused from now on."""
+    """Log out one session: its refresh token and every access token issued for it are refused from now on.
+
+    Idempotent: a well-signed refresh token of a session that is already gone ends nothing and is no error."""
     claims = _refresh_claims(raw_refresh)
-    AuthSession.objects.filter(id=claims[SESSION_CLAIM], user_id=claims["user_id"]).delete()
+    session_revoke(session_id=claims[SESSION_CLAIM], user_id=claims["user_id"])
+
+
+@transaction.atomic
+def session_revoke(*, session_id: str, user_id: str) -> None:
+    """Log out the session an access token belongs to (logout by Bearer token or access cookie)."""
+    AuthSession.objects.filter(id=session_id, user_id=user_id).delete()
 
 
 def _refresh_claims(raw_refresh: str) -> dict[str, Any]:
@@ -135,4 +143,3 @@ def _refresh_claims(raw_refresh: str) -> dict[str, Any]:
     if not all(claims.values()):
         raise _invalid_token()
     return claims
-

@@ -14,9 +14,10 @@ from rest_framework.views import APIView
 
 from application.schema import ERROR_RESPONSES
 from users import selectors, services
+from users.auth_serializers import CredentialsSerializer
+from users.models import User
 from users.serializers import (
     CurrentUserSerializer,
-    LoginSerializer,
     RefreshSerializer,
     RegisterSerializer,
     TokenPairSerializer,
@@ -51,21 +52,27 @@ class RegisterView(PublicAuthView):
         return Response(CurrentUserSerializer(user, context={"request": request}).data, status=201)
 
 
+def authenticate_credentials(request: Request) -> User:
+    """The user for a username-or-e-mail and password, or the one 401 that does not tell which part was wrong."""
+    serializer = CredentialsSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    user = authenticate(request._request, **serializer.validated_data)
+    if user is None:
+        raise AuthenticationFailed(_("No active account found with the given credentials"), code="no_active_account")
+    return user
+
+
 class LoginView(PublicAuthView):
     @extend_schema(
-        summary="Log in: get an access and a refresh token",
-        request=LoginSerializer,
+        summary="Log in by username or e-mail: get an access and a refresh token",
+        description="`username` takes a username or an e-mail address (case-insensitive); `email` is an alias. "
+        "Wrong credentials are one 401 `no_active_account`, whether or not the account exists.",
+        request=CredentialsSerializer,
         responses={200: TokenPairSerializer, **ERROR_RESPONSES},
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
-        serializer = LoginSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = authenticate(request, **serializer.validated_data)
-        if user is None:
-            raise AuthenticationFailed(
-                _("No active account found with the given credentials"), code="no_active_account"
-            )
+        user = authenticate_credentials(request)
         return Response(services.session_start(user).as_dict())
 
 
@@ -106,7 +113,7 @@ class UserDetailView(APIView):
     @extend_schema(
         summary="Change your own profile (`avatar` empty or null removes it)",
         request={"application/json": UserUpdateSerializer, "multipart/form-data": UserUpdateSerializer},
-        responses={200: UserSerializer, **ERROR_RESPONSES},
+        responses={200: CurrentUserSerializer, **ERROR_RESPONSES},
     )
     def patch(self, request: Request, user_id: uuid.UUID) -> Response:
         user = self._target(request, user_id, write=True)

@@ -1,0 +1,107 @@
+"""YandexID: the authorize URL, login/registration with a token or code, and linking (docs/accounts.md)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from application.schema import ERROR_RESPONSES, ErrorSerializer
+from users import oauth, services_external
+from users.auth_serializers import ExternalIdentitySerializer, OAuthAuthorizeSerializer, OAuthCredentialsSerializer
+from users.oauth import ExternalProfile
+from users.serializers import TokenPairSerializer
+from users.views import PublicAuthView
+
+PROVIDER_ERRORS = {
+    502: OpenApiResponse(ErrorSerializer, description="`oauth_provider_error`: YandexID answered nonsense"),
+    503: OpenApiResponse(
+        ErrorSerializer,
+        description="`oauth_provider_unavailable` (down or timing out) or `oauth_not_configured`",
+    ),
+}
+OAUTH_ERRORS = {
+    **ERROR_RESPONSES,
+    400: OpenApiResponse(
+        ErrorSerializer,
+        description="Invalid input, `oauth_state_invalid` (forged or expired state) or `oauth_code_invalid`",
+    ),
+    401: OpenApiResponse(
+        ErrorSerializer, description="`oauth_token_invalid`, or (link) a missing or invalid access token"
+    ),
+    **PROVIDER_ERRORS,
+}
+
+
+def _profile(request: Request) -> ExternalProfile:
+    serializer = OAuthCredentialsSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    if data.get("oauth_token"):
+        return oauth.profile_from_token(data["oauth_token"])
+    return oauth.profile_from_code(data["code"], data["state"])
+
+
+class YandexAuthorizeView(PublicAuthView):
+    @extend_schema(
+        summary="YandexID: the URL to send the browser to",
+        description="The URL carries a signed `state` valid for a few minutes (YANDEX_STATE_MAX_AGE). After the "
+        "user agrees, Yandex redirects to the application's callback with `code` and `state`: post both to "
+        "`POST /api/auth/yandex/login/`.",
+        responses={200: OAuthAuthorizeSerializer, 503: PROVIDER_ERRORS[503]},
+        tags=["auth"],
+    )
+    def get(self, request: Request) -> Response:
+        url, state = oauth.authorize_url()
+        return Response({"authorize_url": url, "state": state})
+
+
+class YandexLoginView(PublicAuthView):
+    @extend_schema(
+        summary="YandexID: register or log in, get an access and a refresh token",
+        description=(
+            "Send `oauth_token` (a YandexID token obtained by the client) or `code` with `state` (from the "
+            "authorize URL's redirect). The first login registers a user from the Yandex profile (username from "
+            "the login, names, e-mail, avatar) — 201; later logins find that user — 200. If a user with the "
+            "profile's e-mail already exists and is not linked to this Yandex account, the answer is 409 "
+            "`oauth_email_in_use` and nothing changes: that user logs in with the password and links YandexID "
+            "with `POST /api/auth/yandex/link/`."
+        ),
+        request=OAuthCredentialsSerializer,
+        responses={
+            200: TokenPairSerializer,
+            201: TokenPairSerializer,
+            **OAUTH_ERRORS,
+            409: OpenApiResponse(ErrorSerializer, description="`oauth_email_in_use`"),
+        },
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        profile = _profile(request)
+        _user, tokens, created = services_external.external_login(profile)
+        return Response(tokens.as_dict(), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class YandexLinkView(APIView):
+    @extend_schema(
+        summary="YandexID: link a Yandex account to yourself",
+        description=(
+            "For a logged-in user (Bearer or cookie session with the CSRF token): after this, "
+            "`POST /api/auth/yandex/login/` with that Yandex account logs in as you. Linking again is a no-op."
+        ),
+        request=OAuthCredentialsSerializer,
+        responses={
+            200: ExternalIdentitySerializer,
+            **OAUTH_ERRORS,
+            409: OpenApiResponse(
+                ErrorSerializer, description="`oauth_identity_in_use` (another user's) or `oauth_already_linked`"
+            ),
+        },
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        profile = _profile(request)
+        identity = services_external.external_identity_link(request.user, profile)
+        return Response(ExternalIdentitySerializer(identity).data)
