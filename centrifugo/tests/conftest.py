@@ -194,6 +194,9 @@ class RelayProcess:
     def stop(self) -> None:
         stop_process(self.proc)
 
+    def tail(self, n: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-n:]
+
 
 @pytest.fixture(scope="session")
 def relay(

@@ -21,6 +21,7 @@ from centrifugo.server import ServerOptions, binary_version, build_config, find_
 
 class Command(BaseCommand):
     help = "Generate the Centrifugo config (JSON) from the environment"
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--out", default="-", help="file to write (default: stdout)")

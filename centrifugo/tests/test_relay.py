@@ -1,0 +1,165 @@
+"""The outbox and the relay against a real Centrifugo (history checked through its HTTP API)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import psycopg
+import pytest
+from cent import Client, HistoryRequest
+from django.conf import settings
+from django.db import connection, transaction
+
+from centrifugo import outbox
+from centrifugo.models import OutboxEvent
+from centrifugo.relay import ADVISORY_LOCK_KEY, MAX_ATTEMPTS, NOTIFY_CHANNEL, Relay, Retry
+
+pytestmark = pytest.mark.realtime
+
+
+def channel() -> str:
+    return str(uuid.uuid4())
+
+
+def history(server: Any, name: str) -> list[Any]:
+    api = Client(server.api_url, settings.CENTRIFUGO_API_KEY, timeout=3)
+    return [pub.data for pub in api.history(HistoryRequest(channel=name, limit=100)).publications]
+
+
+@pytest.fixture
+def relay_for(centrifugo: Any) -> Any:
+    def make(**kwargs: Any) -> Relay:
+        kwargs.setdefault("api_url", centrifugo.api_url)
+        return Relay(**kwargs)
+
+    return make
+
+
+def test_publish_needs_the_service_transaction(transactional_db: None) -> None:
+    assert not connection.in_atomic_block
+    with pytest.raises(AssertionError):
+        outbox.publish(["a"], {"event": "x"})
+
+
+def test_publish_without_channels_writes_nothing(db: None) -> None:
+    with transaction.atomic():
+        assert outbox.publish([], {"event": "x"}) is None
+    assert not OutboxEvent.objects.exists()
+
+
+def test_publish_dedupes_and_sorts_channels(db: None) -> None:
+    with transaction.atomic():
+        event = outbox.publish(["b", "a", "b"], {"event": "x"})
+    assert event is not None and event.channels == ["a", "b"]
+
+
+def test_drain_delivers_in_id_order_once_per_row_and_deletes(db: None, relay_for: Any, centrifugo: Any) -> None:
+    a, b = channel(), channel()
+    with transaction.atomic():
+        for i in range(5):
+            outbox.publish([a, b], {"event": "create", "n": i})
+    relay = relay_for()
+    assert relay.drain() is False
+    assert not OutboxEvent.objects.exists()
+    assert relay.stats.delivered == 5
+    assert history(centrifugo, a) == history(centrifugo, b) == [{"event": "create", "n": i} for i in range(5)]
+
+
+def test_batches(db: None, relay_for: Any, centrifugo: Any) -> None:
+    a = channel()
+    with transaction.atomic():
+        for i in range(5):
+            outbox.publish([a], {"n": i})
+    relay = relay_for(batch_size=2)
+    assert relay.drain() is True
+    assert relay.drain() is True
+    assert relay.drain() is False
+    assert [d["n"] for d in history(centrifugo, a)] == [0, 1, 2, 3, 4]
+
+
+def test_redelivery_of_a_row_is_idempotent(db: None, relay_for: Any, centrifugo: Any) -> None:
+    a = channel()
+    with transaction.atomic():
+        row = outbox.publish([a], {"n": 1})
+    relay = relay_for()
+    relay.deliver(row)
+    relay.deliver(row)  # e.g. the relay crashed before deleting the row
+    assert history(centrifugo, a) == [{"n": 1}]
+
+
+def test_centrifugo_unreachable_keeps_rows(db: None, relay_for: Any) -> None:
+    a = channel()
+    with transaction.atomic():
+        outbox.publish([a], {"n": 1})
+    relay = relay_for(api_url="http://127.0.0.1:9/api", timeout=0.5)
+    with pytest.raises(Retry):
+        relay.drain()
+    assert OutboxEvent.objects.count() == 1
+
+
+def test_a_wrong_api_key_is_retried_not_dropped(db: None, relay_for: Any) -> None:
+    with transaction.atomic():
+        outbox.publish([channel()], {"n": 1})
+    relay = relay_for(api_key="wrong")
+    for _ in range(MAX_ATTEMPTS + 1):
+        with pytest.raises(Retry):
+            relay.drain()
+    assert OutboxEvent.objects.count() == 1
+
+
+def test_per_channel_errors_are_checked_and_a_poison_row_is_dropped(db: None, relay_for: Any, centrifugo: Any) -> None:
+    good = channel()
+    with transaction.atomic():
+        poison = outbox.publish([good, "nonexistent_namespace:x"], {"n": 1})
+        outbox.publish([good], {"n": 2})
+    relay = relay_for()
+    for attempt in range(1, MAX_ATTEMPTS):
+        with pytest.raises(Retry):
+            relay.drain()
+        assert OutboxEvent.objects.get(id=poison.id).attempts == attempt
+    relay.drain()  # the last attempt drops the poison row and delivers the next one
+    assert relay.stats.dropped == 1
+    assert not OutboxEvent.objects.exists()
+    # The good channel got the poison row's data exactly once despite the retries (idempotency key).
+    assert history(centrifugo, good) == [{"n": 1}, {"n": 2}]
+
+
+def _pg_dsn() -> str:
+    db = settings.DATABASES["default"]
+    if not db["ENGINE"].endswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    return f"host={db['HOST'] or '127.0.0.1'} port={db['PORT'] or 5432} dbname={db['NAME']} user={db['USER']}" + (
+        f" password={db['PASSWORD']}" if db.get("PASSWORD") else ""
+    )
+
+
+def test_insert_trigger_notifies_at_commit_only(transactional_db: None) -> None:
+    with psycopg.connect(_pg_dsn(), autocommit=True) as listener:
+        listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        with transaction.atomic():
+            outbox.publish([channel()], {"n": 1})
+            assert list(listener.notifies(timeout=0.3, stop_after=1)) == []  # not before commit
+        assert [n.channel for n in listener.notifies(timeout=3, stop_after=1)] == [NOTIFY_CHANNEL]
+        with transaction.atomic():
+            outbox.publish([channel()], {"n": 2})
+            transaction.set_rollback(True)
+        assert list(listener.notifies(timeout=0.3, stop_after=1)) == []  # nothing for a rollback
+    OutboxEvent.objects.all().delete()
+
+
+def test_only_one_relay_holds_the_lock(relay: Any) -> None:
+    with psycopg.connect(_pg_dsn(), autocommit=True) as other:
+        assert other.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK_KEY]).fetchone()[0] is False
+
+
+def test_relay_process_delivers_committed_rows(transactional_db: None, relay: Any, centrifugo: Any) -> None:
+    a = channel()
+    with transaction.atomic():
+        outbox.publish([a], {"n": 1})
+    deadline = time.monotonic() + 10
+    while (OutboxEvent.objects.exists() or not history(centrifugo, a)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert history(centrifugo, a) == [{"n": 1}], relay.tail()
+    assert not OutboxEvent.objects.exists()
