@@ -244,7 +244,9 @@ class TestFeed:
 
     def test_friends_filter(self, api: APIClient, user: User, other_user: User, make_user) -> None:
         stranger = make_user()
-        Friendship.objects.bulk_create([Friendship(user=user, friend=other_user), Friendship(user=other_user, friend=user)])
+        Friendship.objects.bulk_create(
+            [Friendship(user=user, friend=other_user), Friendship(user=other_user, friend=user)]
+        )
         friends_post = make_post(other_user)
         make_post(stranger)
         make_post(user)
@@ -281,7 +283,7 @@ class TestCursorPaging:
         expected = [str(p.id) for p in posts]
         pages = self._walk(api, "/api/posts/?page_size=3", "next")
         assert [len(page) for page in pages] == [3, 3, 1]
-        assert sum(pages, []) == expected
+        assert [post_id for page in pages for post_id in page] == expected
 
         last = api.get("/api/posts/?page_size=3").data
         third = api.get(api.get(last["next"]).data["next"]).data
@@ -293,7 +295,7 @@ class TestCursorPaging:
         moment = timezone.now()
         posts = [make_post(user, str(i), created_at=moment) for i in range(5)]
         pages = self._walk(api, "/api/posts/?page_size=2", "next")
-        ids = sum(pages, [])
+        ids = [post_id for page in pages for post_id in page]
         assert sorted(ids) == sorted(str(p.id) for p in posts)
         assert ids == sorted(ids, key=lambda value: uuid.UUID(value), reverse=True)
 
