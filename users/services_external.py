@@ -30,7 +30,7 @@ def external_login(profile: ExternalProfile) -> tuple[User, TokenPair, bool]:
     """
     identity = _identity(profile)
     if identity is not None:
-        return _external_session(identity.user), False
+        return identity.user, _external_session(identity.user), False
     if profile.email and User.objects.filter(email__iexact=profile.email).exists():
         raise Conflict(
             _(
@@ -47,7 +47,7 @@ def external_login(profile: ExternalProfile) -> tuple[User, TokenPair, bool]:
         identity = _identity(profile)
         if identity is None:
             raise
-        return _external_session(identity.user), False
+        return identity.user, _external_session(identity.user), False
     return user, session_start(user), True
 
 
