@@ -9,7 +9,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from uploads.validators import clean_image
-from uploads.validators import clean_image
 from users.models import User
 
 

@@ -16,7 +16,6 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from uploads.cleanup import delete_files_on_commit, delete_with_files
-from uploads.cleanup import delete_files_on_commit, delete_with_files
 from users.models import AuthSession, User
 from users.tokens import GENERATION_CLAIM, SESSION_CLAIM, TokenPair, token_pair_for_session
 
