@@ -19,14 +19,10 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from centrifugo.outbox import publish
+from centrifugo.tokens import social_channel
 from friends import selectors
 from friends.models import FriendRequest, Friendship
 from users.models import User
-
-
-def social_channel(user_id: uuid.UUID | str) -> str:
-    """The opt-in per-user channel for social events (friend requests, acceptances, likes on my posts)."""
-    return f"social:{user_id}"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from centrifugo.outbox import publish
-from friends.services import social_channel
+from centrifugo.tokens import social_channel
 from posts.models import Post, PostImage, PostLike, PostView
 from users.models import User
 
