@@ -26,6 +26,9 @@ class Result:
     p50: float | None = None
     p90: float | None = None
     p99: float | None = None
+    # Unloaded: the same requests over one connection (no queueing behind other requests).
+    p50_1: float | None = None
+    p99_1: float | None = None
     requests: int = 0
     errors: int = 0
     queries: float | None = None
@@ -90,6 +93,43 @@ def result_from_wrk(
     return result
 
 
+def add_single(result: Result, wrk: dict[str, Any]) -> None:
+    """Add the one-connection run's latency to a loaded result."""
+    if not wrk.get("requests"):
+        result.notes.append("the one-connection run completed no request")
+        return
+    result.p50_1 = _ms(wrk["percentiles_us"].get("50"))
+    result.p99_1 = _ms(wrk["percentiles_us"].get("99"))
+
+
+def result_from_realtime(title: str, data: dict[str, Any]) -> Result:
+    """bench/realtime_latency.py's summary: percentiles in ms (`p50`/`p90`/`p99` or `p50_ms`...), the rate it
+    achieved and how many publications it saw."""
+
+    def pick(*keys: str) -> float | None:
+        for key in keys:
+            for source in (data, data.get("latency_ms") or {}, data.get("percentiles_ms") or {}):
+                if isinstance(source, dict) and source.get(key) is not None:
+                    return float(source[key])
+        return None
+
+    result = Result(
+        name="realtime",
+        title=title,
+        rps=pick("rate", "achieved_rate", "rps", "messages_per_s"),
+        p50=pick("p50", "p50_ms", "50"),
+        p90=pick("p90", "p90_ms", "90"),
+        p99=pick("p99", "p99_ms", "99"),
+        requests=int(pick("received", "count", "samples", "messages", "sent") or 0),
+    )
+    lost = pick("lost", "missing")
+    if lost:
+        result.errors = int(lost)
+        result.notes.append(f"{int(lost)} publications did not arrive")
+    result.notes.append("req/s here is the send rate held; latency is POST sent -> publication received")
+    return result
+
+
 def _ms(us: Any) -> float | None:
     if us is None:
         return None
@@ -104,7 +144,7 @@ def add_ratios(results: Iterable[Result], floor_name: str = FLOOR) -> None:
     for result in results:
         result.ratios = {
             key: _ratio(getattr(result, key), getattr(floor, key) if floor else None)
-            for key in ("rps", *PERCENTILES, "queries", "rss_mb")
+            for key in ("rps", *PERCENTILES, "p50_1", "p99_1", "queries", "rss_mb")
         }
 
 
@@ -145,8 +185,8 @@ def render_markdown(results: list[Result], meta: dict[str, Any]) -> str:
         "",
         "Each cell: the figure, then (in brackets) the figure divided by the floor's in the same run.",
         "",
-        "| scenario | req/s | p50 ms | p90 ms | p99 ms | SQL/req | worker RSS MB |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| scenario | req/s | p50 ms | p90 ms | p99 ms | p50 ms, 1 conn | p99 ms, 1 conn | SQL/req | worker RSS MB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         lines.append(
@@ -158,6 +198,8 @@ def render_markdown(results: list[Result], meta: dict[str, Any]) -> str:
                     _cell(r.p50, r.ratios.get("p50"), 2),
                     _cell(r.p90, r.ratios.get("p90"), 2),
                     _cell(r.p99, r.ratios.get("p99"), 2),
+                    _cell(r.p50_1, r.ratios.get("p50_1"), 2),
+                    _cell(r.p99_1, r.ratios.get("p99_1"), 2),
                     _cell(r.queries, r.ratios.get("queries"), 0),
                     _cell(r.rss_mb, r.ratios.get("rss_mb"), 0),
                 ]

@@ -100,7 +100,7 @@ def test_markdown_json_and_plot(tmp_path: Path) -> None:
     assert "| 6 (3.00x) |" in markdown
     assert "- Send | private: something to know" in markdown
     assert "- **Machine:** 2 cores" in markdown
-    assert "| Realtime | - | - | - | - | - | - |" in markdown
+    assert "| Realtime | - | - | - | - | - | - | - | - |" in markdown
 
     data = json.loads(paths["json"].read_text())
     assert data["meta"]["dataset"] == "1,000 messages"
@@ -121,3 +121,42 @@ def test_proc_reading(tmp_path: Path) -> None:
     assert report.read_rss_mb([99], proc=tmp_path) is None
     # The real /proc works too.
     assert os.getpid() in report.child_pids(os.getppid())
+
+
+def test_single_connection_latency_is_added_and_compared() -> None:
+    floor = report.result_from_wrk("floor", "Floor", WRK)
+    report.add_single(floor, _wrk(percentiles_us={"50": 1000.0, "90": 1500.0, "99": 2000.0}))
+    other = report.result_from_wrk("x", "X", WRK)
+    report.add_single(other, _wrk(percentiles_us={"50": 3000.0, "90": 3500.0, "99": 5000.0}))
+    empty = report.result_from_wrk("y", "Y", WRK)
+    report.add_single(empty, _wrk(requests=0))
+    report.add_ratios([floor, other, empty])
+    assert (other.p50_1, other.p99_1) == (3.0, 5.0)
+    assert other.ratios["p50_1"] == pytest.approx(3.0)
+    assert empty.p50_1 is None and "completed no request" in empty.notes[0]
+    assert "| 3.00 (3.00x) | 5.00 (2.50x) |" in report.render_markdown([floor, other], {})
+
+
+def test_realtime_summary_is_read_in_its_usual_shapes() -> None:
+    summary = {"rate": 99.5, "p50_ms": 3.2, "p90_ms": 5.0, "p99_ms": 12.5, "count": 1000}
+    result = report.result_from_realtime("rt", summary)
+    assert (result.rps, result.p50, result.p90, result.p99, result.requests) == (99.5, 3.2, 5.0, 12.5, 1000)
+    nested = report.result_from_realtime("rt", {"latency_ms": {"p50": 1, "p90": 2, "p99": 3}, "lost": 2})
+    assert (nested.p50, nested.p99, nested.errors) == (1.0, 3.0, 2)
+    assert any("did not arrive" in note for note in nested.notes)
+
+
+def test_once_targets_are_split_into_disjoint_parts(tmp_path: Path) -> None:
+    from bench.run import split_once_targets
+
+    path = tmp_path / "read_all.tsv"
+    path.write_text("".join(f"POST\t/p\tt{i}\t\n" for i in range(1000)))
+    single, loaded = split_once_targets(path, 200)
+    a, b = single.read_text().split(), loaded.read_text().split()
+    assert len(single.read_text().splitlines()) == 200
+    assert len(loaded.read_text().splitlines()) == 800
+    assert not set(a) & set(b) - {"POST", "/p"}
+    # Few targets: the unloaded pass takes at most a quarter.
+    path.write_text("".join(f"POST\t/p\tt{i}\t\n" for i in range(8)))
+    single, loaded = split_once_targets(path, 200)
+    assert len(single.read_text().splitlines()) == 2

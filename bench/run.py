@@ -1,0 +1,221 @@
+"""Drive the running stack with wrk, scenario by scenario, and write the report.
+
+    python -m bench.run PREPARED_DIR --url http://127.0.0.1:PORT [--gunicorn-pid PID] [--duration 10] ...
+
+PREPARED_DIR is what bench/prepare.py wrote (manifest.json and one .tsv of requests per scenario). Every scenario
+runs twice on loopback: under load (`--connections`, default 8, for throughput and loaded latency) after a short
+warm-up, and with one connection (unloaded latency: what one request costs without queueing). Worker RSS is read
+from /proc after each scenario. The realtime scenario calls bench/realtime_latency.py when it exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import report
+
+ROOT = Path(__file__).resolve().parent.parent
+LUA = ROOT / "bench" / "wrk" / "scenario.lua"
+RESULTS = ROOT / "bench" / "results"
+
+
+def say(text: str) -> None:
+    print(f"\033[1;34m==>\033[0m {text}", file=sys.stderr, flush=True)
+
+
+def wrk(
+    url: str,
+    targets: Path,
+    *,
+    duration: float,
+    connections: int,
+    once: bool,
+    out: Path,
+    timeout: float = 10.0,
+) -> dict[str, Any]:
+    env = {
+        **os.environ,
+        "BENCH_TARGETS": str(targets),
+        "BENCH_ONCE": "1" if once else "0",
+        "BENCH_OUT": str(out),
+        "BENCH_THREADS": "1",
+    }
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{duration:g}s",
+        f"--timeout={timeout:g}s",
+        "-s",
+        str(LUA),
+        url,
+    ]
+    out.unlink(missing_ok=True)
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=duration + timeout + 30)
+    if completed.returncode != 0 or not out.exists():
+        raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stderr.strip() or completed.stdout}")
+    return report.parse_wrk(out.read_text())
+
+
+def split_once_targets(path: Path, first: int) -> tuple[Path, Path]:
+    """Scenarios whose requests may be sent once get disjoint halves: the unloaded pass, then the loaded one."""
+    lines = [line for line in path.read_text().splitlines() if line]
+    first = min(first, max(1, len(lines) // 4))
+    single, loaded = path.with_suffix(".single.tsv"), path.with_suffix(".loaded.tsv")
+    single.write_text("\n".join(lines[:first]) + "\n")
+    loaded.write_text("\n".join(lines[first:]) + "\n")
+    return single, loaded
+
+
+def worker_rss(gunicorn_pid: int | None) -> float | None:
+    if not gunicorn_pid:
+        return None
+    return report.read_rss_mb(report.child_pids(gunicorn_pid))
+
+
+def run_realtime(args: argparse.Namespace, tmp: Path) -> report.Result | None:
+    script = ROOT / "bench" / "realtime_latency.py"
+    title = f"realtime: POST -> publication at {args.realtime_rate:g} msg/s"
+    if not script.exists():
+        result = report.Result(name="realtime", title=title)
+        result.notes.append("bench/realtime_latency.py is not in the tree yet: not measured")
+        return result
+    if not args.realtime_command:
+        result = report.Result(name="realtime", title=title)
+        result.notes.append("no Centrifugo in this run: not measured")
+        return result
+    out = tmp / "realtime.json"
+    command = [part.replace("{out}", str(out)) for part in args.realtime_command.split()]
+    say(f"realtime: {' '.join(command)}")
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    if completed.returncode != 0:
+        result = report.Result(name="realtime", title=title)
+        result.notes.append(f"realtime_latency.py failed: {(completed.stderr or completed.stdout).strip()[-300:]}")
+        return result
+    text = out.read_text() if out.exists() else completed.stdout
+    return report.result_from_realtime(title, json.loads(text))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("prepared", type=Path)
+    parser.add_argument("--url", required=True, help="the stack's base URL (nginx, or gunicorn directly)")
+    parser.add_argument("--gunicorn-pid", type=int, default=None)
+    parser.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_DURATION", 10)))
+    parser.add_argument("--single-duration", type=float, default=float(os.environ.get("BENCH_SINGLE_DURATION", 4)))
+    parser.add_argument("--warmup", type=float, default=float(os.environ.get("BENCH_WARMUP", 2)))
+    parser.add_argument("--connections", type=int, default=int(os.environ.get("BENCH_CONNECTIONS", 8)))
+    parser.add_argument("--only", default=os.environ.get("BENCH_ONLY", ""), help="comma-separated scenario names")
+    parser.add_argument("--realtime-rate", type=float, default=100.0)
+    parser.add_argument("--realtime-command", default="", help="the command that measures realtime latency")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--meta", default="{}", help="JSON merged into the report's meta")
+    args = parser.parse_args(argv)
+
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install wrk)")
+    manifest = json.loads((args.prepared / "manifest.json").read_text())
+    only = {name for name in args.only.split(",") if name}
+    scenarios = [s for s in manifest["scenarios"] if not only or s["name"] in only or s["name"] == "floor"]
+    tmp = args.prepared / "wrk"
+    tmp.mkdir(exist_ok=True)
+    started = time.monotonic()
+    started_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    results: list[report.Result] = []
+    base = args.url.rstrip("/")
+
+    for n, scenario in enumerate(scenarios, 1):
+        name, targets = scenario["name"], Path(scenario["targets"])
+        say(f"[{n}/{len(scenarios) + 1}] {scenario['title']}")
+        if scenario["once"]:
+            single_targets, loaded_targets = split_once_targets(targets, 200)
+        else:
+            single_targets = loaded_targets = targets
+            if args.warmup > 0:
+                wrk(base, targets, duration=args.warmup, connections=args.connections, once=False, out=tmp / "w.json")
+        loaded = wrk(
+            base,
+            loaded_targets,
+            duration=args.duration,
+            connections=args.connections,
+            once=scenario["once"],
+            out=tmp / f"{name}.json",
+        )
+        rss = worker_rss(args.gunicorn_pid)
+        single = wrk(
+            base,
+            single_targets,
+            duration=args.single_duration,
+            connections=1,
+            once=scenario["once"],
+            out=tmp / f"{name}.single.json",
+        )
+        result = report.result_from_wrk(
+            name,
+            scenario["title"],
+            loaded,
+            queries=scenario.get("queries"),
+            rss_mb=rss,
+            concurrency=args.connections,
+        )
+        report.add_single(result, single)
+        if scenario.get("note"):
+            result.notes.append(scenario["note"])
+        results.append(result)
+        say(
+            f"    {result.rps or 0:,.0f} req/s, p50 {result.p50 or 0:.2f} ms, p99 {result.p99 or 0:.2f} ms "
+            f"(1 conn: p50 {result.p50_1 or 0:.2f} ms), {result.queries} queries"
+        )
+
+    say(f"[{len(scenarios) + 1}/{len(scenarios) + 1}] realtime")
+    realtime = run_realtime(args, tmp)
+    if realtime is not None:
+        results.append(realtime)
+
+    report.add_ratios(results)
+    dataset = manifest.get("dataset", {})
+    meta = {
+        "started_at": started_at,
+        "machine": machine_description(),
+        "dataset": ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in dataset.items()),
+        "load": f"wrk, 1 thread, {args.connections} connections for {args.duration:g} s after a {args.warmup:g} s "
+        f"warm-up, then 1 connection for {args.single_duration:g} s; page size {manifest.get('page_size')}",
+        "elapsed": f"{time.monotonic() - started:.0f} s of load",
+        **json.loads(args.meta),
+    }
+    paths = report.write_outputs(results, meta, args.results)
+    print(paths["markdown"].read_text())
+    say("wrote " + ", ".join(str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p) for p in paths.values()))
+    return 0
+
+
+def machine_description() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{os.cpu_count()} cores ({cpu}){memory}, {platform.system()} {platform.release()}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# `make bench`: the benchmarks of docs/performance.md, on loopback, bounded in time.
+#
+#   scripts/bench.sh [--users N] [--chats N] [--messages N] [--duration S] [--connections N] [--workers N]
+#                    [--only a,b] [--quick] [--keep-running]
+#
+# 1. a dedicated PostgreSQL cluster in .cache/bench-pg/<dataset key> (seeded once by `manage.py seed_demo`, reused
+#    by later runs of the same size and seed code);
+# 2. the stack: gunicorn (fixed worker count) behind nginx, Centrifugo with the outbox relay when available;
+# 3. bench/prepare.py picks each scenario's requests and counts their SQL queries, bench/run.py drives wrk and
+#    writes bench/results/latest.{md,json} and latency.png.
+# Every knob also reads an environment variable: BENCH_USERS, BENCH_CHATS, BENCH_MESSAGES, BENCH_DURATION,
+# BENCH_CONNECTIONS, BENCH_WORKERS, BENCH_ONLY. --quick is a small dataset and short runs (for development).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+USERS=${BENCH_USERS:-10000}
+CHATS=${BENCH_CHATS:-20000}
+MESSAGES=${BENCH_MESSAGES:-1000000}
+GROUP_MEMBERS=${BENCH_GROUP_MEMBERS:-1000}
+BUSY_USER_CHATS=${BENCH_BUSY_USER_CHATS:-500}
+WORKERS=${BENCH_WORKERS:-4}
+export BENCH_DURATION=${BENCH_DURATION:-10}
+export BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-8}
+export BENCH_ONLY=${BENCH_ONLY:-}
+KEEP_RUNNING=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --users) USERS=$2; shift 2 ;;
+    --chats) CHATS=$2; shift 2 ;;
+    --messages) MESSAGES=$2; shift 2 ;;
+    --duration) BENCH_DURATION=$2; shift 2 ;;
+    --connections) BENCH_CONNECTIONS=$2; shift 2 ;;
+    --workers) WORKERS=$2; shift 2 ;;
+    --only) BENCH_ONLY=$2; shift 2 ;;
+    --quick) USERS=2000; CHATS=4000; MESSAGES=20000; BENCH_DURATION=3; export BENCH_WARMUP=1 BENCH_SINGLE_DURATION=2
+      shift ;;
+    --keep-running) KEEP_RUNNING=1; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) die "unknown option $1 (see --help)" ;;
+  esac
+done
+bench_started=$(date +%s)
+
+# wait_for_http URL SECONDS: until the URL answers at all (a 401 is an answer).
+wait_for_http() {
+  .venv/bin/python - "$1" "$2" <<'PY'
+import sys, time, urllib.error, urllib.request
+deadline = time.monotonic() + float(sys.argv[2])
+while time.monotonic() < deadline:
+    try:
+        urllib.request.urlopen(sys.argv[1], timeout=5)
+        sys.exit(0)
+    except urllib.error.HTTPError:
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.2)
+sys.exit(1)
+PY
+}
+
+scripts/bootstrap.sh
+command -v wrk >/dev/null 2>&1 || apt_install wrk || die "wrk is required (apt-get install wrk)"
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || apt_install nginx-light \
+  || warn "nginx is missing: gunicorn is benchmarked directly"
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+CENTRIFUGO_BIN=""
+if [ -x scripts/centrifugo-build.sh ]; then
+  CENTRIFUGO_BIN=$(scripts/centrifugo-build.sh 2>/dev/null | tail -n1) || CENTRIFUGO_BIN=""
+  [ -x "$CENTRIFUGO_BIN" ] || CENTRIFUGO_BIN=""
+fi
+
+# The dataset key: its size and the code that shapes it (the seed command and the migrations).
+seed_code=$( (cat chats/management/commands/seed_demo.py 2>/dev/null; ls ./*/migrations/0*.py) | sha256sum | cut -c1-10)
+key="u${USERS}-c${CHATS}-m${MESSAGES}-g${GROUP_MEMBERS}-b${BUSY_USER_CHATS}-${seed_code}"
+cache=.cache/bench-pg
+pgdir="$cache/$key"
+mkdir -p "$cache"
+chmod 755 .cache "$cache" 2>/dev/null || true
+# Keep one seeded cluster per dataset size; clusters of older seed code only take disk space.
+for old in "$cache"/u"${USERS}"-c"${CHATS}"-m"${MESSAGES}"-*; do
+  [ -e "$old" ] && [ "$old" != "$pgdir" ] && [ "${old%.seeded}" = "$old" ] && {
+    log "removing the outdated benchmark database $old"
+    scripts/postgres.sh stop "$old" || true
+    rm -rf "$old" "$old.seeded"
+  }
+done
+
+run=$(mktemp -d "${TMPDIR:-/tmp}/messenger-bench.XXXXXX")
+chmod 755 "$run"
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  [ -f "$run/nginx.pid" ] && kill "$(cat "$run/nginx.pid")" 2>/dev/null || true
+  [ -n "$pgdir" ] && scripts/postgres.sh stop "$pgdir" || true
+  rm -rf "$run"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+export DJANGO_SETTINGS_MODULE=application.settings DEBUG=off LOG_LEVEL=ERROR
+export MEDIA_ROOT="$run/media" DATABASE_CONN_MAX_AGE=600
+PY=.venv/bin/python
+if [ -n "${BENCH_DATABASE_URL:-}" ]; then
+  # An already seeded database (development of the harness): no cluster, no seeding.
+  export DATABASE_URL=$BENCH_DATABASE_URL
+  pgdir=""
+  log "using BENCH_DATABASE_URL as it is"
+else
+pg_port=$(free_port)
+log "PostgreSQL for the benchmark on 127.0.0.1:$pg_port ($pgdir)"
+DATABASE_URL=$(scripts/postgres.sh start "$pgdir" "$pg_port")
+export DATABASE_URL
+
+log "migrating"
+$PY manage.py migrate --no-input -v0
+if [ ! -f "$pgdir.seeded" ]; then
+  [ -f chats/management/commands/seed_demo.py ] || die "manage.py seed_demo is not in this tree yet"
+  log "seeding: $USERS users, $CHATS chats, $MESSAGES messages (once per dataset; cached in $pgdir)"
+  seed_started=$(date +%s)
+  $PY manage.py seed_demo --users "$USERS" --chats "$CHATS" --messages "$MESSAGES" \
+    --group-members "$GROUP_MEMBERS" --busy-user-chats "$BUSY_USER_CHATS"
+  log "VACUUM ANALYZE"
+  $PY manage.py dbshell -- -q -c "VACUUM ANALYZE" >/dev/null
+  echo "seeded in $(($(date +%s) - seed_started)) s" > "$pgdir.seeded"
+  log "$(cat "$pgdir.seeded")"
+else
+  log "reusing the seeded database ($(cat "$pgdir.seeded"))"
+fi
+fi
+
+log "preparing the scenarios (tokens, read_all state, SQL queries per request)"
+$PY -m bench.prepare "$run/prepared"
+
+# --- the stack ------------------------------------------------------------------------------------------------
+stack="gunicorn ($WORKERS sync workers)"
+realtime_command=""
+if [ -n "$CENTRIFUGO_BIN" ]; then
+  c_port=$(free_port)
+  c_api=$(free_port)
+  $PY manage.py centrifugo_config --out "$run/centrifugo.json" --binary "$CENTRIFUGO_BIN" \
+    --port "$c_port" --internal-port "$c_api" --log-level error 2>/dev/null
+  "$CENTRIFUGO_BIN" -c "$run/centrifugo.json" >"$run/centrifugo.log" 2>&1 &
+  pids+=($!)
+  wait_for_port "$c_port" 20 || { cat "$run/centrifugo.log" >&2; die "Centrifugo did not start"; }
+  export CENTRIFUGO_API_URL="http://127.0.0.1:$c_api/api"
+  $PY manage.py centrifugo_relay --api-url "$CENTRIFUGO_API_URL" >"$run/relay.log" 2>&1 &
+  pids+=($!)
+  stack="$stack, Centrifugo $("$CENTRIFUGO_BIN" version 2>/dev/null | grep -o 'v\?[0-9]\+\.[0-9]\+\.[0-9]\+' | head -n1) + outbox relay"
+  export CENTRIFUGO_WS_URL="ws://127.0.0.1:$c_port/connection/websocket"
+else
+  warn "no Centrifugo binary: events stay in the outbox and the realtime scenario is skipped"
+fi
+
+g_port=$(free_port)
+log "gunicorn: $WORKERS workers on 127.0.0.1:$g_port"
+# --preload: the app is imported once and the workers fork ready, so the first scenario does not time their boot.
+.venv/bin/gunicorn application.wsgi:application --workers "$WORKERS" --bind "127.0.0.1:$g_port" --preload \
+  --backlog 2048 --access-logfile /dev/null --error-logfile "$run/gunicorn.log" --pid "$run/gunicorn.pid" &
+gunicorn_pid=$!
+pids+=("$gunicorn_pid")
+wait_for_http "http://127.0.0.1:$g_port/api/health/db/" 120 || { cat "$run/gunicorn.log" >&2; die "gunicorn did not start"; }
+url="http://127.0.0.1:$g_port"
+
+if [ -x "$NGINX" ]; then
+  n_port=$(free_port)
+  mkdir -p "$run/nginx"
+  cat >"$run/nginx.conf" <<EOF
+worker_processes 1;
+pid $run/nginx.pid;
+error_log $run/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $run/nginx/body;
+  proxy_temp_path $run/nginx/proxy;
+  fastcgi_temp_path $run/nginx/fastcgi;
+  uwsgi_temp_path $run/nginx/uwsgi;
+  scgi_temp_path $run/nginx/scgi;
+  client_max_body_size 10m;
+  keepalive_requests 100000;
+  upstream django { server 127.0.0.1:$g_port; }
+  server {
+    listen 127.0.0.1:$n_port;
+    location / {
+      proxy_pass http://django;
+      proxy_set_header Host \$http_host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+    }
+  }
+}
+EOF
+  "$NGINX" -c "$run/nginx.conf" -e "$run/nginx/error.log" 2>"$run/nginx.err" \
+    || { cat "$run/nginx.err" >&2; die "nginx did not start"; }
+  wait_for_http "http://127.0.0.1:$n_port/api/health/db/" 30 || die "nginx did not start"
+  url="http://127.0.0.1:$n_port"
+  stack="nginx -> $stack"
+fi
+
+if [ -n "$CENTRIFUGO_BIN" ] && [ -f bench/realtime_latency.py ]; then
+  realtime_command="$PY bench/realtime_latency.py --api $url --ws $CENTRIFUGO_WS_URL --rate 100 --json {out}"
+fi
+
+log "load: $BENCH_CONNECTIONS connections, ${BENCH_DURATION}s per scenario ($url)"
+meta=$(printf '{"stack": "%s"}' "$stack")
+$PY -m bench.run "$run/prepared" --url "$url" --gunicorn-pid "$gunicorn_pid" \
+  --realtime-command "$realtime_command" --meta "$meta"
+log "make bench took $(($(date +%s) - bench_started)) s"
+if [ "$KEEP_RUNNING" = 1 ]; then
+  log "stack kept running at $url (DATABASE_URL=$DATABASE_URL); Ctrl-C to stop"
+  wait "$gunicorn_pid"
+fi
