@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.files.base import File
 from django.db import IntegrityError, connection, models, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -184,3 +185,12 @@ def post_view(*, post: Post, user: User) -> int:
         post.refresh_from_db(fields=["views_count"])
         return post.views_count
     return _add_to_counter(post, "views_count", 1)
+
+
+@transaction.atomic
+def post_counters_forget_user(user: User) -> None:
+    """Before a user is deleted (their likes and views go with them by cascade): take them out of the counters of
+    the posts they liked or viewed, so `likes_count` and `views` keep matching the rows."""
+    others = Post.objects.exclude(author=user)
+    others.filter(likes__user=user).update(likes_count=F("likes_count") - 1)
+    others.filter(views__user=user).update(views_count=F("views_count") - 1)
