@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -11,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from posts import services
 from posts.models import Post, PostImage
+from uploads.cleanup import delete_with_files
 
 
 class PostImageInline(admin.TabularInline):
@@ -78,8 +78,5 @@ class PostAdmin(admin.ModelAdmin):
         # Images removed in the inline: their files go once the change has committed.
         formset.save(commit=False)
         for image in formset.deleted_objects:
-            name, storage = image.file.name, image.file.storage
-            image.delete()
-            if name:
-                transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
+            delete_with_files(image)
         formset.save_m2m()

@@ -10,7 +10,7 @@ post's row lock lasts no longer than the commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.files.base import File
@@ -23,6 +23,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from centrifugo.outbox import publish
 from centrifugo.tokens import social_channel
 from posts.models import Post, PostImage, PostLike, PostView
+from uploads.cleanup import delete_files_on_commit, delete_with_files
 from users.models import User
 
 _UNSET: Any = object()
@@ -62,14 +63,6 @@ def _add_to_counter(post: Post, field_name: str, delta: int) -> int:
     return row[0]
 
 
-def _delete_files_on_commit(files: Iterable[Any]) -> None:
-    # Files are not transactional: remove them only once the rows that referenced them are gone for good.
-    for file in files:
-        storage, name = file.storage, file.name
-        if name:
-            transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
-
-
 def _check_author(post: Post, user: User, message: str) -> None:
     if post.author_id != user.pk:
         raise PermissionDenied(message)
@@ -107,7 +100,7 @@ def post_update(*, post: Post, user: User, description: str = _UNSET, images: Se
     post.save(update_fields=["description", "updated_at"])
     if images is not _UNSET:
         PostImage.objects.filter(pk__in=[image.pk for image in old_images]).delete()
-        _delete_files_on_commit(image.file for image in old_images)
+        delete_files_on_commit([image.file for image in old_images])
         _store_images(post, images or [])
     return post
 
@@ -122,10 +115,10 @@ def post_delete(*, post: Post, user: User) -> None:
 @transaction.atomic
 def posts_remove(posts: models.QuerySet[Post]) -> int:
     """Delete posts without a permission check (moderation in the admin), files included; returns how many."""
-    files = [image.file for image in PostImage.objects.filter(post__in=posts)]
-    _total, deleted = Post.objects.filter(pk__in=list(posts.values_list("pk", flat=True))).delete()
-    _delete_files_on_commit(files)
-    return deleted.get(Post._meta.label, 0)
+    ids = list(posts.values_list("pk", flat=True))
+    if ids:
+        delete_with_files(Post.objects.filter(pk__in=ids))
+    return len(ids)
 
 
 # -- likes and views ---------------------------------------------------------------------------------------------

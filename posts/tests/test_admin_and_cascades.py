@@ -90,3 +90,27 @@ class TestAdmin:
     def test_friend_admin_pages_load(self, staff: Client) -> None:
         assert staff.get("/admin/friends/friendrequest/").status_code == 200
         assert staff.get("/admin/friends/friendship/").status_code == 200
+
+    def test_removing_an_image_in_the_inline_removes_its_file(
+        self, staff: Client, user: User, settings, django_capture_on_commit_callbacks
+    ) -> None:
+        post = make_post(user, "x", images=2)
+        first, second = post.images.all()
+        form = {
+            "description": "x",
+            "images-TOTAL_FORMS": "2",
+            "images-INITIAL_FORMS": "2",
+            "images-MIN_NUM_FORMS": "0",
+            "images-MAX_NUM_FORMS": "1000",
+            "images-0-id": str(first.pk),
+            "images-0-post": str(post.pk),
+            "images-0-DELETE": "on",
+            "images-1-id": str(second.pk),
+            "images-1-post": str(post.pk),
+        }
+        with django_capture_on_commit_callbacks(execute=True):
+            response = staff.post(f"/admin/posts/post/{post.pk}/change/", form)
+        assert response.status_code == 302, response.content[:2000]
+        assert list(post.images.all()) == [second]
+        assert not (settings.MEDIA_ROOT / first.file.name).exists()
+        assert (settings.MEDIA_ROOT / second.file.name).exists()
