@@ -31,7 +31,10 @@ def s3_storage(
     endpoint_url = endpoint_url.rstrip("/")
     public_url = public_url.rstrip("/")
     if public_url and not public_read:
-        raise StorageConfigError("S3_PUBLIC_URL serves objects without a signature: it needs S3_PUBLIC_READ=on")
+        raise StorageConfigError(
+            "S3_PUBLIC_URL serves objects without a signature: it needs S3_PUBLIC_READ=on "
+            "(for presigned URLs through another host, set S3_PUBLIC_ENDPOINT_URL instead)"
+        )
     scheme, _, domain = public_url.partition("://")
     if public_url and not domain:
         raise StorageConfigError("S3_PUBLIC_URL must be an absolute URL such as https://cdn.example.com/media")

@@ -102,6 +102,7 @@ def _reencode(image: Image.Image, max_side: int) -> tuple[bytes, str]:
     image = ImageOps.exif_transpose(image)  # applies the orientation tag; the copy has no EXIF left to save
     image = image.convert("RGBA" if alpha else "RGB")
     image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    image.info = {}  # encoders fall back to info for some metadata (a JPEG comment): nothing is carried over
     buffer = io.BytesIO()
     options = {"icc_profile": icc_profile} if icc_profile else {}
     if alpha and source_format == "WEBP":

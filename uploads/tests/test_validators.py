@@ -68,6 +68,16 @@ class TestCleanImage:
         assert b"SpyCam" not in content
         assert b"Exif" not in content
 
+    def test_jpeg_comment_and_xmp_dropped(self) -> None:
+        xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">where I live</x:xmpmeta>'
+        content = image_bytes("JPEG", (10, 10), comment=b"secret comment", xmp=xmp)
+        assert b"secret comment" in content and b"where I live" in content
+        result = clean_image(upload(content, "a.jpg", "image/jpeg"))
+        result.seek(0)
+        stored = result.read()
+        assert b"secret comment" not in stored
+        assert b"where I live" not in stored
+
     def test_png_text_metadata_dropped(self) -> None:
         from PIL.PngImagePlugin import PngInfo
 
