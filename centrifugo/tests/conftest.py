@@ -245,6 +245,17 @@ def client_loop() -> Iterator[LoopThread]:
     loop.close()
 
 
+class ClientEvents(centrifuge.ClientEventHandler):
+    def __init__(self, listener: Listener) -> None:
+        self.listener = listener
+
+    async def on_error(self, ctx: centrifuge.ErrorContext) -> None:
+        self.listener.errors.put(ctx)
+
+    async def on_disconnected(self, ctx: centrifuge.DisconnectedContext) -> None:
+        self.listener.errors.put(ctx)
+
+
 class Events(centrifuge.SubscriptionEventHandler):
     def __init__(self, listener: Listener) -> None:
         self.listener = listener
@@ -274,10 +285,17 @@ class Listener:
         self.subscribed: queue.Queue[Any] = queue.Queue()
         self.unsubscribed: queue.Queue[Any] = queue.Queue()
         self.errors: queue.Queue[Any] = queue.Queue()
-        self.client = centrifuge.Client(ws_url, get_token=self._connect_token, max_reconnect_delay=1.0)
-        self.sub = self.client.new_subscription(
-            channel, events=Events(self), get_token=self._subscribe_token, max_resubscribe_delay=1.0
+        # The SDK creates futures when objects are constructed: build them on the loop thread.
+        self.client, self.sub = loop.run(self._build(ws_url))
+
+    async def _build(self, ws_url: str) -> tuple[centrifuge.Client, centrifuge.Subscription]:
+        client = centrifuge.Client(
+            ws_url, events=ClientEvents(self), get_token=self._connect_token, max_reconnect_delay=1.0
         )
+        sub = client.new_subscription(
+            self.channel, events=Events(self), get_token=self._subscribe_token, max_resubscribe_delay=1.0
+        )
+        return client, sub
 
     async def _token(self, path: str, body: dict[str, Any]) -> str:
         def post() -> requests.Response:
@@ -302,8 +320,18 @@ class Listener:
             if wait:
                 await self.sub.ready(timeout=WAIT)
 
-        self.loop.run(go())
+        try:
+            self.loop.run(go())
+        except TimeoutError:
+            raise AssertionError(f"could not subscribe to {self.channel}: {self.drain(self.errors)}") from None
         return self
+
+    @staticmethod
+    def drain(q: queue.Queue[Any]) -> list[Any]:
+        items = []
+        while not q.empty():
+            items.append(q.get_nowait())
+        return items
 
     def disconnect(self) -> None:
         self.loop.run(self.client.disconnect())

@@ -1,0 +1,250 @@
+"""End to end: REST writes through a live server → outbox → relay process → Centrifugo → centrifuge-python clients.
+
+Every subscriber gets its tokens from /api/centrifugo/connect/ and /subscribe/ like the SPA does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import centrifuge
+import pytest
+import requests
+from django.db import transaction
+from django.urls import NoReverseMatch, reverse
+
+from centrifugo import outbox
+from centrifugo.models import OutboxEvent
+from users.models import User
+from users.services import session_start
+
+pytestmark = [pytest.mark.realtime, pytest.mark.usefixtures("relay")]
+
+
+def _routes_exist(*names: str) -> bool:
+    try:
+        for name in names:
+            reverse(name, kwargs={"message_id": uuid.uuid4()} if name in ("message-detail", "message-read") else None)
+    except NoReverseMatch:
+        return False
+    return True
+
+
+needs_messages = pytest.mark.skipif(
+    not _routes_exist("chat-list", "message-list", "message-detail", "message-read", "message-read-all"),
+    reason="the chats/messages endpoints are not in this tree yet",
+)
+
+
+class Api:
+    """A user talking HTTP to the live server, as an SPA does."""
+
+    def __init__(self, base: str, user: User) -> None:
+        self.base = base
+        self.user = user
+        self.access = session_start(user).access
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {self.access}"
+
+    def call(self, method: str, path: str, expect: int, **kwargs: Any) -> Any:
+        response = self.session.request(method, f"{self.base}{path}", timeout=10, **kwargs)
+        assert response.status_code == expect, (method, path, response.status_code, response.text[:500])
+        return response.json() if response.content else None
+
+    def create_chat(self, *others: User, title: str = "group") -> str:
+        body = {"is_private": False, "title": title, "members": [str(u.id) for u in others]}
+        return self.call("POST", "/api/chats/", 201, json=body)["id"]
+
+    def send(self, chat: str, text: str) -> dict[str, Any]:
+        return self.call("POST", "/api/messages/", 201, json={"chat": chat, "text": text})
+
+    def message(self, message_id: str) -> dict[str, Any]:
+        return self.call("GET", f"/api/message/{message_id}/", 200)
+
+
+@pytest.fixture
+def api_for(live_server: Any) -> Callable[[User], Api]:
+    return lambda user: Api(live_server.url, user)
+
+
+def wait_until_delivered(timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while OutboxEvent.objects.exists():
+        assert time.monotonic() < deadline, "the relay did not drain the outbox"
+        time.sleep(0.02)
+
+
+def commit_event(channels: list[str], data: dict[str, Any]) -> None:
+    with transaction.atomic():
+        outbox.publish(channels, data)
+
+
+def events(listener: Any, n: int) -> list[dict[str, Any]]:
+    return listener.get_many(n)
+
+
+# --------------------------------------------------------------------------------------- delivery and recovery
+def test_a_committed_outbox_row_reaches_the_owner(make_user: Any, listen: Any, api_for: Any) -> None:
+    user = make_user()
+    listener = listen(api_for(user).access, str(user.id))
+    commit_event([str(user.id)], {"event": "create", "message": {"id": "1"}})
+    assert listener.get() == {"event": "create", "message": {"id": "1"}}
+    listener.assert_silent(0.2)
+
+
+def test_the_chats_namespace_channel(make_user: Any, listen: Any, api_for: Any) -> None:
+    user = make_user()
+    listener = listen(api_for(user).access, f"chats:{user.id}")
+    commit_event([f"chats:{user.id}"], {"event": "chat_update", "chat": {"id": "c"}})
+    assert listener.get() == {"event": "chat_update", "chat": {"id": "c"}}
+
+
+def test_subscribing_to_another_users_channel_fails(
+    make_user: Any, listen: Any, api_for: Any, client_loop: Any, centrifugo: Any
+) -> None:
+    me, other = make_user(), make_user()
+    # Through the API: the subscribe endpoint answers 403, the SDK gives up (unauthorized, no retries).
+    sneaky = listen(api_for(me).access, str(other.id), wait=False)
+    unsubscribed = sneaky.unsubscribed.get(timeout=10)
+    assert unsubscribed.code != 0
+    # Without a token at all: Centrifugo itself refuses (personal channels need a subscription token).
+    token = requests.post(f"{sneaky.api_url}/api/centrifugo/connect/", headers=sneaky.headers, timeout=5).json()[
+        "token"
+    ]
+    refused: list[Any] = []
+
+    class Handler(centrifuge.SubscriptionEventHandler):
+        async def on_unsubscribed(self, ctx: centrifuge.UnsubscribedContext) -> None:
+            refused.append(ctx)
+
+    async def attempt() -> None:
+        client = centrifuge.Client(centrifugo.ws_url, token=token)
+        sub = client.new_subscription(str(other.id), events=Handler())
+        await client.connect()
+        await sub.subscribe()
+        with contextlib.suppress(centrifuge.CentrifugeError):
+            await sub.ready(timeout=5)
+        await client.disconnect()
+
+    client_loop.run(attempt())
+    assert refused and refused[0].code != 0
+    # And nothing of the other user's reaches me.
+    owner = listen(api_for(other).access, str(other.id))
+    commit_event([str(other.id)], {"event": "create", "message": {"id": "secret"}})
+    assert owner.get()["message"]["id"] == "secret"
+    sneaky.assert_silent(0.3)
+
+
+def test_events_published_while_centrifugo_is_down_arrive_after_restart(
+    make_user: Any, listen: Any, api_for: Any, centrifugo: Any
+) -> None:
+    user = make_user()
+    listener = listen(api_for(user).access, str(user.id))
+    centrifugo.stop()
+    for n in range(5):
+        commit_event([str(user.id)], {"event": "create", "message": {"n": n}})
+    time.sleep(0.3)
+    assert OutboxEvent.objects.count() == 5  # kept while Centrifugo is unreachable
+    centrifugo.start()
+    assert [e["message"]["n"] for e in events(listener, 5)] == [0, 1, 2, 3, 4]
+    wait_until_delivered()
+    listener.assert_silent(0.3)
+
+
+def test_a_client_that_reconnects_recovers_what_it_missed(make_user: Any, listen: Any, api_for: Any) -> None:
+    user = make_user()
+    listener = listen(api_for(user).access, str(user.id))
+    commit_event([str(user.id)], {"event": "create", "message": {"n": 0}})
+    assert listener.get()["message"]["n"] == 0
+    listener.subscribed.get(timeout=1)  # the first subscribe
+    listener.disconnect()
+    for n in range(1, 4):
+        commit_event([str(user.id)], {"event": "create", "message": {"n": n}})
+    wait_until_delivered()  # into Centrifugo's history while the client was away
+    listener.reconnect()
+    assert [e["message"]["n"] for e in events(listener, 3)] == [1, 2, 3]
+    resubscribed = listener.subscribed.get(timeout=5)
+    assert resubscribed.was_recovering and resubscribed.recovered
+
+
+# ----------------------------------------------------------------------------------------- the contract's events
+@needs_messages
+def test_every_message_event_with_the_rest_payload(make_user: Any, listen: Any, api_for: Any) -> None:
+    alice, bob = make_user(), make_user()
+    a, b = api_for(alice), api_for(bob)
+    chat = a.create_chat(bob)
+    to_bob = listen(b.access, str(bob.id))
+    to_alice = listen(a.access, str(alice.id))
+
+    sent = a.send(chat, "hello")
+    event = to_bob.get()
+    assert event == {"event": "create", "message": b.message(sent["id"])}
+    assert event["message"]["sender"]["id"] == str(alice.id)
+    assert event["message"]["chat"] == chat
+    assert to_alice.get()["event"] == "create"
+
+    a.call("PATCH", f"/api/message/{sent['id']}/", 200, json={"text": "hello, edited"})
+    event = to_bob.get()
+    assert event == {"event": "update", "message": b.message(sent["id"])}
+    assert event["message"]["text"] == "hello, edited"
+    assert to_alice.get()["event"] == "update"
+
+    b.call("POST", f"/api/message/{sent['id']}/read/", 200)
+    event = to_alice.get()
+    assert event == {"event": "read", "message": a.message(sent["id"])}
+    assert [u["id"] for u in event["message"]["was_read_by"]] == [str(bob.id)]
+    assert to_bob.get()["event"] == "read"
+
+    second, third = a.send(chat, "two"), a.send(chat, "three")
+    assert [e["message"]["id"] for e in events(to_bob, 2)] == [second["id"], third["id"]]
+    events(to_alice, 2)
+    b.call("POST", f"/api/messages/read_all/?chat={chat}", 200)
+    read = {"chat": chat, "user": str(bob.id), "messages": [second["id"], third["id"]]}
+    expected = {"event": "read_all", "message": read}
+    assert to_alice.get() == expected
+    assert to_bob.get() == expected
+
+    before = b.message(third["id"])
+    a.call("DELETE", f"/api/message/{third['id']}/", 204)
+    assert to_bob.get() == {"event": "delete", "message": before}
+    assert to_alice.get()["event"] == "delete"
+    to_bob.assert_silent(0.2)
+
+
+@needs_messages
+def test_one_message_reaches_all_twenty_members(make_user: Any, listen: Any, api_for: Any) -> None:
+    members = [make_user() for _ in range(20)]
+    creator = api_for(members[0])
+    chat = creator.create_chat(*members[1:])
+    listeners = [listen(api_for(member).access, str(member.id)) for member in members]
+    wait_until_delivered()
+    sent = creator.send(chat, "to everyone")
+    received = [listener.get() for listener in listeners]
+    assert all(event == received[0] for event in received)
+    assert received[0]["event"] == "create"
+    assert received[0]["message"]["id"] == sent["id"]
+    assert received[0]["message"] == api_for(members[5]).message(sent["id"])
+
+
+@needs_messages
+def test_messages_are_sent_quickly_while_centrifugo_is_down(
+    make_user: Any, listen: Any, api_for: Any, centrifugo: Any
+) -> None:
+    alice, bob = make_user(), make_user()
+    a, b = api_for(alice), api_for(bob)
+    chat = a.create_chat(bob)
+    to_bob = listen(b.access, str(bob.id))
+    centrifugo.stop()
+    sent, durations = [], []
+    for n in range(5):
+        started = time.monotonic()
+        sent.append(a.send(chat, f"while down {n}")["id"])
+        durations.append(time.monotonic() - started)
+    assert max(durations) < 2.0, durations  # nobody waits for Centrifugo (its API timeout is 2 s here)
+    centrifugo.start()
+    assert [e["message"]["id"] for e in events(to_bob, 5)] == sent
+    assert all(e["event"] == "create" for e in events(to_bob, 0))
