@@ -37,8 +37,14 @@ class JWTAuthentication(authentication.JWTAuthentication):
     """
 
     touch_presence = True
+    gateway = False  # set per request for views with `gateway_token_check = True`
 
     def authenticate(self, request: Request) -> tuple[User, Token] | None:
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        self.gateway = bool(getattr(view, "gateway_token_check", False))
+        if self.gateway:
+            # nginx auth_request (GET /api/gateway/verify/): exactly one query, no presence write.
+            self.touch_presence = False
         if self.get_header(request) is not None:
             return super().authenticate(request)
         raw = request.COOKIES.get(settings.AUTH_COOKIE_ACCESS_NAME)
@@ -52,6 +58,10 @@ class JWTAuthentication(authentication.JWTAuthentication):
         return user, validated
 
     def request_method(self, request: Request) -> str:
+        # nginx's auth subrequest is always a GET; the method of the request it guards arrives in
+        # X-Original-Method, so a cookie-authenticated POST through the gateway still needs its CSRF token.
+        if self.gateway:
+            return (request.headers.get("X-Original-Method") or request.method).upper()
         return request.method
 
     def get_user(self, validated_token: Token) -> User:
@@ -72,18 +82,6 @@ class JWTAuthentication(authentication.JWTAuthentication):
         if self.touch_presence:
             user_touch_presence(user)
         return user
-
-
-class GatewayJWTAuthentication(JWTAuthentication):
-    """For nginx `auth_request` (GET /api/gateway/verify/): read-only, exactly one query, no presence write.
-
-    nginx's subrequest is always a GET; the method of the request it guards arrives in `X-Original-Method`, so
-    a cookie-authenticated POST through the gateway still needs its CSRF token."""
-
-    touch_presence = False
-
-    def request_method(self, request: Request) -> str:
-        return (request.headers.get("X-Original-Method") or request.method).upper()
 
 
 class _CSRFCheck(CsrfViewMiddleware):

@@ -18,6 +18,7 @@ state 400 — always before any account is touched.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -30,9 +31,13 @@ from django.utils.crypto import get_random_string
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
-from social_core import exceptions as social
-from social_core.backends.yandex import YandexOAuth2
-from social_core.strategy import BaseStrategy
+
+with warnings.catch_warnings():
+    # social-auth-core also loads python-openid (for OpenID backends), which warns about defusedxml on import
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from social_core import exceptions as social
+    from social_core.backends.yandex import YandexOAuth2
+    from social_core.strategy import BaseStrategy
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 from application.schema import ERROR_RESPONSES
 from users import services
 from users.auth_serializers import CookieSessionSerializer, CredentialsSerializer, CsrfTokenSerializer, LogoutSerializer
-from users.authentication import GatewayJWTAuthentication, JWTAuthentication, enforce_csrf
+from users.authentication import JWTAuthentication, enforce_csrf
 from users.cookies import clear_auth_cookies, csrf_token, new_csrf_token, set_auth_cookies
 from users.serializers import CurrentUserSerializer
 from users.tokens import SESSION_CLAIM
@@ -132,8 +132,8 @@ class LogoutView(PublicAuthView):
 class GatewayVerifyView(APIView):
     """nginx `auth_request` target. Exactly one query (the session join), no writes, no body."""
 
-    authentication_classes = [GatewayJWTAuthentication]
     permission_classes = [IsAuthenticated]
+    gateway_token_check = True  # read by users.authentication.JWTAuthentication
 
     def get_authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
