@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from urllib.parse import quote
 
 from django.conf import settings
@@ -50,6 +51,11 @@ class CookieLoginView(CookieAuthView):
     )
     def post(self, request: Request) -> Response:
         user = authenticate_credentials(request)
+        previous = request.COOKIES.get(settings.AUTH_COOKIE_REFRESH_NAME)
+        if previous:
+            # Logging in again in the same browser replaces its session instead of leaving one behind.
+            with contextlib.suppress(AuthenticationFailed):
+                services.session_end(previous)
         tokens = services.session_start(user)
         body = {
             "user": CurrentUserSerializer(user, context={"request": request}).data,

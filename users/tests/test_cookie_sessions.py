@@ -54,6 +54,11 @@ class TestCookieLogin:
         assert not csrf["httponly"]  # readable by the page: it is the double-submit token
         assert AccessToken(access.value)["user_id"] == str(user.id)
 
+    def test_logging_in_again_replaces_the_browsers_session(self, logged_in: APIClient, user: User) -> None:
+        assert cookie_login(logged_in, user).status_code == 200
+        assert AuthSession.objects.filter(user=user).count() == 1
+        assert logged_in.get("/api/user/current/").status_code == 200
+
     def test_cookies_are_secure_outside_debug(self, browser: APIClient, user: User, settings) -> None:
         settings.AUTH_COOKIE_SECURE = True
         response = cookie_login(browser, user)
