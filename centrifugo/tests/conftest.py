@@ -64,6 +64,29 @@ def stop_process(proc: subprocess.Popen | None, timeout: float = 10.0) -> None:
 
 # ------------------------------------------------------------------------------------------------------- servers
 @pytest.fixture(scope="session")
+def db_sessions_closed(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+    """Set up before the live server, nginx and the relay, so it is torn down after them: waits until their
+    database sessions (e.g. a live-server thread kept alive by nginx's upstream keepalive) are gone, so the test
+    database can be dropped."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock():
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+                if cursor.fetchone()[0] == 0:
+                    break
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
 def realtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("realtime")
 
@@ -185,7 +208,7 @@ class RelayProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # Django starts slowly on a loaded machine
         while b"relay started" not in self.log.read_bytes():
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the relay did not start:\n{self.log.read_text()[-3000:]}")
@@ -200,7 +223,7 @@ class RelayProcess:
 
 @pytest.fixture(scope="session")
 def relay(
-    django_db_setup: Any, django_db_blocker: Any, centrifugo_server: CentrifugoServer, realtime_dir: Path
+    db_sessions_closed: None, django_db_blocker: Any, centrifugo_server: CentrifugoServer, realtime_dir: Path
 ) -> Iterator[RelayProcess]:
     """`manage.py centrifugo_relay` on the test database, as in production (a separate process)."""
     env = {
@@ -368,7 +391,7 @@ class Listener:
 
 @pytest.fixture
 def listen(
-    client_loop: LoopThread, centrifugo: CentrifugoServer, live_server: Any
+    db_sessions_closed: None, client_loop: LoopThread, centrifugo: CentrifugoServer, live_server: Any
 ) -> Iterator[Callable[..., Listener]]:
     """listen(access_token, channel) -> a connected and subscribed Listener (closed after the test)."""
     listeners: list[Listener] = []
@@ -381,3 +404,50 @@ def listen(
     yield make
     for listener in listeners:
         listener.close()
+
+
+# --------------------------------------------------------------------------------------------------------- nginx
+class NginxServer:
+    def __init__(self, runtime: Path, port: int, proc: subprocess.Popen, media: Path, static: Path) -> None:
+        self.runtime, self.port, self.proc, self.media, self.static = runtime, port, proc, media, static
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/connection/websocket"
+
+
+@pytest.fixture(scope="session")
+def nginx_server(realtime_dir: Path, live_server: Any, centrifugo_server: CentrifugoServer) -> Iterator[NginxServer]:
+    """nginx with the project's config (nginx/render.py) in front of the live server and Centrifugo."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.access(binary, os.X_OK):
+        pytest.fail("nginx is not installed (scripts/services.sh ensure-test-deps installs it)")
+    port = free_port()
+    runtime, media, static = realtime_dir / "nginx", realtime_dir / "media", realtime_dir / "static"
+    media.mkdir(exist_ok=True)
+    static.mkdir(exist_ok=True)
+    api = live_server.url.split("://", 1)[1].replace("localhost", "127.0.0.1")
+    subprocess.run(
+        [
+            *(sys.executable, str(ROOT / "nginx" / "render.py"), "run", "--runtime", str(runtime)),
+            *("--listen", f"127.0.0.1:{port}", "--api", api, "--centrifugo", f"127.0.0.1:{centrifugo_server.port}"),
+            *("--static", str(static), "--media", str(media), "--workers", "1"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    proc = subprocess.Popen(
+        [binary, "-p", str(runtime), "-c", str(runtime / "nginx.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=(runtime / "stderr.log").open("wb"),
+    )
+    try:
+        wait_for_port(port, proc=proc)
+        yield NginxServer(runtime, port, proc, media, static)
+    finally:
+        stop_process(proc)

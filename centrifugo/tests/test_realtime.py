@@ -67,7 +67,7 @@ class Api:
 
 
 @pytest.fixture
-def api_for(live_server: Any) -> Callable[[User], Api]:
+def api_for(db_sessions_closed: None, live_server: Any) -> Callable[[User], Api]:
     return lambda user: Api(live_server.url, user)
 
 
