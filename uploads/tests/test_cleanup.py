@@ -63,6 +63,7 @@ class TestDiscovery:
         assert ("chats.Chat.avatar", "chat-avatars") in found
         assert ("chat_messages.Message.voice", "voice") in found
         assert ("chat_messages.MessageFile.item", "attachments") in found
+        assert ("posts.PostImage.file", "posts") in found
 
 
 class TestOnCommitHelpers:
