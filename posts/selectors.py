@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 
 from friends.selectors import friend_ids
 from posts.models import Post, PostImage, PostLike
@@ -54,6 +54,15 @@ def post_get_for_write(post_id: uuid.UUID | str) -> Post:
         return Post.objects.get(pk=post_id, author__is_active=True)
     except (Post.DoesNotExist, ValueError) as exc:
         raise NotFound() from exc
+
+
+def post_get_own(post_id: uuid.UUID | str, *, user: User, message: str) -> Post:
+    """The bare post when `user` wrote it: 404 for unknown posts, 403 (with `message`) for someone else's — checked
+    before the request's images are decoded."""
+    post = post_get_for_write(post_id)
+    if post.author_id != user.pk:
+        raise PermissionDenied(message)
+    return post
 
 
 def post_likers(post: Post) -> QuerySet[User]:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
@@ -98,7 +99,7 @@ class PostDetailView(APIView):
         tags=TAGS,
     )
     def patch(self, request: Request, post_id: uuid.UUID) -> Response:
-        post = selectors.post_get_for_write(post_id)
+        post = selectors.post_get_own(post_id, user=request.user, message=_("You can only edit your own posts."))
         serializer = PostWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         services.post_update(post=post, user=request.user, **serializer.validated_data)
@@ -106,7 +107,8 @@ class PostDetailView(APIView):
 
     @extend_schema(summary="Delete your own post", responses={204: None, **ERROR_RESPONSES}, tags=TAGS)
     def delete(self, request: Request, post_id: uuid.UUID) -> Response:
-        services.post_delete(post=selectors.post_get_for_write(post_id), user=request.user)
+        post = selectors.post_get_own(post_id, user=request.user, message=_("You can only delete your own posts."))
+        services.post_delete(post=post, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

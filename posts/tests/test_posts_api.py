@@ -198,6 +198,18 @@ class TestEdit:
     def test_unknown_is_404(self, api: APIClient) -> None:
         assert api.patch(f"/api/post/{uuid.uuid4()}/", {"description": "x"}, format="json").status_code == 404
 
+    def test_other_users_images_are_refused_before_they_are_decoded(
+        self, client_for, user: User, other_user: User, monkeypatch
+    ) -> None:
+        import posts.serializers
+
+        post = make_post(user, "mine")
+        decoded = []
+        monkeypatch.setattr(posts.serializers, "clean_image", lambda upload: decoded.append(upload) or upload)
+        response = client_for(other_user).patch(f"/api/post/{post.id}/", {"images": [png_upload()]}, format="multipart")
+        assert response.status_code == 403
+        assert decoded == []
+
 
 class TestDelete:
     def test_author_deletes_and_files_go_on_commit(

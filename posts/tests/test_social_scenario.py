@@ -44,3 +44,11 @@ def test_friends_post_like_and_view(client_for, make_user, settings) -> None:
         "friend_accept",
         "post_like",
     ]
+
+
+def test_the_social_channel_is_granted_to_its_owner_only(client_for, make_user) -> None:
+    alice, bob = make_user(), make_user()
+    own = client_for(alice).post("/api/centrifugo/subscribe/", {"channel": f"social:{alice.id}"}, format="json")
+    assert own.status_code == 200 and own.data["token"]
+    other = client_for(bob).post("/api/centrifugo/subscribe/", {"channel": f"social:{alice.id}"}, format="json")
+    assert other.status_code == 403
