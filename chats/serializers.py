@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chats.models import Chat, Membership
-from messages.serializers import MessageSerializer
+from messages.serializers import MessageSerializer, users_data
 from uploads import validators
 from users.serializers import UserSerializer
 
@@ -75,12 +75,13 @@ class ChatSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(UserSerializer(many=True))
     def get_members(self, chat: Chat) -> list[dict[str, Any]]:
-        return UserSerializer([m.user for m in self._memberships(chat)], many=True, context=self.context).data
+        return users_data(self.context, [m.user for m in self._memberships(chat)])
 
     @extend_schema_field(MessageSerializer(allow_null=True))
     def get_last_message(self, chat: Chat) -> dict[str, Any] | None:
         if chat.last_message is None:
             return None
+        self.context.setdefault("user_data", {})  # shared with the copy below: each user serialized once
         context = {**self.context, "readers": {chat.id: self._memberships(chat)}}
         return MessageSerializer(chat.last_message, context=context).data
 

@@ -255,6 +255,12 @@ def chat_delete(chat: Chat, *, actor: User) -> list[str]:
     return _chat_destroy(chat)
 
 
+@transaction.atomic
+def chat_moderate_delete(chat: Chat) -> list[str]:
+    """Delete any chat (moderators, through the admin), files and events included."""
+    return _chat_destroy(chat)
+
+
 def _chat_destroy(chat: Chat) -> list[str]:
     from messages.models import Message, MessageFile
 

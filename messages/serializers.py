@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import bisect
 import json
 from typing import Any
 
@@ -12,6 +13,17 @@ from rest_framework.utils.encoders import JSONEncoder
 from messages.models import Message, MessageFile
 from uploads import validators
 from users.serializers import UserSerializer
+
+
+def users_data(context: dict[str, Any], users: Any) -> list[dict[str, Any]]:
+    """Serialized users, each computed once per response: in a large group the same members appear in the
+    `was_read_by` of every message on the page, and serializing them again per message dominated the time."""
+    cache = context.setdefault("user_data", {})
+    missing = [u for u in users if u.pk not in cache]
+    if missing:
+        for user, data in zip(missing, UserSerializer(missing, many=True, context=context).data, strict=True):
+            cache[user.pk] = data
+    return [cache[u.pk] for u in users]
 
 
 def as_json(data: Any) -> Any:
@@ -65,9 +77,23 @@ class MessageSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(UserSerializer(many=True))
     def get_was_read_by(self, message: Message) -> list[dict[str, Any]]:
-        readers = self.context["readers"].get(message.chat_id, ())
-        users = [m.user for m in readers if m.last_read_seq >= message.seq and m.user_id != message.sender_id]
-        return UserSerializer(users, many=True, context=self.context).data
+        pointers, readers = self._reader_index(message.chat_id)
+        # Readers are sorted by pointer, highest first: those at or past this message are a prefix.
+        count = bisect.bisect_right(pointers, -message.seq)
+        sender = message.sender_id.int
+        return [data for user, data in readers[:count] if user != sender]
+
+    def _reader_index(self, chat_id: Any) -> tuple[list[int], list[tuple[int, dict[str, Any]]]]:
+        """Per chat, once per response: negated pointers (ascending, for bisect) and (user id, user data)."""
+        index = self.context.setdefault("reader_index", {})
+        if chat_id not in index:
+            memberships = sorted(self.context["readers"].get(chat_id, ()), key=lambda m: -m.last_read_seq)
+            users = users_data(self.context, [m.user for m in memberships])
+            index[chat_id] = (
+                [-m.last_read_seq for m in memberships],
+                [(m.user_id.int, data) for m, data in zip(memberships, users, strict=True)],
+            )
+        return index[chat_id]
 
 
 class MessageCreateSerializer(serializers.Serializer):

@@ -160,12 +160,24 @@ def message_update(*, actor: User, message_id: Any, text: str | None) -> Message
 
 @transaction.atomic
 def message_delete(*, actor: User, message_id: Any) -> MessageWrite:
-    """Delete a message (the sender only) and, once committed, its files. Members who had not read it get
-    their unread count back; the chat's last_message falls back to the previous message."""
+    """Delete a message (the sender only) and, once committed, its files."""
     message, _membership = message_get_for_user(actor, message_id)
     if message.sender_id != actor.pk:
         raise PermissionDenied(_("Only the sender can delete this message."))
-    data = serialize(message)  # the event carries the message as it was
+    return _message_destroy(message)
+
+
+@transaction.atomic
+def message_moderate_delete(message: Message) -> MessageWrite:
+    """Delete any message (moderators, through the admin), with the same bookkeeping and event as the sender's."""
+    message = _for_serializer(Message.objects.filter(pk=message.pk).select_related("chat")).get()
+    return _message_destroy(message)
+
+
+def _message_destroy(message: Message) -> MessageWrite:
+    """Members who had not read the message get their unread count back; the chat's last_message falls back
+    to the previous message; the event carries the message as it was."""
+    data = serialize(message)
     files = _file_names([message])
     chat_id = message.chat_id
     # Lock the chat row first, as message_create does, so counters cannot interleave.
