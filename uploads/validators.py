@@ -65,6 +65,9 @@ def clean_image(upload: File) -> ContentFile:
             upload.seek(0)
             with Image.open(upload, formats=IMAGE_FORMATS) as image:
                 image.seek(0)  # animations: the first frame
+                if image.format in {"JPEG", "MPO"}:
+                    # Let the decoder downscale by 1/2..1/8 while decoding (still at least the final size).
+                    image.draft(image.mode, (limits.AVATAR_MAX_SIDE, limits.AVATAR_MAX_SIDE))
                 image.load()
                 content, extension = _reencode(image, limits.AVATAR_MAX_SIDE)
     except ValidationError:

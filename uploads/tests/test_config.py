@@ -81,6 +81,15 @@ class TestSettingsFromEnvironment:
         )
         assert found["url"].startswith("http://localhost:9000/messenger/avatars/ab/x.jpg?X-Amz-Algorithm=")
 
+    def test_public_objects_through_the_public_endpoint(self) -> None:
+        found = probe(
+            S3_BUCKET="messenger",
+            S3_ENDPOINT_URL="http://minio:9000",
+            S3_PUBLIC_ENDPOINT_URL="http://localhost:9000",
+            S3_PUBLIC_READ="on",
+        )
+        assert found["url"] == "http://localhost:9000/messenger/avatars/ab/x.jpg"
+
     @pytest.mark.parametrize(
         ("env", "message"),
         [

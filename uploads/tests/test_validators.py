@@ -93,6 +93,13 @@ class TestCleanImage:
         result = clean_image(upload(image_bytes("PNG", (300, 150)), "big.png"))
         assert decode(result).size == (64, 32)
 
+    def test_large_photo_is_fast_and_exact(self, settings: Any) -> None:
+        content = image_bytes("JPEG", (4000, 3000), "RGB", "green", quality=90)
+        started = time.monotonic()
+        result = clean_image(upload(content, "camera.jpg", "image/jpeg"))
+        assert time.monotonic() - started < 5
+        assert decode(result).size == (1024, 768)
+
     def test_animated_gif_keeps_first_frame(self) -> None:
         frames = [Image.new("P", (10, 10), i) for i in range(3)]
         buffer = io.BytesIO()
