@@ -114,6 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_DURATION", 10)))
     parser.add_argument("--single-duration", type=float, default=float(os.environ.get("BENCH_SINGLE_DURATION", 4)))
     parser.add_argument("--warmup", type=float, default=float(os.environ.get("BENCH_WARMUP", 2)))
+    parser.add_argument(
+        "--stack-warmup",
+        type=float,
+        default=float(os.environ.get("BENCH_STACK_WARMUP", 5)),
+        help="seconds of floor requests before the first scenario (each worker's first requests import the URLconf)",
+    )
     parser.add_argument("--connections", type=int, default=int(os.environ.get("BENCH_CONNECTIONS", 8)))
     parser.add_argument("--only", default=os.environ.get("BENCH_ONLY", ""), help="comma-separated scenario names")
     parser.add_argument("--realtime-rate", type=float, default=100.0)
@@ -134,6 +140,17 @@ def main(argv: list[str] | None = None) -> int:
     results: list[report.Result] = []
     base = args.url.rstrip("/")
 
+    floor = next((s for s in scenarios if s["name"] == report.FLOOR), None)
+    if floor and args.stack_warmup > 0:
+        say(f"warming the stack up ({args.stack_warmup:g} s of floor requests)")
+        wrk(
+            base,
+            Path(floor["targets"]),
+            duration=args.stack_warmup,
+            connections=args.connections,
+            once=False,
+            out=tmp / "w.json",
+        )
     for n, scenario in enumerate(scenarios, 1):
         name, targets = scenario["name"], Path(scenario["targets"])
         say(f"[{n}/{len(scenarios) + 1}] {scenario['title']}")

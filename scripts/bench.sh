@@ -20,6 +20,8 @@ CHATS=${BENCH_CHATS:-20000}
 MESSAGES=${BENCH_MESSAGES:-1000000}
 GROUP_MEMBERS=${BENCH_GROUP_MEMBERS:-1000}
 BUSY_USER_CHATS=${BENCH_BUSY_USER_CHATS:-500}
+# The share of all messages that goes to the one large group (the deep-cursor chat): 0.5 of 1M is 500,000.
+BIG_CHAT_SHARE=${BENCH_BIG_CHAT_SHARE:-0.5}
 WORKERS=${BENCH_WORKERS:-4}
 export BENCH_DURATION=${BENCH_DURATION:-10}
 export BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-8}
@@ -71,15 +73,18 @@ if [ -x scripts/centrifugo-build.sh ]; then
   [ -x "$CENTRIFUGO_BIN" ] || CENTRIFUGO_BIN=""
 fi
 
-# The dataset key: its size and the code that shapes it (the seed command and the migrations).
-seed_code=$( (cat chats/management/commands/seed_demo.py 2>/dev/null; ls ./*/migrations/0*.py) | sha256sum | cut -c1-10)
-key="u${USERS}-c${CHATS}-m${MESSAGES}-g${GROUP_MEMBERS}-b${BUSY_USER_CHATS}-${seed_code}"
-cache=.cache/bench-pg
+# The dataset key: its size and the code that shapes it (the seed command). Schema changes do not invalidate it:
+# `migrate` runs on the cached cluster every time.
+# (Short: PostgreSQL's socket path inside it must stay under 108 bytes.)
+shape="users=$USERS chats=$CHATS messages=$MESSAGES group=$GROUP_MEMBERS busy=$BUSY_USER_CHATS share=$BIG_CHAT_SHARE"
+seed_code=$( (echo "$shape"; cat chats/management/commands/seed_demo.py 2>/dev/null) | sha256sum | cut -c1-10)
+key="u${USERS}-m${MESSAGES}-${seed_code}"
+cache="$PWD/.cache/bench-pg"
 pgdir="$cache/$key"
 mkdir -p "$cache"
 chmod 755 .cache "$cache" 2>/dev/null || true
 # Keep one seeded cluster per dataset size; clusters of older seed code only take disk space.
-for old in "$cache"/u"${USERS}"-c"${CHATS}"-m"${MESSAGES}"-*; do
+for old in "$cache"/u"${USERS}"-m"${MESSAGES}"-*; do
   [ -e "$old" ] && [ "$old" != "$pgdir" ] && [ "${old%.seeded}" = "$old" ] && {
     log "removing the outdated benchmark database $old"
     scripts/postgres.sh stop "$old" || true
@@ -122,10 +127,10 @@ if [ ! -f "$pgdir.seeded" ]; then
   log "seeding: $USERS users, $CHATS chats, $MESSAGES messages (once per dataset; cached in $pgdir)"
   seed_started=$(date +%s)
   $PY manage.py seed_demo --users "$USERS" --chats "$CHATS" --messages "$MESSAGES" \
-    --group-members "$GROUP_MEMBERS" --busy-user-chats "$BUSY_USER_CHATS"
+    --group-size "$GROUP_MEMBERS" --busy-user-chats "$BUSY_USER_CHATS" --big-chat-share "$BIG_CHAT_SHARE" --seed 1
   log "VACUUM ANALYZE"
   $PY manage.py dbshell -- -q -c "VACUUM ANALYZE" >/dev/null
-  echo "seeded in $(($(date +%s) - seed_started)) s" > "$pgdir.seeded"
+  echo "$shape, seeded in $(($(date +%s) - seed_started)) s" > "$pgdir.seeded"
   log "$(cat "$pgdir.seeded")"
 else
   log "reusing the seeded database ($(cat "$pgdir.seeded"))"
