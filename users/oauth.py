@@ -18,6 +18,7 @@ state 400 — always before any account is touched.
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,7 @@ with warnings.catch_warnings():
 logger = logging.getLogger(__name__)
 
 STATE_SALT = "users.oauth.yandex.state"
+_AVATAR_ID = re.compile(r"[\w-]+(/[\w-]+)*")  # e.g. "1234/abcd-5678": never "..", a scheme or a query
 
 
 class OAuthError(APIException):
@@ -250,7 +252,7 @@ def _profile(data: Any) -> ExternalProfile:
         raise ProviderError()
     avatar_id = data.get("default_avatar_id")
     avatar_url = None
-    if avatar_id and not data.get("is_avatar_empty", False):
+    if avatar_id and not data.get("is_avatar_empty", False) and _AVATAR_ID.fullmatch(str(avatar_id)):
         avatar_url = f"{settings.YANDEX_AVATAR_URL.rstrip('/')}/{quote(str(avatar_id), safe='/')}/islands-200"
     return ExternalProfile(
         provider="yandex",

@@ -32,13 +32,7 @@ def external_login(profile: ExternalProfile) -> tuple[User, TokenPair, bool]:
     if identity is not None:
         return identity.user, _external_session(identity.user), False
     if profile.email and User.objects.filter(email__iexact=profile.email).exists():
-        raise Conflict(
-            _(
-                "An account with this e-mail already exists. Log in with your password and link YandexID "
-                "in your profile."
-            ),
-            code="oauth_email_in_use",
-        )
+        raise _email_in_use()
     avatar = download_avatar(profile)
     try:
         user = _external_user_create(profile, avatar)
@@ -62,6 +56,13 @@ def external_identity_link(user: User, profile: ExternalProfile) -> ExternalIden
     if ExternalIdentity.objects.filter(provider=profile.provider, user=user).exists():
         raise Conflict(_("Another YandexID account is already linked to you."), code="oauth_already_linked")
     return ExternalIdentity.objects.create(provider=profile.provider, uid=profile.uid, user=user, email=profile.email)
+
+
+def _email_in_use() -> Conflict:
+    return Conflict(
+        _("An account with this e-mail already exists. Log in with your password and link YandexID in your profile."),
+        code="oauth_email_in_use",
+    )
 
 
 def _identity(profile: ExternalProfile) -> ExternalIdentity | None:
@@ -94,6 +95,8 @@ def _external_user_create(profile: ExternalProfile, avatar: UploadedFile | None)
         except IntegrityError:
             if ExternalIdentity.objects.filter(provider=profile.provider, uid=profile.uid).exists() or attempt == 4:
                 raise
+            if profile.email and User.objects.filter(email__iexact=profile.email).exists():
+                raise _email_in_use() from None  # someone registered with this e-mail meanwhile
             user._state.adding = True
     ExternalIdentity.objects.create(provider=profile.provider, uid=profile.uid, user=user, email=profile.email)
     return user

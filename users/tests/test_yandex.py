@@ -120,11 +120,12 @@ class TestTokenLogin:
         yandex.add_user("t1", id="1", login="one", default_email="", is_avatar_empty=True, default_avatar_id="x")
         yandex.add_user("t2", id="2", login="two", default_email="", is_avatar_empty=False, default_avatar_id="gone")
         yandex.add_user("t3", id="3", login="three", default_email="", is_avatar_empty=False, default_avatar_id="bad")
-        for token in ("t1", "t2", "t3"):
+        yandex.add_user("t4", id="4", login="four", default_email="", is_avatar_empty=False, default_avatar_id="../x")
+        for token in ("t1", "t2", "t3", "t4"):
             response = login(anon_client, oauth_token=token)
             assert response.status_code == 201, response.data
             assert not tokens_user(response.data).avatar
-        assert not [r for r in yandex.requests if r[1] == "/avatars/x/islands-200"]
+        assert not [r for r in yandex.requests if r[1] in ("/avatars/x/islands-200", "/x/islands-200")]
 
     def test_invalid_token_is_401_and_creates_nobody(self, anon_client: APIClient, yandex) -> None:
         response = login(anon_client, oauth_token="forged")
