@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework_simplejwt import authentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.tokens import Token
 
 from users.models import User
@@ -78,7 +78,8 @@ class JWTAuthentication(authentication.JWTAuthentication):
             auth_sessions__expires_at__gt=timezone.now(),
         ).first()
         if user is None or not user.is_active:
-            raise AuthenticationFailed(_("Token is invalid or expired"), code="token_not_valid")
+            # InvalidToken: its default code survives the error handler (`token_not_valid`, like a bad signature)
+            raise InvalidToken(_("Token is invalid or expired"))
         if self.touch_presence:
             user_touch_presence(user)
         return user

@@ -48,6 +48,11 @@ class FakeYandex:
 
 
 def start(fake: FakeYandex) -> ThreadingHTTPServer:
+    """Serve on a free loopback port in a daemon thread; `fake.base_url` tells where."""
+    return start_on(fake, ThreadingHTTPServer, 0)
+
+
+def start_on(fake: FakeYandex, server_class: type[ThreadingHTTPServer], port: int) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: Any) -> None:
             pass
@@ -106,8 +111,48 @@ def start(fake: FakeYandex) -> ThreadingHTTPServer:
                     return self._send(200, fake.avatars[avatar_id], "image/png")
             return self._json(404, {"error": "not_found"})
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = server_class(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return server
+
+
+def main() -> None:
+    """Run the fake provider by hand: `python -m users.tests.fake_yandex [port]` (docs/accounts.md)."""
+    import sys
+
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 8765
+    fake = FakeYandex()
+    fake.add_user("demo-token", id="2000", login="demo", first_name="Demo", last_name="User", default_email="")
+    fake.codes = _RenewingCodes({"demo-code": "demo-token"})
+
+    class Server(ThreadingHTTPServer):
+        allow_reuse_address = True
+
+    server = start_on(fake, Server, port)
+    print(
+        "Fake YandexID on "
+        f"{fake.base_url}. Start the API with:\n"
+        f"  YANDEX_CLIENT_ID={fake.client_id} YANDEX_CLIENT_SECRET={fake.client_secret} "
+        f"YANDEX_OAUTH_AUTHORIZE_URL={fake.base_url}/authorize YANDEX_OAUTH_TOKEN_URL={fake.base_url}/token "
+        f"YANDEX_INFO_URL={fake.base_url}/info YANDEX_AVATAR_URL={fake.base_url}/avatars\n"
+        'then POST /api/auth/yandex/login/ with {"oauth_token": "demo-token"}, or with {"code": "demo-code", '
+        '"state": <state from GET /api/auth/yandex/>}. Ctrl-C stops.',
+        flush=True,
+    )
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.shutdown()
+
+
+class _RenewingCodes(dict):
+    """For manual runs: the demo code works every time."""
+
+    def pop(self, key: str, default: Any = None) -> Any:
+        return self.get(key, default)
+
+
+if __name__ == "__main__":
+    main()

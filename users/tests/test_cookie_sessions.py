@@ -220,7 +220,9 @@ class TestLogout:
 
         replay = APIClient()
         replay.cookies[ACCESS] = old_access
-        assert replay.get("/api/user/current/").status_code == 401
+        refused = replay.get("/api/user/current/")
+        assert refused.status_code == 401
+        assert refused.data["code"] == "token_not_valid"
         replay = APIClient()
         replay.credentials(HTTP_AUTHORIZATION=f"Bearer {old_access}")
         assert replay.get("/api/user/current/").status_code == 401
