@@ -20,8 +20,9 @@ from users import services
 from users.auth_serializers import CookieSessionSerializer, CredentialsSerializer, CsrfTokenSerializer, LogoutSerializer
 from users.authentication import JWTAuthentication, enforce_csrf
 from users.cookies import clear_auth_cookies, csrf_token, new_csrf_token, set_auth_cookies
+from users.models import User
 from users.serializers import CurrentUserSerializer
-from users.tokens import SESSION_CLAIM
+from users.tokens import SESSION_CLAIM, TokenPair
 from users.views import PublicAuthView, authenticate_credentials
 
 COOKIE_NOTE = (
@@ -29,6 +30,17 @@ COOKIE_NOTE = (
     "Secure outside DEBUG, plus Django's readable `csrftoken` cookie. Requests authenticated by the cookie must "
     "send the CSRF token in `X-CSRFToken` on POST/PUT/PATCH/DELETE."
 )
+
+
+def cookie_session_response(request: Request, user: User, tokens: TokenPair, status_code: int = 200) -> Response:
+    """The answer of a cookie-session login: the user and a fresh CSRF token in the body, the tokens in cookies."""
+    body = {
+        "user": CurrentUserSerializer(user, context={"request": request}).data,
+        "csrf_token": new_csrf_token(request._request),
+    }
+    response = Response(body, status=status_code)
+    set_auth_cookies(response, tokens)
+    return response
 
 
 class CookieAuthView(PublicAuthView):
@@ -56,14 +68,7 @@ class CookieLoginView(CookieAuthView):
             # Logging in again in the same browser replaces its session instead of leaving one behind.
             with contextlib.suppress(AuthenticationFailed):
                 services.session_end(previous)
-        tokens = services.session_start(user)
-        body = {
-            "user": CurrentUserSerializer(user, context={"request": request}).data,
-            "csrf_token": new_csrf_token(request._request),
-        }
-        response = Response(body)
-        set_auth_cookies(response, tokens)
-        return response
+        return cookie_session_response(request, user, services.session_start(user))
 
 
 class CookieRefreshView(CookieAuthView):

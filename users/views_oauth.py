@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,6 +14,7 @@ from users.auth_serializers import ExternalIdentitySerializer, OAuthAuthorizeSer
 from users.oauth import ExternalProfile
 from users.serializers import TokenPairSerializer
 from users.views import PublicAuthView
+from users.views_auth import cookie_session_response
 
 PROVIDER_ERRORS = {
     502: OpenApiResponse(ErrorSerializer, description="`oauth_provider_error`: YandexID answered nonsense"),
@@ -70,9 +71,17 @@ class YandexLoginView(PublicAuthView):
             "with `POST /api/auth/yandex/link/`."
         ),
         request=OAuthCredentialsSerializer,
+        parameters=[
+            OpenApiParameter(
+                "cookie",
+                bool,
+                description="`on`: start a cookie session instead (cookies set, body `{user, csrf_token}` as from "
+                "`POST /api/auth/cookie/`)",
+            )
+        ],
         responses={
-            200: TokenPairSerializer,
-            201: TokenPairSerializer,
+            200: OpenApiResponse(TokenPairSerializer, description="Logged in (with `cookie=on`: `{user, csrf_token}`)"),
+            201: OpenApiResponse(TokenPairSerializer, description="Registered and logged in"),
             **OAUTH_ERRORS,
             409: OpenApiResponse(ErrorSerializer, description="`oauth_email_in_use`"),
         },
@@ -80,8 +89,11 @@ class YandexLoginView(PublicAuthView):
     )
     def post(self, request: Request) -> Response:
         profile = _profile(request)
-        _user, tokens, created = services_external.external_login(profile)
-        return Response(tokens.as_dict(), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        user, tokens, created = services_external.external_login(profile)
+        status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        if request.query_params.get("cookie", "").lower() in {"on", "1", "true", "yes"}:
+            return cookie_session_response(request, user, tokens, status_code)
+        return Response(tokens.as_dict(), status=status_code)
 
 
 class YandexLinkView(APIView):

@@ -107,6 +107,18 @@ class TestTokenLogin:
             anon_client.post("/api/auth/logout/", {"refresh": fresh.data["refresh"]}, format="json").status_code == 204
         )
 
+    def test_cookie_session_variant(self, yandex, settings) -> None:
+        yandex.add_user("tok")
+        browser = APIClient(enforce_csrf_checks=True)
+        response = browser.post(f"{LOGIN}?cookie=on", {"oauth_token": "tok"}, format="json")
+        assert response.status_code == 201
+        assert set(response.data) == {"user", "csrf_token"}
+        assert response.data["user"]["username"] == "alice"
+        assert response.cookies["access_token"]["httponly"]
+        assert browser.get("/api/user/current/").data["username"] == "alice"
+        again = browser.post(f"{LOGIN}?cookie=on", {"oauth_token": "tok"}, format="json")
+        assert again.status_code == 200
+
     def test_username_taken_gets_a_number(self, anon_client: APIClient, yandex, make_user) -> None:
         make_user(username="alice")
         make_user(username="alice2")
