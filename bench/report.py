@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 FLOOR = "floor"
+# Scenarios that hold a fixed rate: their req/s is an input, not a throughput to compare with the floor's.
+FIXED_RATE = {"realtime"}
 PERCENTILES = ("p50", "p90", "p99")
 
 
@@ -106,9 +108,11 @@ def result_from_realtime(title: str, data: dict[str, Any]) -> Result:
     """bench/realtime_latency.py's summary: percentiles in ms (`p50`/`p90`/`p99` or `p50_ms`...), the rate it
     achieved and how many publications it saw."""
 
+    nested = [data.get(k) or {} for k in ("post_to_publication_ms", "latency_ms", "percentiles_ms")]
+
     def pick(*keys: str) -> float | None:
         for key in keys:
-            for source in (data, data.get("latency_ms") or {}, data.get("percentiles_ms") or {}):
+            for source in (data, *nested):
                 if isinstance(source, dict) and source.get(key) is not None:
                     return float(source[key])
         return None
@@ -116,17 +120,22 @@ def result_from_realtime(title: str, data: dict[str, Any]) -> Result:
     result = Result(
         name="realtime",
         title=title,
-        rps=pick("rate", "achieved_rate", "rps", "messages_per_s"),
+        rps=pick("rate", "achieved_rate", "rps", "messages_per_s", "rate_per_s"),
         p50=pick("p50", "p50_ms", "50"),
         p90=pick("p90", "p90_ms", "90"),
         p99=pick("p99", "p99_ms", "99"),
-        requests=int(pick("received", "count", "samples", "messages", "sent") or 0),
+        requests=int(pick("count", "received", "samples", "messages", "sent") or 0),
     )
     lost = pick("lost", "missing")
     if lost:
         result.errors = int(lost)
         result.notes.append(f"{int(lost)} publications did not arrive")
-    result.notes.append("req/s here is the send rate held; latency is POST sent -> publication received")
+    recipients = data.get("recipients")
+    to = f" to {recipients} recipient(s)" if recipients else ""
+    result.notes.append(
+        f"req/s is the send rate held{to}; latency is from starting the POST to the publication reaching the "
+        "subscriber over WebSocket (through nginx)"
+    )
     return result
 
 
@@ -146,6 +155,8 @@ def add_ratios(results: Iterable[Result], floor_name: str = FLOOR) -> None:
             key: _ratio(getattr(result, key), getattr(floor, key) if floor else None)
             for key in ("rps", *PERCENTILES, "p50_1", "p99_1", "queries", "rss_mb")
         }
+        if result.name in FIXED_RATE:
+            result.ratios["rps"] = None
 
 
 def _ratio(value: float | None, base: float | None) -> float | None:

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,25 @@ def wrk(
     return report.parse_wrk(out.read_text())
 
 
+def drain(base: str, floor_line: str, *, limit: float = 60.0, quick: float = 0.25) -> float:
+    """Wait until the server is idle again: wrk stops at its deadline, but gunicorn's sync workers finish the
+    requests that were in flight (nginx does not cancel them), and those would slow the next scenario down.
+    Idle means two floor requests in a row answered within `quick` seconds. Returns the seconds waited."""
+    method, path, token = floor_line.split("\t")[:3]
+    request = urllib.request.Request(base + path, method=method, headers={"Authorization": f"Bearer {token}"})
+    started = time.monotonic()
+    fast = 0
+    while fast < 2 and time.monotonic() - started < limit:
+        t = time.monotonic()
+        try:
+            urllib.request.urlopen(request, timeout=limit).read()
+        except OSError:
+            time.sleep(0.2)
+            continue
+        fast = fast + 1 if time.monotonic() - t < quick else 0
+    return time.monotonic() - started
+
+
 def split_once_targets(path: Path, first: int) -> tuple[Path, Path]:
     """Scenarios whose requests may be sent once get disjoint halves: the unloaded pass, then the loaded one."""
     lines = [line for line in path.read_text().splitlines() if line]
@@ -96,14 +116,14 @@ def run_realtime(args: argparse.Namespace, tmp: Path) -> report.Result | None:
         return result
     out = tmp / "realtime.json"
     command = [part.replace("{out}", str(out)) for part in args.realtime_command.split()]
-    say(f"realtime: {' '.join(command)}")
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    if completed.returncode != 0:
+    say("realtime: " + " ".join(command))
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    # It exits 1 when publications were lost, and still writes its JSON: the loss is reported as errors.
+    if not out.exists():
         result = report.Result(name="realtime", title=title)
         result.notes.append(f"realtime_latency.py failed: {(completed.stderr or completed.stdout).strip()[-300:]}")
         return result
-    text = out.read_text() if out.exists() else completed.stdout
-    return report.result_from_realtime(title, json.loads(text))
+    return report.result_from_realtime(title, json.loads(out.read_text()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,9 +171,18 @@ def main(argv: list[str] | None = None) -> int:
             once=False,
             out=tmp / "w.json",
         )
+    floor_line = Path(floor["targets"]).read_text().splitlines()[0] if floor else None
+
+    def settle() -> None:
+        if floor_line:
+            waited = drain(base, floor_line)
+            if waited > 2:
+                say(f"    (waited {waited:.0f} s for the requests still in flight to finish)")
+
     for n, scenario in enumerate(scenarios, 1):
         name, targets = scenario["name"], Path(scenario["targets"])
         say(f"[{n}/{len(scenarios) + 1}] {scenario['title']}")
+        settle()
         if scenario["once"]:
             single_targets, loaded_targets = split_once_targets(targets, 200)
         else:
@@ -169,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             out=tmp / f"{name}.json",
         )
         rss = worker_rss(args.gunicorn_pid)
+        settle()
         single = wrk(
             base,
             single_targets,
@@ -195,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     say(f"[{len(scenarios) + 1}/{len(scenarios) + 1}] realtime")
+    settle()
     realtime = run_realtime(args, tmp)
     if realtime is not None:
         results.append(realtime)

@@ -99,7 +99,6 @@ cleanup() {
   local pid
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  [ -f "$run/nginx.pid" ] && kill "$(cat "$run/nginx.pid")" 2>/dev/null || true
   [ -n "$pgdir" ] && scripts/postgres.sh stop "$pgdir" || true
   rm -rf "$run"
 }
@@ -141,21 +140,24 @@ log "preparing the scenarios (tokens, read_all state, SQL queries per request)"
 $PY -m bench.prepare "$run/prepared"
 
 # --- the stack ------------------------------------------------------------------------------------------------
+# The same pieces and config rendering as `make run` (scripts/run.sh): Centrifugo's config from
+# `manage.py centrifugo_config`, the outbox relay, gunicorn, nginx from nginx/render.py — on free loopback ports.
 stack="gunicorn ($WORKERS sync workers)"
-realtime_command=""
+c_port=$(free_port)
 if [ -n "$CENTRIFUGO_BIN" ]; then
-  c_port=$(free_port)
   c_api=$(free_port)
   $PY manage.py centrifugo_config --out "$run/centrifugo.json" --binary "$CENTRIFUGO_BIN" \
     --port "$c_port" --internal-port "$c_api" --log-level error 2>/dev/null
-  "$CENTRIFUGO_BIN" -c "$run/centrifugo.json" >"$run/centrifugo.log" 2>&1 &
+  # Centrifugo would read the Django-side CENTRIFUGO_* variables as its own options: the config is the truth.
+  env $(env | sed -n 's/^\(CENTRIFUGO_[A-Z0-9_]*\)=.*/-u \1/p') "$CENTRIFUGO_BIN" -c "$run/centrifugo.json" \
+    >"$run/centrifugo.log" 2>&1 &
   pids+=($!)
-  wait_for_port "$c_port" 20 || { cat "$run/centrifugo.log" >&2; die "Centrifugo did not start"; }
+  wait_for_port "$c_api" 20 || { cat "$run/centrifugo.log" >&2; die "Centrifugo did not start"; }
   export CENTRIFUGO_API_URL="http://127.0.0.1:$c_api/api"
-  $PY manage.py centrifugo_relay --api-url "$CENTRIFUGO_API_URL" >"$run/relay.log" 2>&1 &
+  $PY manage.py centrifugo_relay >"$run/relay.log" 2>&1 &
   pids+=($!)
-  stack="$stack, Centrifugo $("$CENTRIFUGO_BIN" version 2>/dev/null | grep -o 'v\?[0-9]\+\.[0-9]\+\.[0-9]\+' | head -n1) + outbox relay"
-  export CENTRIFUGO_WS_URL="ws://127.0.0.1:$c_port/connection/websocket"
+  version=$("$CENTRIFUGO_BIN" version 2>/dev/null | grep -o 'v\?[0-9]\+\.[0-9]\+\.[0-9]\+' | head -n1 || true)
+  stack="$stack, Centrifugo ${version:-} + outbox relay"
 else
   warn "no Centrifugo binary: events stay in the outbox and the realtime scenario is skipped"
 fi
@@ -164,50 +166,33 @@ g_port=$(free_port)
 log "gunicorn: $WORKERS workers on 127.0.0.1:$g_port"
 # --preload: the app is imported once and the workers fork ready, so the first scenario does not time their boot.
 .venv/bin/gunicorn application.wsgi:application --workers "$WORKERS" --bind "127.0.0.1:$g_port" --preload \
-  --backlog 2048 --access-logfile /dev/null --error-logfile "$run/gunicorn.log" --pid "$run/gunicorn.pid" &
+  --backlog 2048 --access-logfile /dev/null --error-logfile "$run/gunicorn.log" --forwarded-allow-ips 127.0.0.1 &
 gunicorn_pid=$!
 pids+=("$gunicorn_pid")
 wait_for_http "http://127.0.0.1:$g_port/api/health/db/" 120 || { cat "$run/gunicorn.log" >&2; die "gunicorn did not start"; }
 url="http://127.0.0.1:$g_port"
 
-if [ -x "$NGINX" ]; then
+if [ -x "$NGINX" ] && [ -f nginx/render.py ]; then
   n_port=$(free_port)
-  mkdir -p "$run/nginx"
-  cat >"$run/nginx.conf" <<EOF
-worker_processes 1;
-pid $run/nginx.pid;
-error_log $run/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $run/nginx/body;
-  proxy_temp_path $run/nginx/proxy;
-  fastcgi_temp_path $run/nginx/fastcgi;
-  uwsgi_temp_path $run/nginx/uwsgi;
-  scgi_temp_path $run/nginx/scgi;
-  client_max_body_size 10m;
-  keepalive_requests 100000;
-  upstream django { server 127.0.0.1:$g_port; }
-  server {
-    listen 127.0.0.1:$n_port;
-    location / {
-      proxy_pass http://django;
-      proxy_set_header Host \$http_host;
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto \$scheme;
-    }
-  }
-}
-EOF
-  "$NGINX" -c "$run/nginx.conf" -e "$run/nginx/error.log" 2>"$run/nginx.err" \
-    || { cat "$run/nginx.err" >&2; die "nginx did not start"; }
-  wait_for_http "http://127.0.0.1:$n_port/api/health/db/" 30 || die "nginx did not start"
+  mkdir -p "$run/static"
+  conf=$(python3 nginx/render.py run --runtime "$run/nginx" --listen "127.0.0.1:$n_port" \
+    --api "127.0.0.1:$g_port" --centrifugo "127.0.0.1:$c_port" --static "$run/static" --media "$run/media")
+  "$NGINX" -t -q -p "$run/nginx" -c "$conf" || die "nginx rejected $conf"
+  "$NGINX" -p "$run/nginx" -c "$conf" &
+  pids+=($!)
+  wait_for_http "http://127.0.0.1:$n_port/api/health/db/" 30 || die "nginx did not start ($run/nginx/error.log)"
   url="http://127.0.0.1:$n_port"
-  stack="nginx -> $stack"
+  stack="nginx (nginx/render.py config) -> $stack"
+else
+  warn "nginx (or nginx/render.py) is missing: gunicorn is benchmarked directly"
 fi
 
+realtime_command=""
 if [ -n "$CENTRIFUGO_BIN" ] && [ -f bench/realtime_latency.py ]; then
-  realtime_command="$PY bench/realtime_latency.py --api $url --ws $CENTRIFUGO_WS_URL --rate 100 --json {out}"
+  ws="ws://127.0.0.1:$c_port/connection/websocket"
+  [ "$url" != "http://127.0.0.1:$g_port" ] && ws="${url/http:/ws:}/connection/websocket"
+  realtime_command="$PY bench/realtime_latency.py --url $url --ws-url $ws --rate ${BENCH_REALTIME_RATE:-100}"
+  realtime_command+=" --messages ${BENCH_REALTIME_MESSAGES:-1000} --json-out {out}"
 fi
 
 log "load: $BENCH_CONNECTIONS connections, ${BENCH_DURATION}s per scenario ($url)"

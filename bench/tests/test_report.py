@@ -67,7 +67,7 @@ def test_ratios_are_relative_to_the_floor() -> None:
         queries=4,
         rss_mb=75.0,
     )
-    realtime = report.Result(name="realtime", title="Realtime", p50=3.0, p90=4.0, p99=6.0)
+    realtime = report.Result(name="realtime", title="Realtime", rps=100.0, p50=3.0, p90=4.0, p99=6.0)
     report.add_ratios([floor, slow, realtime])
     assert floor.ratios["rps"] == 1.0
     assert slow.ratios["rps"] == pytest.approx(0.2)
@@ -144,6 +144,16 @@ def test_realtime_summary_is_read_in_its_usual_shapes() -> None:
     nested = report.result_from_realtime("rt", {"latency_ms": {"p50": 1, "p90": 2, "p99": 3}, "lost": 2})
     assert (nested.p50, nested.p99, nested.errors) == (1.0, 3.0, 2)
     assert any("did not arrive" in note for note in nested.notes)
+    # bench/realtime_latency.py's own shape
+    shape = {
+        "rate_per_s": 100.0,
+        "recipients": 1,
+        "lost": 0,
+        "post_rtt_ms": {"count": 1000, "p50": 20.0, "p90": 30.0, "p99": 45.0},
+        "post_to_publication_ms": {"count": 1000, "p50": 4.0, "p90": 6.0, "p99": 11.0},
+    }
+    real = report.result_from_realtime("rt", shape)
+    assert (real.rps, real.p50, real.p90, real.p99, real.requests, real.errors) == (100.0, 4.0, 6.0, 11.0, 1000, 0)
 
 
 def test_once_targets_are_split_into_disjoint_parts(tmp_path: Path) -> None:
