@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 
 from chats import services
 from chats.models import Chat, Membership
@@ -55,7 +54,3 @@ class ChatAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Chat]) -> None:
         for chat in queryset:
             services.chat_moderate_delete(chat)
-
-    @admin.display(description=_("members"))
-    def member_count(self, chat: Chat) -> int:
-        return chat.memberships.count()

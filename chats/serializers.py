@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chats.models import Chat, Membership
-from messages.serializers import MessageSerializer, users_data
+from messages.serializers import EMPTY_FORM_VALUES, MessageSerializer, users_data
 from uploads import validators
 from users.serializers import UserSerializer
 
@@ -126,7 +126,7 @@ class AvatarField(serializers.FileField):
         super().__init__(**kwargs)
 
     def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
-        if data == "":
+        if isinstance(data, str) and data in EMPTY_FORM_VALUES:
             return True, None
         return super().validate_empty_values(data)
 

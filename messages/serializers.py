@@ -96,14 +96,45 @@ class MessageSerializer(serializers.ModelSerializer):
         return index[chat_id]
 
 
+EMPTY_FORM_VALUES = ("", "null", "undefined")  # what FormData carries for "no file" in the clients seen
+
+
+class OptionalFileField(serializers.FileField):
+    """An optional upload; an empty multipart value (or "null"/"undefined" from FormData) means none."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if isinstance(data, str) and data in EMPTY_FORM_VALUES:
+            return True, None
+        return super().validate_empty_values(data)
+
+
+class FilesField(serializers.ListField):
+    """Repeated `files` parts; empty values are skipped rather than refused."""
+
+    child = serializers.FileField()
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        if isinstance(data, list):
+            data = [item for item in data if not (isinstance(item, str) and item in EMPTY_FORM_VALUES)]
+        return super().to_internal_value(data)
+
+
 class MessageCreateSerializer(serializers.Serializer):
     """Input of POST /api/messages/: JSON or multipart, `files` repeated once per file."""
 
     chat = serializers.CharField()
     text = serializers.CharField(required=False, allow_null=True, allow_blank=True, trim_whitespace=False)
-    voice = serializers.FileField(required=False, allow_null=True)
-    files = serializers.ListField(child=serializers.FileField(), required=False, allow_empty=True)
+    voice = OptionalFileField()
+    files = FilesField(required=False, allow_empty=True)
     reply_to = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+    def validate_reply_to(self, value: str | None) -> str | None:
+        return None if value in EMPTY_FORM_VALUES else value
 
     def validate_text(self, value: str | None) -> str | None:
         return validate_message_text(value)

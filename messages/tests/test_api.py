@@ -444,3 +444,15 @@ def test_chat_scoped_message_permission_matrix(
     client = anon_client if role == "anon" else client_for(users[role])
     response = getattr(client, method)(path.format(chat=chat.id), {"chat": str(chat.id), "text": "t"}, format="json")
     assert response.status_code == expected[role], response.content
+
+
+def test_multipart_empty_voice_files_and_reply_to_mean_none(as_member: APIClient, creator: User, member: User) -> None:
+    chat = group(creator, member)
+    response = as_member.post(
+        "/api/messages/",
+        {"chat": str(chat.id), "text": "hi", "voice": "", "files": ["", "null"], "reply_to": "null"},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.data
+    body = response.json()
+    assert (body["voice"], body["files"], body["reply_to"]) == (None, [], None)
