@@ -292,4 +292,10 @@ CENTRIFUGO_RELAY_POLL_INTERVAL = env.float("CENTRIFUGO_RELAY_POLL_INTERVAL", def
 CENTRIFUGO_RELAY_POLL_INTERVAL_SQLITE = env.float("CENTRIFUGO_RELAY_POLL_INTERVAL_SQLITE", default=0.05)
 # Retries while Centrifugo is unreachable back off exponentially up to this many seconds.
 CENTRIFUGO_RELAY_MAX_BACKOFF = env.float("CENTRIFUGO_RELAY_MAX_BACKOFF", default=2.0)
+# `make run` shares its SQLite file between the gunicorn workers and the relay: every transaction takes the write
+# lock up front (a deferred one that later writes fails at once with "database is locked" instead of waiting), and
+# WAL lets the relay's polling reads run beside a writer.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+    DATABASES["default"]["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
 # ----------------------------------------------------------------------------------------------- end of Realtime

@@ -110,6 +110,12 @@ def redis_url(realtime_dir: Path) -> Iterator[str]:
         stop_process(proc)
 
 
+def centrifugo_environment() -> dict[str, str]:
+    """Centrifugo reads CENTRIFUGO_* variables as options (v5: CENTRIFUGO_PORT, CENTRIFUGO_API_KEY...): the
+    Django-side variables of the same prefix must not reach it; the generated config is the whole truth."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("CENTRIFUGO_")}
+
+
 class CentrifugoServer:
     """A Centrifugo process with the project's generated config; stop()/start() keep the ports and Redis."""
 
@@ -141,12 +147,17 @@ class CentrifugoServer:
     def start(self) -> None:
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                [self.binary, "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT, cwd=self.config.parent
+                [self.binary, "-c", str(self.config)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.config.parent,
+                env=centrifugo_environment(),
             )
         try:
             wait_for_port(self.port, proc=self.proc)
             wait_for_port(self.internal_port, proc=self.proc)
         except (RuntimeError, TimeoutError) as exc:
+            self.stop()
             raise RuntimeError(f"{exc}\n{self.log.read_text()[-3000:]}") from exc
 
     def stop(self) -> None:
@@ -211,6 +222,7 @@ class RelayProcess:
         deadline = time.monotonic() + 60  # Django starts slowly on a loaded machine
         while b"relay started" not in self.log.read_bytes():
             if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
                 raise RuntimeError(f"the relay did not start:\n{self.log.read_text()[-3000:]}")
             time.sleep(0.05)
 
