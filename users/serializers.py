@@ -127,11 +127,6 @@ class UserUpdateSerializer(ProfileFieldsMixin, serializers.ModelSerializer):
         return value or None
 
 
-class LoginSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"})
-
-
 class RefreshSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
