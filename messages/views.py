@@ -84,7 +84,9 @@ class MessageListView(APIView):
 
 
 class MessageDetailView(APIView):
-    @extend_schema(summary="A message (members only)", responses={200: MessageSerializer, **ERROR_RESPONSES})
+    @extend_schema(
+        summary="A message (members only)", responses={200: MessageSerializer, **ERROR_RESPONSES}, tags=["messages"]
+    )
     def get(self, request: Request, message_id: uuid.UUID) -> Response:
         message, _membership = selectors.message_get_for_user(request.user, message_id)
         context = {"request": request, "readers": selectors.message_readers([message])}
