@@ -29,6 +29,24 @@ class PageNumberPagination(pagination.PageNumberPagination):
         return settings.CONSTANTS.MAX_PAGE_SIZE
 
 
+class LimitOffsetPagination(pagination.LimitOffsetPagination):
+    """`?limit=&offset=` (some clients of the contract page this way), with the same limits as pages."""
+
+    @property
+    def default_limit(self) -> int:
+        return settings.CONSTANTS.PAGE_SIZE
+
+    @property
+    def max_limit(self) -> int:
+        return settings.CONSTANTS.MAX_PAGE_SIZE
+
+
+def page_or_offset_paginator(request: Request) -> pagination.BasePagination:
+    """Page numbers by default, limit/offset when the request uses them."""
+    params = request.query_params
+    return LimitOffsetPagination() if "limit" in params or "offset" in params else PageNumberPagination()
+
+
 class KeysetPagination:
     """Pages of a list ordered newest first by a unique integer key (a message's `seq`), in three modes:
 

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from application.pagination import PageNumberPagination
+from application.pagination import page_or_offset_paginator
 from application.schema import ERROR_RESPONSES
 from chats import selectors, services
 from chats.serializers import ChatCreateSerializer, ChatSerializer, ChatUpdateSerializer, MemberAddSerializer
@@ -29,13 +29,15 @@ class ChatListView(APIView):
             OpenApiParameter("search", str, description="Title, or the other member's names in private chats"),
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
+            OpenApiParameter("limit", int),
+            OpenApiParameter("offset", int),
         ],
         responses={200: ChatSerializer(many=True), **ERROR_RESPONSES},
         tags=["chats"],
     )
     def get(self, request: Request) -> Response:
         chats = selectors.chat_list_for_user(request.user, search=request.query_params.get("search", "").strip())
-        paginator = PageNumberPagination()
+        paginator = page_or_offset_paginator(request)
         page = paginator.paginate_queryset(chats, request, view=self)
         return paginator.get_paginated_response(ChatSerializer(page, many=True, context={"request": request}).data)
 

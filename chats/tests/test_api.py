@@ -204,6 +204,15 @@ class TestList:
         assert as_creator.get("/api/chats/", {"page": 4, "page_size": 5}).status_code == 404
         assert as_creator.get("/api/chats/", {"page": 4, "page_size": 5}).json()["detail"] == "Invalid page."
 
+    def test_limit_offset(self, as_creator: APIClient, creator: User) -> None:
+        for n in range(7):
+            group(creator, title=f"g{n}")
+        body = as_creator.get("/api/chats/", {"limit": 3, "offset": 3}).json()
+        assert body["count"] == 7
+        assert [c["title"] for c in body["results"]] == ["g3", "g2", "g1"]
+        assert "offset=6" in body["next"]
+        assert "offset=0" in body["previous"] or "offset" not in body["previous"]
+
     @pytest.mark.parametrize("page_size", [1, 10, 50])
     def test_chat_list_uses_constant_queries_whatever_page_size(
         self, as_creator: APIClient, creator: User, make_user, django_assert_max_num_queries, page_size: int
