@@ -79,9 +79,10 @@ class SubscribeTokenView(TokenView):
             "* `<your user id>` — message events `create`, `update`, `delete`, `read`, `read_all` "
             "(the default when the body names no channel);\n"
             "* `chats:<your user id>` — chat list events `chat_create`, `chat_update`, `chat_delete`, "
-            "`chat_member_add`, `chat_member_remove` (opt-in);\n"
-            "* `social:<your user id>` — reserved for social events (opt-in).\n\n"
-            "The channel is read from `channel` or `ctx.channel`. Any other channel is refused with 403."
+            "`member_joined`, `member_left` (opt-in);\n"
+            "* `social:<your user id>` — social events `friend_request`, `friend_accept`, `post_like` (opt-in).\n\n"
+            "The channel is read from `channel` or `ctx.channel`. Any other channel is refused with 403. "
+            "Every event and payload: docs/realtime.md."
         ),
         request=CentrifugoTokenRequestSerializer,
         examples=_BODY_EXAMPLES,

@@ -64,6 +64,28 @@ start() {
   names+=("$name")
 }
 
+# supervise NAME COMMAND...: like start, but the command is restarted 1 s after it exits (Centrifugo and the relay:
+# stopping Centrifugo — `kill $(cat run/centrifugo.pid)` — is an outage to recover from, not the end of `make run`).
+supervise() {
+  local name=$1
+  shift
+  (
+    child=""
+    trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' TERM INT
+    while true; do
+      "$@" &
+      child=$!
+      echo "$child" >"$RUN/$name.pid"
+      wait "$child"
+      warn "$name exited (status $?); restarting it in 1 s"
+      sleep 1 &
+      wait $!
+    done
+  ) > >(sed -u "s/^/[$name] /" | tee -a "$RUN/$name.log") 2>&1 &
+  pids+=($!)
+  names+=("$name")
+}
+
 realtime=on
 if command -v redis-server >/dev/null 2>&1; then
   if port_busy "$REDIS_PORT"; then die "port $REDIS_PORT is in use: set REDIS_PORT"; fi
@@ -82,9 +104,9 @@ if CENTRIFUGO=$(scripts/centrifugo-build.sh); then
   done
   $PY manage.py centrifugo_config --binary "$CENTRIFUGO" --out "$RUN/centrifugo.json" --check
   # Centrifugo would read the Django-side CENTRIFUGO_* variables as its own options: the config is the truth.
-  start centrifugo env $(env | sed -n 's/^\(CENTRIFUGO_[A-Z0-9_]*\)=.*/-u \1/p') "$CENTRIFUGO" -c "$RUN/centrifugo.json"
+  supervise centrifugo env $(env | sed -n 's/^\(CENTRIFUGO_[A-Z0-9_]*\)=.*/-u \1/p') "$CENTRIFUGO" -c "$RUN/centrifugo.json"
   wait_for_port "$CENTRIFUGO_INTERNAL_PORT" 20 || die "Centrifugo did not start (see run/centrifugo.log)"
-  start relay $PY manage.py centrifugo_relay
+  supervise relay $PY manage.py centrifugo_relay
 else
   realtime=""
   warn "================================================================================"
@@ -126,7 +148,8 @@ if [ -n "$realtime" ]; then
 EOF
 fi
 cat >&2 <<EOF
-  Logs in run/*.log. Ctrl-C stops everything.
+  Logs in run/*.log. Centrifugo and the relay restart by themselves when they exit.
+  Ctrl-C stops everything.
 
 EOF
 
