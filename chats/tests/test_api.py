@@ -239,13 +239,20 @@ class TestList:
 
 
 class TestDetailUpdateDelete:
-    def test_unknown_and_malformed_ids_are_404(self, as_creator: APIClient) -> None:
-        for path in (f"/api/chat/{uuid.uuid4()}/", "/api/chat/nope/", f"/api/chat/{uuid.uuid4()}/leave/"):
-            assert as_creator.get(path).status_code in (404, 405)
-            assert as_creator.post(path).status_code in (404, 405)
-        assert as_creator.get(f"/api/chat/{uuid.uuid4()}/").status_code == 404
-        assert as_creator.post(f"/api/chat/{uuid.uuid4()}/leave/").status_code == 404
-        assert as_creator.get("/api/chat/not-a-uuid/").status_code == 404
+    def test_unknown_and_malformed_ids_are_404(self, as_creator: APIClient, creator: User) -> None:
+        unknown = uuid.uuid4()
+        chat = group(creator)
+        assert as_creator.get(f"/api/chat/{unknown}/").status_code == 404
+        assert as_creator.patch(f"/api/chat/{unknown}/", {"title": "x"}, format="json").status_code == 404
+        assert as_creator.delete(f"/api/chat/{unknown}/").status_code == 404
+        assert as_creator.post(f"/api/chat/{unknown}/leave/").status_code == 404
+        assert as_creator.post(f"/api/chat/{unknown}/members/", {"user": str(creator.id)}).status_code == 404
+        assert as_creator.delete(f"/api/chat/{unknown}/members/{creator.id}/").status_code == 404
+        assert as_creator.delete(f"/api/chat/{chat.id}/members/{unknown}/").status_code == 404
+        for malformed in ("/api/chat/not-a-uuid/", "/api/chat/123/leave/", f"/api/chat/{chat.id}/members/x/"):
+            response = as_creator.get(malformed)
+            assert response.status_code == 404
+            assert response.json()["code"] == "not_found"
 
     def test_path_without_trailing_slash(self, as_creator: APIClient, creator: User) -> None:
         chat = group(creator)
