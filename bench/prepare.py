@@ -310,7 +310,7 @@ def build(out: Path, *, page_size: int, pool: int, read_all_members: int, seed: 
 
     progress("counting SQL queries per request")
     for scenario in scenarios:
-        scenario["queries"], scenario["queries_all"] = count_queries(query_lines[scenario["name"]])
+        scenario["queries"], scenario["queries_all"], scenario["sql_ms"] = count_queries(query_lines[scenario["name"]])
     # Query counting sent read_all as its last members: re-arm them so the next run starts the same way.
     arm_read_all(read_all_chat)
 
@@ -328,7 +328,7 @@ def build(out: Path, *, page_size: int, pool: int, read_all_members: int, seed: 
     return manifest
 
 
-def count_queries(lines: list[str]) -> tuple[int | None, list[int]]:
+def count_queries(lines: list[str]) -> tuple[int | None, list[int], float | None]:
     """Send each line through Django's test client (the same middleware and views as gunicorn serves) and count
     its queries. Each token first calls the floor endpoint, so the once-a-minute presence write of a user's first
     request is not counted: under load it is amortised over a minute of that user's requests."""
@@ -338,6 +338,7 @@ def count_queries(lines: list[str]) -> tuple[int | None, list[int]]:
 
     client = Client()
     counts = []
+    sql_ms = []
     for line in lines:
         method, path, token, body = [*line.split("\t"), ""][:4]
         headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
@@ -350,7 +351,10 @@ def count_queries(lines: list[str]) -> tuple[int | None, list[int]]:
         if response.status_code >= 400:
             progress(f"warning: {method} {path} answered {response.status_code}: {response.content[:200]!r}")
         counts.append(len(captured))
-    return (max(counts) if counts else None), counts
+        sql_ms.append(sum(float(q["time"]) for q in captured.captured_queries) * 1000)
+    # The database's share of a request: the median of the measured requests' query time.
+    median_sql = sorted(sql_ms)[len(sql_ms) // 2] if sql_ms else None
+    return (max(counts) if counts else None), counts, median_sql
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -370,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
     )
     for scenario in manifest["scenarios"]:
-        progress(f"{scenario['name']:<20} {scenario['queries']} queries/request")
+        progress(f"{scenario['name']:<20} {scenario['queries']} queries/request, {scenario['sql_ms']:.1f} ms in SQL")
     return 0
 
 

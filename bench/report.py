@@ -34,6 +34,8 @@ class Result:
     requests: int = 0
     errors: int = 0
     queries: float | None = None
+    # Time the database spent on those queries (one request through Django's test client, not under load).
+    sql_ms: float | None = None
     rss_mb: float | None = None
     concurrency: int | None = None
     duration_s: float | None = None
@@ -59,6 +61,7 @@ def result_from_wrk(
     wrk: dict[str, Any],
     *,
     queries: float | None = None,
+    sql_ms: float | None = None,
     rss_mb: float | None = None,
     concurrency: int | None = None,
 ) -> Result:
@@ -75,6 +78,7 @@ def result_from_wrk(
         requests=int(wrk["requests"]),
         errors=errors,
         queries=queries,
+        sql_ms=sql_ms,
         rss_mb=rss_mb,
         concurrency=concurrency,
         duration_s=round(seconds, 2),
@@ -153,7 +157,7 @@ def add_ratios(results: Iterable[Result], floor_name: str = FLOOR) -> None:
     for result in results:
         result.ratios = {
             key: _ratio(getattr(result, key), getattr(floor, key) if floor else None)
-            for key in ("rps", *PERCENTILES, "p50_1", "p99_1", "queries", "rss_mb")
+            for key in ("rps", *PERCENTILES, "p50_1", "p99_1", "queries", "sql_ms", "rss_mb")
         }
         if result.name in FIXED_RATE:
             result.ratios["rps"] = None
@@ -196,8 +200,9 @@ def render_markdown(results: list[Result], meta: dict[str, Any]) -> str:
         "",
         "Each cell: the figure, then (in brackets) the figure divided by the floor's in the same run.",
         "",
-        "| scenario | req/s | p50 ms | p90 ms | p99 ms | p50 ms, 1 conn | p99 ms, 1 conn | SQL/req | worker RSS MB |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| scenario | req/s | p50 ms | p90 ms | p99 ms | p50 ms, 1 conn | p99 ms, 1 conn | SQL/req | SQL ms/req "
+        "| worker RSS MB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         lines.append(
@@ -212,6 +217,7 @@ def render_markdown(results: list[Result], meta: dict[str, Any]) -> str:
                     _cell(r.p50_1, r.ratios.get("p50_1"), 2),
                     _cell(r.p99_1, r.ratios.get("p99_1"), 2),
                     _cell(r.queries, r.ratios.get("queries"), 0),
+                    _cell(r.sql_ms, r.ratios.get("sql_ms"), 2),
                     _cell(r.rss_mb, r.ratios.get("rss_mb"), 0),
                 ]
             )

@@ -212,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             scenario["title"],
             loaded,
             queries=scenario.get("queries"),
+            sql_ms=scenario.get("sql_ms"),
             rss_mb=rss,
             concurrency=args.connections,
         )

@@ -86,8 +86,8 @@ def test_ratios_without_a_floor_are_empty() -> None:
 
 
 def test_markdown_json_and_plot(tmp_path: Path) -> None:
-    floor = report.result_from_wrk("floor", "Floor", WRK, queries=2, rss_mb=50.0)
-    send = report.result_from_wrk("send", "Send | private", _wrk(requests=2500), queries=6)
+    floor = report.result_from_wrk("floor", "Floor", WRK, queries=2, sql_ms=0.5, rss_mb=50.0)
+    send = report.result_from_wrk("send", "Send | private", _wrk(requests=2500), queries=6, sql_ms=2.0)
     send.notes.append("something to know")
     results = [floor, send, report.Result(name="realtime", title="Realtime")]
     report.add_ratios(results)
@@ -97,10 +97,10 @@ def test_markdown_json_and_plot(tmp_path: Path) -> None:
     markdown = paths["markdown"].read_text()
     assert "| Floor | 500 (1.00x) | 2.00 (1.00x)" in markdown
     assert "| Send | private | 250 (0.50x)" in markdown
-    assert "| 6 (3.00x) |" in markdown
+    assert "| 6 (3.00x) | 2.00 (4.00x) |" in markdown
     assert "- Send | private: something to know" in markdown
     assert "- **Machine:** 2 cores" in markdown
-    assert "| Realtime | - | - | - | - | - | - | - | - |" in markdown
+    assert "| Realtime | - | - | - | - | - | - | - | - | - |" in markdown
 
     data = json.loads(paths["json"].read_text())
     assert data["meta"]["dataset"] == "1,000 messages"
