@@ -52,7 +52,7 @@ build() {
   log "building Centrifugo v$v with $(go version | cut -d' ' -f3) (a few minutes, once)"
   if (
     cd "$work" &&
-      export GOFLAGS=-mod=mod GOTOOLCHAIN=${GOTOOLCHAIN:-local} &&
+      export GOFLAGS=-mod=mod &&
       go mod init centrifugo-build >/dev/null 2>&1 &&
       timeout 900 go get "github.com/centrifugal/centrifugo/v$major@v$v" &&
       timeout 1800 go build -trimpath \

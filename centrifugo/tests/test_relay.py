@@ -163,3 +163,37 @@ def test_relay_process_delivers_committed_rows(transactional_db: None, relay: An
         time.sleep(0.02)
     assert history(centrifugo, a) == [{"n": 1}], relay.tail()
     assert not OutboxEvent.objects.exists()
+
+
+def test_relay_survives_losing_its_database_connection(transactional_db: None, relay: Any, centrifugo: Any) -> None:
+    killed: list[Any] = []
+    deadline = time.monotonic() + 10
+    with psycopg.connect(_pg_dsn(), autocommit=True) as admin:
+        while not killed and time.monotonic() < deadline:
+            killed = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid() AND query ILIKE %s",
+                ["%centrifugo%"],
+            ).fetchall()
+            time.sleep(0.05)
+    assert killed, "the relay's connection was not found"
+    a = channel()
+    with transaction.atomic():
+        outbox.publish([a], {"n": "after reconnect"})
+    deadline = time.monotonic() + 15
+    while (OutboxEvent.objects.exists() or not history(centrifugo, a)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert history(centrifugo, a) == [{"n": "after reconnect"}], relay.tail()
+    # It holds the lock again on its new connection.
+    with psycopg.connect(_pg_dsn(), autocommit=True) as other:
+        assert other.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK_KEY]).fetchone()[0] is False
+
+
+def test_once_mode_delivers_and_exits(db: None, centrifugo: Any) -> None:
+    from django.core.management import call_command
+
+    a = channel()
+    with transaction.atomic():
+        outbox.publish([a], {"n": 1})
+    call_command("centrifugo_relay", "--once", "--api-url", centrifugo.api_url)
+    assert history(centrifugo, a) == [{"n": 1}]

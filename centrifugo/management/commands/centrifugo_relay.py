@@ -8,9 +8,9 @@ from __future__ import annotations
 import signal
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from centrifugo.relay import Relay
+from centrifugo.relay import Relay, Retry
 
 
 class Command(BaseCommand):
@@ -27,8 +27,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         relay = Relay(api_url=opts["api_url"], batch_size=opts["batch_size"], poll_interval=opts["poll_interval"])
         if opts["once"]:
-            while relay.drain():
-                pass
+            try:
+                while relay.drain():
+                    pass
+            except Retry as exc:
+                raise CommandError(f"stopped after {relay.stats.delivered} deliveries: {exc}") from exc
             self.stdout.write(f"delivered {relay.stats.delivered}, dropped {relay.stats.dropped}")
             return
         for signum in (signal.SIGINT, signal.SIGTERM):
