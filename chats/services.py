@@ -23,6 +23,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 
 from centrifugo import outbox
 from chats.models import Chat, Membership, private_key_for
+from uploads.cleanup import delete_files_on_commit
 from users.models import User
 
 _UNSET: Any = object()
@@ -83,13 +84,6 @@ def _add_memberships(chat: Chat, users: Iterable[User], *, read_up_to: int) -> N
     Membership.objects.bulk_create(
         [Membership(chat=chat, user=u, joined_at=now, last_read_seq=read_up_to) for u in users]
     )
-
-
-def _delete_files_on_commit(names: Iterable[tuple[Any, str]]) -> None:
-    """Storage is not transactional: files go only once the rows that referenced them are gone for good."""
-    names = [(storage, name) for storage, name in names if name]
-    if names:
-        transaction.on_commit(lambda: [storage.delete(name) for storage, name in names])
 
 
 def _lock(chat: Chat) -> Chat:
@@ -181,7 +175,7 @@ def chat_update(
     chat.save()
     new_avatar = chat.avatar.name if chat.avatar else None
     if old_avatar and old_avatar != new_avatar:
-        _delete_files_on_commit([(chat.avatar.storage, old_avatar)])
+        delete_files_on_commit([(chat.avatar.storage, old_avatar)])
     added_ids = [u.pk for u in added]
     channels = _publish(
         "chat_update",
@@ -288,7 +282,7 @@ def _chat_destroy(chat: Chat) -> list[str]:
         cursor.execute(f"DELETE FROM {Message._meta.db_table} WHERE chat_id = %s", [chat_id])
     Membership.objects.filter(chat=chat).delete()
     Chat.objects.filter(pk=chat.pk).delete()
-    _delete_files_on_commit(files)
+    delete_files_on_commit(files)
     return _publish("chat_delete", chat.pk, member_ids)
 
 
@@ -323,7 +317,7 @@ def chats_forget_user(user: User) -> None:
         ]
         own.delete()
         _recount(chat)
-        _delete_files_on_commit(files)
+        delete_files_on_commit(files)
         member_ids = _member_ids(chat)
         Membership.objects.filter(chat=chat, user=user).delete()
         _publish("member_left", chat.pk, member_ids, users=[str(user.pk)])

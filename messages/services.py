@@ -28,6 +28,7 @@ from chats.selectors import membership_get
 from messages.models import Message, MessageFile
 from messages.selectors import Readers, _for_serializer, message_get_for_user, message_readers
 from messages.serializers import MessageSerializer, as_json
+from uploads.cleanup import delete_files_on_commit
 from users.models import User
 
 
@@ -66,11 +67,6 @@ def _file_names(messages: Iterable[Message]) -> list[tuple[Any, str]]:
             names.append((message.voice.storage, message.voice.name))
         names.extend((f.item.storage, f.item.name) for f in message.files.all())
     return names
-
-
-def _delete_files_on_commit(names: Sequence[tuple[Any, str]]) -> None:
-    if names:
-        transaction.on_commit(lambda: [storage.delete(name) for storage, name in names])
 
 
 @transaction.atomic
@@ -190,7 +186,7 @@ def _message_destroy(message: Message) -> MessageWrite:
     if was_last:
         previous = Message.objects.filter(chat=OuterRef("pk")).order_by("-seq").values("pk")[:1]
         Chat.objects.filter(pk=chat_id).update(last_message=Subquery(previous))
-    _delete_files_on_commit(files)
+    delete_files_on_commit(files)
     channels = _publish("delete", data, chat_id)
     return MessageWrite(message=None, data=data, channels=channels)
 
