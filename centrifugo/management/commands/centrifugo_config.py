@@ -35,6 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--redis-url", help="Redis engine address (default $CENTRIFUGO_REDIS_URL; empty: memory)")
         parser.add_argument("--log-level", help="debug, info, warn, error (default $CENTRIFUGO_LOG_LEVEL or info)")
         parser.add_argument("--check", action="store_true", help="validate the result with `centrifugo checkconfig`")
+        parser.add_argument("--mode", default="600", help="file mode, octal (default 600: it holds secrets)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         binary = opts["binary"] or find_binary()
@@ -57,7 +58,7 @@ class Command(BaseCommand):
         out = Path(opts["out"])
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
-        out.chmod(0o600)  # it holds the HMAC secret and the API key
+        out.chmod(int(opts["mode"], 8))  # it holds the HMAC secret and the API key
         if opts["check"]:
             if not binary:
                 raise CommandError("--check needs a Centrifugo binary (scripts/centrifugo-build.sh)")
