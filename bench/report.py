@@ -305,3 +305,44 @@ def child_pids(parent: int, proc: Path = Path("/proc")) -> list[int]:
         if len(fields) > 1 and int(fields[1]) == parent:
             children.append(int(entry.name))
     return sorted(children)
+
+
+PROJECT_DIRS = ("application/", "users/", "chats/", "messages/", "centrifugo/", "uploads/", "posts/", "friends/")
+
+
+def summarize_profile(collapsed: str, top: int = 12) -> dict[str, list[tuple[str, float]]]:
+    """py-spy's raw output (one collapsed stack per line, `frame;frame;... count`) → the project functions with
+    the largest inclusive share of the samples, and the functions (any code) with the largest self share."""
+    inclusive: dict[str, int] = {}
+    self_time: dict[str, int] = {}
+    total = 0
+    for line in collapsed.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = [f for f in stack.split(";") if f and not f.startswith(("process ", "thread "))]
+        if not frames:
+            continue
+        self_time[frames[-1]] = self_time.get(frames[-1], 0) + n
+        for frame in set(frames):
+            if "Middleware.__call__" in frame:
+                continue  # every request passes through them: they say nothing about this scenario
+            if any(f"({d}" in frame or f"/{d}" in frame for d in PROJECT_DIRS):
+                inclusive[frame] = inclusive.get(frame, 0) + n
+    if not total:
+        return {"project": [], "self": []}
+
+    def ranked(counts: dict[str, int]) -> list[tuple[str, float]]:
+        return [(frame, n / total) for frame, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
+
+    return {"project": ranked(inclusive), "self": ranked(self_time)}
+
+
+def render_profile(name: str, summary: dict[str, list[tuple[str, float]]]) -> str:
+    lines = [f"### Profile: {name}", "", "Project code, inclusive share of the workers' samples:", ""]
+    lines += [f"- {share:5.1%} `{frame}`" for frame, share in summary["project"]] or ["- (no samples)"]
+    lines += ["", "Where the time is spent (self):", ""]
+    lines += [f"- {share:5.1%} `{frame}`" for frame, share in summary["self"]] or ["- (no samples)"]
+    return "\n".join(lines) + "\n"

@@ -97,6 +97,52 @@ def split_once_targets(path: Path, first: int) -> tuple[Path, Path]:
     return single, loaded
 
 
+def profile_targets(args: argparse.Namespace, scenarios: list[dict[str, Any]], results: list[report.Result]):
+    """The scenarios to profile: those named, or the slowest repeatable one by unloaded median (`auto`)."""
+    if args.profile in ("", "off") or not args.gunicorn_pid:
+        return []
+    repeatable = {s["name"]: s for s in scenarios if not s["once"] and s["name"] != report.FLOOR}
+    if args.profile == "auto":
+        timed = [r for r in results if r.name in repeatable and r.p50_1 is not None]
+        names = [max(timed, key=lambda r: r.p50_1).name] if timed else []
+    else:
+        names = [n for n in args.profile.split(",") if n in repeatable]
+    return [repeatable[n] for n in names]
+
+
+def profile(args: argparse.Namespace, base: str, scenario: dict[str, Any], tmp: Path) -> str:
+    """py-spy on gunicorn's workers while wrk replays the scenario (not measured: sampling slows it down)."""
+    name = scenario["name"]
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    raw = tmp / f"profile-{name}.txt"
+    command = [spy, "record", "--pid", str(args.gunicorn_pid), "--subprocesses", "--format", "raw", "--rate", "200"]
+    command += ["--function", "--duration", f"{max(1, int(args.profile_duration))}", "--output", str(raw)]
+    say(f"profiling {scenario['title']} with py-spy ({args.profile_duration:g} s)")
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    wrk(
+        base,
+        Path(scenario["targets"]),
+        duration=args.profile_duration,
+        connections=args.connections,
+        once=False,
+        out=tmp / "profile-wrk.json",
+    )
+    try:
+        _, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stderr = "timed out"
+    results = args.results
+    if not raw.exists():
+        return f"### Profile: {name}\n\npy-spy failed: {stderr.strip()[-300:]}\n"
+    results.mkdir(parents=True, exist_ok=True)
+    shutil.copy(raw, results / f"profile-{name}.folded.tmp")  # collapsed stacks (git-ignored)
+    text = report.render_profile(name, report.summarize_profile(raw.read_text()))
+    say("    " + text.replace("\n", "\n    "))
+    return text
+
+
 def worker_rss(gunicorn_pid: int | None) -> float | None:
     if not gunicorn_pid:
         return None
@@ -142,6 +188,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--connections", type=int, default=int(os.environ.get("BENCH_CONNECTIONS", 8)))
     parser.add_argument("--only", default=os.environ.get("BENCH_ONLY", ""), help="comma-separated scenario names")
+    parser.add_argument(
+        "--profile",
+        default=os.environ.get("BENCH_PROFILE", "auto"),
+        help="scenarios to profile with py-spy after the measured runs (comma-separated); `auto`: the slowest "
+        "one by unloaded median; `off`: none",
+    )
+    parser.add_argument("--profile-duration", type=float, default=float(os.environ.get("BENCH_PROFILE_DURATION", 8)))
     parser.add_argument("--realtime-rate", type=float, default=100.0)
     parser.add_argument("--realtime-command", default="", help="the command that measures realtime latency")
     parser.add_argument("--results", type=Path, default=RESULTS)
@@ -158,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     started_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     results: list[report.Result] = []
+    profiles: list[str] = []
     base = args.url.rstrip("/")
 
     floor = next((s for s in scenarios if s["name"] == report.FLOOR), None)
@@ -231,6 +285,10 @@ def main(argv: list[str] | None = None) -> int:
     if realtime is not None:
         results.append(realtime)
 
+    for scenario in profile_targets(args, scenarios, results):
+        settle()
+        profiles.append(profile(args, base, scenario, tmp))
+
     report.add_ratios(results)
     dataset = manifest.get("dataset", {})
     meta = {
@@ -243,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
         **json.loads(args.meta),
     }
     paths = report.write_outputs(results, meta, args.results)
+    if profiles:
+        with paths["markdown"].open("a", encoding="utf-8") as markdown:
+            markdown.write("\n" + "\n".join(profiles))
     print(paths["markdown"].read_text())
     say("wrote " + ", ".join(str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p) for p in paths.values()))
     return 0

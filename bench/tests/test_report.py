@@ -170,3 +170,26 @@ def test_once_targets_are_split_into_disjoint_parts(tmp_path: Path) -> None:
     path.write_text("".join(f"POST\t/p\tt{i}\t\n" for i in range(8)))
     single, loaded = split_once_targets(path, 200)
     assert len(single.read_text().splitlines()) == 2
+
+
+def test_profile_summary_ranks_project_code_and_self_time() -> None:
+    collapsed = "\n".join(
+        [
+            'process 1:"gunicorn";thread (0x1);handle (django/core/handlers/base.py:10);'
+            "get (chats/views.py:30);get_members (chats/serializers.py:77);to_representation "
+            "(rest_framework/serializers.py:500) 60",
+            'process 1:"gunicorn";thread (0x1);handle (django/core/handlers/base.py:10);'
+            "get (chats/views.py:30);execute (psycopg/cursor.py:90) 30",
+            'process 2:"gunicorn";thread (0x1);wait (gunicorn/arbiter.py:1) 10',
+            "garbage line",
+        ]
+    )
+    summary = report.summarize_profile(collapsed)
+    project = dict(summary["project"])
+    assert project["get (chats/views.py:30)"] == pytest.approx(0.9)
+    assert project["get_members (chats/serializers.py:77)"] == pytest.approx(0.6)
+    assert "handle (django/core/handlers/base.py:10)" not in project
+    assert summary["self"][0] == ("to_representation (rest_framework/serializers.py:500)", pytest.approx(0.6))
+    text = report.render_profile("chat_list", summary)
+    assert "### Profile: chat_list" in text and "60.0% `get_members (chats/serializers.py:77)`" in text
+    assert report.summarize_profile("") == {"project": [], "self": []}
