@@ -134,6 +134,12 @@ def result_from_realtime(title: str, data: dict[str, Any]) -> Result:
     if lost:
         result.errors = int(lost)
         result.notes.append(f"{int(lost)} publications did not arrive")
+    rtt = data.get("post_rtt_ms") or {}
+    if rtt.get("p50") is not None and rtt.get("p99") is not None:
+        result.notes.append(
+            f"the POST itself took p50 {float(rtt['p50']):.1f} ms, p99 {float(rtt['p99']):.1f} ms: when it is close "
+            "to the delivery time, the send rate (not the relay) is what delays publications"
+        )
     recipients = data.get("recipients")
     to = f" to {recipients} recipient(s)" if recipients else ""
     result.notes.append(

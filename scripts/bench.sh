@@ -2,7 +2,7 @@
 # `make bench`: the benchmarks of docs/performance.md, on loopback, bounded in time.
 #
 #   scripts/bench.sh [--users N] [--chats N] [--messages N] [--duration S] [--connections N] [--workers N]
-#                    [--only a,b] [--quick] [--keep-running]
+#                    [--only a,b] [--profile auto|off|a,b] [--quick] [--keep-running]
 #
 # 1. a dedicated PostgreSQL cluster in .cache/bench-pg/<dataset key> (seeded once by `manage.py seed_demo`, reused
 #    by later runs of the same size and seed code);
@@ -10,7 +10,8 @@
 # 3. bench/prepare.py picks each scenario's requests and counts their SQL queries, bench/run.py drives wrk and
 #    writes bench/results/latest.{md,json} and latency.png.
 # Every knob also reads an environment variable: BENCH_USERS, BENCH_CHATS, BENCH_MESSAGES, BENCH_DURATION,
-# BENCH_CONNECTIONS, BENCH_WORKERS, BENCH_ONLY. --quick is a small dataset and short runs (for development).
+# BENCH_CONNECTIONS, BENCH_WORKERS, BENCH_ONLY, BENCH_PROFILE (default auto: py-spy on the slowest scenario).
+# --quick is a small dataset and short runs (for development).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -36,10 +37,11 @@ while [ $# -gt 0 ]; do
     --connections) BENCH_CONNECTIONS=$2; shift 2 ;;
     --workers) WORKERS=$2; shift 2 ;;
     --only) BENCH_ONLY=$2; shift 2 ;;
+    --profile) export BENCH_PROFILE=$2; shift 2 ;;
     --quick) USERS=2000; CHATS=4000; MESSAGES=20000; BENCH_DURATION=3; export BENCH_WARMUP=1 BENCH_SINGLE_DURATION=2
       shift ;;
     --keep-running) KEEP_RUNNING=1; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done

@@ -154,6 +154,7 @@ def test_realtime_summary_is_read_in_its_usual_shapes() -> None:
     }
     real = report.result_from_realtime("rt", shape)
     assert (real.rps, real.p50, real.p90, real.p99, real.requests, real.errors) == (100.0, 4.0, 6.0, 11.0, 1000, 0)
+    assert any("POST itself took p50 20.0 ms, p99 45.0 ms" in note for note in real.notes)
 
 
 def test_once_targets_are_split_into_disjoint_parts(tmp_path: Path) -> None:
