@@ -15,6 +15,12 @@ from typing import Any
 FLOOR = "floor"
 # Scenarios that hold a fixed rate: their req/s is an input, not a throughput to compare with the floor's.
 FIXED_RATE = {"realtime"}
+
+
+def _fixed_rate(name: str) -> bool:
+    return name in FIXED_RATE or name.startswith("realtime_")
+
+
 PERCENTILES = ("p50", "p90", "p99")
 
 
@@ -165,7 +171,7 @@ def add_ratios(results: Iterable[Result], floor_name: str = FLOOR) -> None:
             key: _ratio(getattr(result, key), getattr(floor, key) if floor else None)
             for key in ("rps", *PERCENTILES, "p50_1", "p99_1", "queries", "sql_ms", "rss_mb")
         }
-        if result.name in FIXED_RATE:
+        if _fixed_rate(result.name):
             result.ratios["rps"] = None
 
 

@@ -149,27 +149,45 @@ def worker_rss(gunicorn_pid: int | None) -> float | None:
     return report.read_rss_mb(report.child_pids(gunicorn_pid))
 
 
-def run_realtime(args: argparse.Namespace, tmp: Path) -> report.Result | None:
+def parse_rates(text: str) -> list[tuple[float, int]]:
+    """`100:1000,20:200` → [(100.0, 1000), (20.0, 200)]: messages per second and how many to send."""
+    rates = []
+    for part in text.split(","):
+        if part.strip():
+            rate, _, messages = part.partition(":")
+            rates.append((float(rate), int(messages or max(100, float(rate) * 10))))
+    return rates
+
+
+def run_realtime(args: argparse.Namespace, tmp: Path, rate: float, messages: int) -> report.Result:
     script = ROOT / "bench" / "realtime_latency.py"
-    title = f"realtime: POST -> publication at {args.realtime_rate:g} msg/s"
+    title = f"realtime: POST -> publication at {rate:g} msg/s"
+    name = "realtime" if rate == args.realtime_rates[0][0] else f"realtime_{rate:g}"
     if not script.exists():
-        result = report.Result(name="realtime", title=title)
+        result = report.Result(name=name, title=title)
         result.notes.append("bench/realtime_latency.py is not in the tree yet: not measured")
         return result
     if not args.realtime_command:
-        result = report.Result(name="realtime", title=title)
+        result = report.Result(name=name, title=title)
         result.notes.append("no Centrifugo in this run: not measured")
         return result
-    out = tmp / "realtime.json"
-    command = [part.replace("{out}", str(out)) for part in args.realtime_command.split()]
+    out = tmp / f"{name}.json"
+    values = {"{out}": str(out), "{rate}": f"{rate:g}", "{messages}": str(messages)}
+    command = []
+    for part in args.realtime_command.split():
+        for key, value in values.items():
+            part = part.replace(key, value)
+        command.append(part)
     say("realtime: " + " ".join(command))
     completed = subprocess.run(command, capture_output=True, text=True, timeout=600)
     # It exits 1 when publications were lost, and still writes its JSON: the loss is reported as errors.
     if not out.exists():
-        result = report.Result(name="realtime", title=title)
+        result = report.Result(name=name, title=title)
         result.notes.append(f"realtime_latency.py failed: {(completed.stderr or completed.stdout).strip()[-300:]}")
         return result
-    return report.result_from_realtime(title, json.loads(out.read_text()))
+    result = report.result_from_realtime(title, json.loads(out.read_text()))
+    result.name = name
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,7 +213,12 @@ def main(argv: list[str] | None = None) -> int:
         "one by unloaded median; `off`: none",
     )
     parser.add_argument("--profile-duration", type=float, default=float(os.environ.get("BENCH_PROFILE_DURATION", 8)))
-    parser.add_argument("--realtime-rate", type=float, default=100.0)
+    parser.add_argument(
+        "--realtime-rates",
+        type=parse_rates,
+        default=parse_rates(os.environ.get("BENCH_REALTIME_RATES", "100:1000,20:200")),
+        help="RATE:MESSAGES,... (default 100:1000,20:200: the target rate, and one the send path surely sustains)",
+    )
     parser.add_argument("--realtime-command", default="", help="the command that measures realtime latency")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--meta", default="{}", help="JSON merged into the report's meta")
@@ -280,10 +303,9 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     say(f"[{len(scenarios) + 1}/{len(scenarios) + 1}] realtime")
-    settle()
-    realtime = run_realtime(args, tmp)
-    if realtime is not None:
-        results.append(realtime)
+    for rate, messages in args.realtime_rates:
+        settle()
+        results.append(run_realtime(args, tmp, rate, messages))
 
     for scenario in profile_targets(args, scenarios, results):
         settle()

@@ -41,7 +41,7 @@ while [ $# -gt 0 ]; do
     --quick) USERS=2000; CHATS=4000; MESSAGES=20000; BENCH_DURATION=3; export BENCH_WARMUP=1 BENCH_SINGLE_DURATION=2
       shift ;;
     --keep-running) KEEP_RUNNING=1; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
@@ -193,8 +193,8 @@ realtime_command=""
 if [ -n "$CENTRIFUGO_BIN" ] && [ -f bench/realtime_latency.py ]; then
   ws="ws://127.0.0.1:$c_port/connection/websocket"
   [ "$url" != "http://127.0.0.1:$g_port" ] && ws="${url/http:/ws:}/connection/websocket"
-  realtime_command="$PY bench/realtime_latency.py --url $url --ws-url $ws --rate ${BENCH_REALTIME_RATE:-100}"
-  realtime_command+=" --messages ${BENCH_REALTIME_MESSAGES:-1000} --json-out {out}"
+  realtime_command="$PY bench/realtime_latency.py --url $url --ws-url $ws --rate {rate} --messages {messages}"
+  realtime_command+=" --json-out {out}"
 fi
 
 log "load: $BENCH_CONNECTIONS connections, ${BENCH_DURATION}s per scenario ($url)"

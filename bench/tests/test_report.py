@@ -194,3 +194,11 @@ def test_profile_summary_ranks_project_code_and_self_time() -> None:
     text = report.render_profile("chat_list", summary)
     assert "### Profile: chat_list" in text and "60.0% `get_members (chats/serializers.py:77)`" in text
     assert report.summarize_profile("") == {"project": [], "self": []}
+
+
+def test_realtime_rates_are_parsed() -> None:
+    from bench.run import parse_rates
+
+    assert parse_rates("100:1000,20:200") == [(100.0, 1000), (20.0, 200)]
+    assert parse_rates("50") == [(50.0, 500)]
+    assert parse_rates("") == []
