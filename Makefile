@@ -33,7 +33,7 @@ migrate: ## apply migrations to the configured database
 
 messages: ## refresh and compile the Russian translations
 	@scripts/bootstrap.sh
-	@.venv/bin/python manage.py makemessages -l ru --no-obsolete --ignore=.venv --ignore=.cache
+	@.venv/bin/python manage.py makemessages -l ru --no-obsolete --ignore=.venv --ignore=.cache --ignore=bench/results
 	@.venv/bin/python manage.py compilemessages -l ru --ignore=.venv
 
 schema: ## write the OpenAPI schema to docs/openapi.yaml
