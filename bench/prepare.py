@@ -84,6 +84,10 @@ def _line(method: str, path: str, token: str, body: dict[str, Any] | None = None
     return f"{method}\t{path}\t{token}\t{raw}"
 
 
+def sample(rng: random.Random, items: list[Any], n: int) -> list[Any]:
+    return rng.sample(items, min(n, len(items)))
+
+
 def dataset_summary() -> dict[str, Any]:
     from django.db import connection
 
@@ -130,7 +134,10 @@ def ensure_read_all_chat(members: int, rng: random.Random, exclude: set[Any]) ->
         return chat
     progress(f"creating the read_all group ({members} members, {READ_ALL_UNREAD:,} messages)")
     ids = list(
-        User.objects.filter(is_active=True).exclude(pk__in=exclude).values_list("pk", flat=True)[: members * 4 + 1]
+        User.objects.filter(is_active=True)
+        .exclude(pk__in=exclude)
+        .order_by("pk")
+        .values_list("pk", flat=True)[: members * 4 + 1]
     )
     if len(ids) < 2:
         raise SystemExit("the database has too few users for read_all: seed it first")
@@ -198,7 +205,9 @@ def build(out: Path, *, page_size: int, pool: int, read_all_members: int, seed: 
 
     progress("reading the dataset")
     dataset = dataset_summary()
-    users = list(User.objects.filter(is_active=True).order_by("?")[:pool])
+    # Every choice below is seeded (--seed), so each run on the same database sends the same requests.
+    active_ids = list(User.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True))
+    users = list(User.objects.filter(pk__in=sample(rng, active_ids, pool)).order_by("pk"))
     if not users:
         raise SystemExit("the database has no users: seed it first")
 
@@ -215,12 +224,17 @@ def build(out: Path, *, page_size: int, pool: int, read_all_members: int, seed: 
         .order_by("-n")
         .first()
     )
-    private_chats = list(Chat.objects.filter(is_private=True).exclude(pk=getattr(big_chat, "pk", None))[: pool * 4])
-    rng.shuffle(private_chats)
-    private_chats = private_chats[:pool]
+    private_ids = list(
+        Chat.objects.filter(is_private=True)
+        .exclude(pk=getattr(big_chat, "pk", None))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    private_chats = list(Chat.objects.filter(pk__in=sample(rng, private_ids, pool)).order_by("pk"))
 
     def member_of(chat: Any, n: int) -> list[Any]:
-        return list(User.objects.filter(memberships__chat=chat).order_by("?")[:n])
+        ids = list(User.objects.filter(memberships__chat=chat).order_by("pk").values_list("pk", flat=True))
+        return list(User.objects.filter(pk__in=sample(rng, ids, n)).order_by("pk"))
 
     scenarios: list[dict[str, Any]] = []
 
@@ -248,9 +262,13 @@ def build(out: Path, *, page_size: int, pool: int, read_all_members: int, seed: 
         ]
         add("send_group", f"send message: group of {group.n:,} members", lines)
 
-    chats_with_pages = list(
-        Chat.objects.filter(message_count__gte=page_size).exclude(title=READ_ALL_TITLE).order_by("?")[:pool]
+    page_chat_ids = list(
+        Chat.objects.filter(message_count__gte=page_size)
+        .exclude(title=READ_ALL_TITLE)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
+    chats_with_pages = list(Chat.objects.filter(pk__in=sample(rng, page_chat_ids, pool)).order_by("pk"))
     lines = []
     for chat in chats_with_pages:
         for viewer in member_of(chat, 1):
@@ -279,7 +297,7 @@ def build(out: Path, *, page_size: int, pool: int, read_all_members: int, seed: 
     )
 
     terms = []
-    for user in User.objects.filter(is_active=True).order_by("?")[:SEARCH_TERMS]:
+    for user in User.objects.filter(pk__in=sample(rng, active_ids, SEARCH_TERMS)).order_by("pk"):
         source = rng.choice([user.username, user.first_name or user.username, user.last_name or user.username])
         if len(source) >= 3:
             terms.append(source[: rng.randint(3, min(6, len(source)))])
