@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
-.PHONY: help run test bench lint fmt migrate messages schema clean
+.PHONY: help run test smoke bench lint fmt migrate messages schema clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -12,6 +12,10 @@ run: ## the whole service at http://localhost:8080 (SQLite, local media, Centrif
 
 test: ## the full test suite on a throwaway PostgreSQL, real Centrifugo, real S3 server, real nginx
 	@scripts/test.sh $(ARGS)
+
+smoke: ## a black-box contract client against a running stack (URL=http://localhost:8080)
+	@scripts/bootstrap.sh
+	@.venv/bin/python scripts/smoke.py --url $(or $(URL),http://localhost:8080)
 
 bench: ## benchmarks on PostgreSQL at a million messages (see README, "Performance")
 	@scripts/bench.sh $(ARGS)
