@@ -71,3 +71,36 @@ def client_for() -> Callable[[User], APIClient]:
 @pytest.fixture
 def api(client_for: Callable[[User], APIClient], user: User) -> APIClient:
     return client_for(user)
+
+
+# Roles for the permission matrices of chats and messages: a group's creator, a member, someone outside it.
+
+
+@pytest.fixture
+def creator(make_user: Callable[..., User]) -> User:
+    return make_user()
+
+
+@pytest.fixture
+def member(make_user: Callable[..., User]) -> User:
+    return make_user()
+
+
+@pytest.fixture
+def outsider(make_user: Callable[..., User]) -> User:
+    return make_user()
+
+
+@pytest.fixture
+def as_creator(client_for: Callable[[User], APIClient], creator: User) -> APIClient:
+    return client_for(creator)
+
+
+@pytest.fixture
+def as_member(client_for: Callable[[User], APIClient], member: User) -> APIClient:
+    return client_for(member)
+
+
+@pytest.fixture
+def as_outsider(client_for: Callable[[User], APIClient], outsider: User) -> APIClient:
+    return client_for(outsider)

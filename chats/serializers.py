@@ -9,8 +9,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chats.models import Chat, Membership
-from messages.serializers import EMPTY_FORM_VALUES, MessageSerializer, users_data
-from uploads import validators
+from messages.serializers import MessageSerializer, users_data
+from uploads.fields import ImageUploadField
 from users.serializers import UserSerializer
 
 
@@ -117,23 +117,6 @@ class MembersField(serializers.ListField):
         return super().to_internal_value(data)
 
 
-class AvatarField(serializers.FileField):
-    """A group avatar; `null` or an empty multipart value means "none"."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("allow_null", True)
-        super().__init__(**kwargs)
-
-    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
-        if isinstance(data, str) and data in EMPTY_FORM_VALUES:
-            return True, None
-        return super().validate_empty_values(data)
-
-    def to_internal_value(self, data: Any) -> Any:
-        return validators.clean_image(super().to_internal_value(data))
-
-
 def validate_title(value: str | None) -> str:
     value = (value or "").strip()
     limit = settings.CONSTANTS.CHAT_TITLE_MAX_LENGTH
@@ -150,7 +133,7 @@ class ChatCreateSerializer(serializers.Serializer):
     members = MembersField(required=False, default=list)
     is_private = serializers.BooleanField(required=False, default=False)
     title = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    avatar = AvatarField()
+    avatar = ImageUploadField()
     text = serializers.CharField(required=False, allow_null=True, allow_blank=True, trim_whitespace=False)
 
     def validate_title(self, value: str | None) -> str:
@@ -164,7 +147,7 @@ class ChatCreateSerializer(serializers.Serializer):
 
 class ChatUpdateSerializer(serializers.Serializer):
     title = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    avatar = AvatarField()
+    avatar = ImageUploadField()
     members = MembersField(required=False)
 
     def validate_title(self, value: str | None) -> str:

@@ -12,6 +12,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from messages.models import Message, MessageFile
 from uploads import validators
+from uploads.fields import EMPTY_FORM_VALUES, OptionalFileField
 from users.serializers import UserSerializer
 
 
@@ -94,23 +95,6 @@ class MessageSerializer(serializers.ModelSerializer):
                 [(m.user_id.int, data) for m, data in zip(memberships, users, strict=True)],
             )
         return index[chat_id]
-
-
-EMPTY_FORM_VALUES = ("", "null", "undefined")  # what FormData carries for "no file" in the clients seen
-
-
-class OptionalFileField(serializers.FileField):
-    """An optional upload; an empty multipart value (or "null"/"undefined" from FormData) means none."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("allow_null", True)
-        super().__init__(**kwargs)
-
-    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
-        if isinstance(data, str) and data in EMPTY_FORM_VALUES:
-            return True, None
-        return super().validate_empty_values(data)
 
 
 class FilesField(serializers.ListField):

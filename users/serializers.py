@@ -8,28 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from uploads.validators import clean_image
+from uploads.fields import ImageUploadField
 from users.models import User
-
-
-class NullableFileField(serializers.FileField):
-    """An avatar input where `null`, or an empty multipart value, means "remove it" (as the SPA clients send).
-
-    The file must be a real image: `uploads.validators.clean_image` checks it by content and re-encodes it, so
-    the value is the file to store (metadata stripped, downscaled) and a bad file is a 400 on this field."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("allow_null", True)
-        super().__init__(**kwargs)
-
-    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
-        if data == "":
-            return True, None
-        return super().validate_empty_values(data)
-
-    def to_internal_value(self, data: Any) -> Any:
-        return clean_image(super().to_internal_value(data))
 
 
 def _max_length(name: str) -> int:
@@ -84,7 +64,7 @@ class ProfileFieldsMixin(serializers.Serializer):
 
 class RegisterSerializer(ProfileFieldsMixin, serializers.ModelSerializer):
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
-    avatar = NullableFileField()
+    avatar = ImageUploadField()
     bio = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     email = serializers.EmailField(required=False, allow_null=True, allow_blank=True)
 
@@ -113,7 +93,7 @@ class RegisterSerializer(ProfileFieldsMixin, serializers.ModelSerializer):
 
 
 class UserUpdateSerializer(ProfileFieldsMixin, serializers.ModelSerializer):
-    avatar = NullableFileField()
+    avatar = ImageUploadField()
     bio = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     email = serializers.EmailField(required=False, allow_null=True, allow_blank=True)
 
