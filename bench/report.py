@@ -200,6 +200,7 @@ def _cell(value: float | None, ratio: float | None, digits: int = 1) -> str:
 def render_markdown(results: list[Result], meta: dict[str, Any]) -> str:
     lines = [f"# Benchmark results ({meta.get('started_at', '')})", ""]
     for key, label in (
+        ("code", "Code"),
         ("machine", "Machine"),
         ("dataset", "Dataset"),
         ("stack", "Stack"),

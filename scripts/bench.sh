@@ -169,9 +169,13 @@ fi
 
 g_port=$(free_port)
 log "gunicorn: $WORKERS workers on 127.0.0.1:$g_port"
+# gunicorn 27's control socket defaults to one path per user: keep ours apart from other gunicorns.
+control=()
+case "$(.venv/bin/gunicorn --help 2>/dev/null)" in *--control-socket*) control=(--control-socket "$run/gunicorn.ctl") ;; esac
 # --preload: the app is imported once and the workers fork ready, so the first scenario does not time their boot.
 .venv/bin/gunicorn application.wsgi:application --workers "$WORKERS" --bind "127.0.0.1:$g_port" --preload \
-  --backlog 2048 --access-logfile /dev/null --error-logfile "$run/gunicorn.log" --forwarded-allow-ips 127.0.0.1 &
+  --backlog 2048 --access-logfile /dev/null --error-logfile "$run/gunicorn.log" --forwarded-allow-ips 127.0.0.1 \
+  "${control[@]}" &
 gunicorn_pid=$!
 pids+=("$gunicorn_pid")
 wait_for_http "http://127.0.0.1:$g_port/api/health/db/" 120 || { cat "$run/gunicorn.log" >&2; die "gunicorn did not start"; }
@@ -201,7 +205,9 @@ if [ -n "$CENTRIFUGO_BIN" ] && [ -f bench/realtime_latency.py ]; then
 fi
 
 log "load: $BENCH_CONNECTIONS connections, ${BENCH_DURATION}s per scenario ($url)"
-meta=$(printf '{"stack": "%s"}' "$stack")
+code=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && code="$code + uncommitted changes"
+meta=$(printf '{"stack": "%s", "code": "%s"}' "$stack" "$code")
 $PY -m bench.run "$run/prepared" --url "$url" --gunicorn-pid "$gunicorn_pid" \
   --realtime-command "$realtime_command" --meta "$meta"
 log "make bench took $(($(date +%s) - bench_started)) s"
