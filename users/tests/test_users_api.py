@@ -185,3 +185,22 @@ class TestErrors:
     def test_english_by_default(self, anon_client: APIClient) -> None:
         response = anon_client.get("/api/user/current/")
         assert response.data["detail"] == "Authentication credentials were not provided."
+
+
+@pytest.mark.django_db
+def test_user_search_uses_the_trigram_indexes_on_postgresql(make_user) -> None:
+    from django.db import connection
+
+    from users.selectors import user_list
+
+    if connection.vendor != "postgresql":
+        pytest.skip("trigram indexes exist on PostgreSQL only")
+    for _ in range(30):
+        make_user()
+    with connection.cursor() as cursor:
+        # A tiny table would be scanned whatever the indexes: forbid scans that ignore the search condition.
+        cursor.execute("SET enable_seqscan = off; SET enable_indexscan = off")
+        plan = user_list(search="rost").order_by().explain()
+        cursor.execute("RESET enable_seqscan; RESET enable_indexscan")
+    for column in ("username", "first_name", "last_name"):
+        assert f"users_user_{column}_trgm" in plan, plan
