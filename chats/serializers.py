@@ -8,10 +8,10 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from chats.models import Chat, Membership
-from messages.serializers import MessageSerializer, users_data
+from chats.models import Chat
+from messages.serializers import MessageSerializer, message_data
 from uploads.fields import ImageUploadField
-from users.serializers import UserSerializer
+from users.serializers import UserDicts, UserSerializer
 
 
 class ChatSerializer(serializers.ModelSerializer):
@@ -48,50 +48,68 @@ class ChatSerializer(serializers.ModelSerializer):
         viewer = self.context.get("viewer") or self.context["request"].user
         return viewer.pk
 
-    def _memberships(self, chat: Chat) -> list[Membership]:
-        return list(chat.memberships.all())
+    def _member_rows(self, chat: Chat) -> list[tuple]:
+        """MEMBER_COLUMNS rows (chats.selectors.chat_members_attach; loaded here if the caller did not)."""
+        rows = getattr(chat, "member_rows", None)
+        if rows is None:
+            from chats.selectors import chat_members_attach
 
-    def _other(self, chat: Chat) -> Any:
+            chat_members_attach([chat])
+            rows = chat.member_rows
+        return rows
+
+    def to_representation(self, chat: Chat) -> dict[str, Any]:
+        """Built directly from the member rows and the response's UserDicts (tests pin it against the declared
+        fields): each user is serialized once per response, members and readers reuse the same dicts."""
+        users = UserDicts.of(self.context)
+        rows = self._member_rows(chat)
+        members = [users.from_values(*row[2:]) for row in rows]
         viewer_id = self._viewer_id()
-        return next((m.user for m in self._memberships(chat) if m.user_id != viewer_id), None)
+        title, avatar = chat.title, users.file_url(chat.avatar.storage, chat.avatar.name)
+        if chat.is_private:
+            other = next((data for row, data in zip(rows, members, strict=True) if row[2] != viewer_id), None)
+            if other is not None:
+                title = f"{other['first_name']} {other['last_name']}".strip() or other["username"]
+            avatar = other["avatar"] if other is not None else None
+        unread = getattr(chat, "my_unread_count", None)
+        if unread is None:
+            unread = next((row[1] for row in rows if row[2] == viewer_id), 0)
+        datetime = users._datetime
+        return {
+            "id": str(chat.pk),
+            "title": title,
+            "members": members,
+            "creator": users.from_user(chat.creator),
+            "avatar": avatar,
+            "created_at": datetime.to_representation(chat.created_at),
+            "updated_at": datetime.to_representation(chat.updated_at),
+            "is_private": chat.is_private,
+            "last_message": None
+            if chat.last_message_id is None
+            else message_data(chat.last_message, self.context, {chat.pk: rows}),
+            "unread_messages_count": unread,
+        }
+
+    # The fields below document the shape (OpenAPI); to_representation above produces it.
 
     def get_title(self, chat: Chat) -> str:
-        if chat.is_private:
-            other = self._other(chat)
-            if other is not None:
-                return f"{other.first_name} {other.last_name}".strip() or other.username
-        return chat.title
+        return self.to_representation(chat)["title"]
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_avatar(self, chat: Chat) -> str | None:
-        image = chat.avatar
-        if chat.is_private:
-            other = self._other(chat)
-            image = other.avatar if other is not None else None
-        if not image:
-            return None
-        request = self.context.get("request")
-        return request.build_absolute_uri(image.url) if request else image.url
+        return self.to_representation(chat)["avatar"]
 
     @extend_schema_field(UserSerializer(many=True))
     def get_members(self, chat: Chat) -> list[dict[str, Any]]:
-        return users_data(self.context, [m.user for m in self._memberships(chat)])
+        return self.to_representation(chat)["members"]
 
     @extend_schema_field(MessageSerializer(allow_null=True))
     def get_last_message(self, chat: Chat) -> dict[str, Any] | None:
-        if chat.last_message is None:
-            return None
-        self.context.setdefault("user_data", {})  # shared with the copy below: each user serialized once
-        context = {**self.context, "readers": {chat.id: self._memberships(chat)}}
-        return MessageSerializer(chat.last_message, context=context).data
+        return self.to_representation(chat)["last_message"]
 
     @extend_schema_field(serializers.IntegerField())
     def get_unread_messages_count(self, chat: Chat) -> int:
-        annotated = getattr(chat, "my_unread_count", None)
-        if annotated is not None:
-            return annotated
-        viewer_id = self._viewer_id()
-        return next((m.unread_count for m in self._memberships(chat) if m.user_id == viewer_id), 0)
+        return self.to_representation(chat)["unread_messages_count"]
 
 
 class MembersField(serializers.ListField):

@@ -38,7 +38,7 @@ class ChatListView(APIView):
     def get(self, request: Request) -> Response:
         chats = selectors.chat_list_for_user(request.user, search=request.query_params.get("search", "").strip())
         paginator = page_or_offset_paginator(request)
-        page = paginator.paginate_queryset(chats, request, view=self)
+        page = selectors.chat_members_attach(paginator.paginate_queryset(chats, request, view=self))
         return paginator.get_paginated_response(ChatSerializer(page, many=True, context={"request": request}).data)
 
     @extend_schema(

@@ -9,12 +9,13 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied
 
 from chats.models import Chat, Membership
-from chats.selectors import parse_uuid
+from chats.selectors import MEMBER_COLUMNS, parse_uuid
 from messages.models import Message, MessageFile
 from users.models import User
 
-# Readers per chat id: the memberships (with users) whose pointer reaches at least the oldest message at hand.
-Readers = dict[object, list[Membership]]
+# Readers per chat id: membership rows (chats.selectors.MEMBER_COLUMNS) whose pointer reaches at least the oldest
+# message at hand.
+Readers = dict[object, list[tuple]]
 
 
 def _for_serializer(messages: QuerySet[Message]) -> QuerySet[Message]:
@@ -61,13 +62,13 @@ def message_readers(messages: Iterable[Message]) -> Readers:
     chat_ids = {m.chat_id for m in messages}
     oldest = min(m.seq for m in messages)
     readers: Readers = {chat_id: [] for chat_id in chat_ids}
-    memberships = (
+    rows = (
         Membership.objects.filter(chat_id__in=chat_ids, last_read_seq__gte=oldest)
-        .select_related("user")
         .order_by("joined_at", "id")
+        .values_list("chat_id", *MEMBER_COLUMNS)
     )
-    for membership in memberships:
-        readers[membership.chat_id].append(membership)
+    for row in rows:
+        readers[row[0]].append(row[1:])
     return readers
 
 

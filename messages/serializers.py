@@ -13,18 +13,13 @@ from rest_framework.utils.encoders import JSONEncoder
 from messages.models import Message, MessageFile
 from uploads import validators
 from uploads.fields import EMPTY_FORM_VALUES, OptionalFileField
-from users.serializers import UserSerializer
+from users.serializers import UserDicts, UserSerializer
 
 
 def users_data(context: dict[str, Any], users: Any) -> list[dict[str, Any]]:
-    """Serialized users, each computed once per response: in a large group the same members appear in the
-    `was_read_by` of every message on the page, and serializing them again per message dominated the time."""
-    cache = context.setdefault("user_data", {})
-    missing = [u for u in users if u.pk not in cache]
-    if missing:
-        for user, data in zip(missing, UserSerializer(missing, many=True, context=context).data, strict=True):
-            cache[user.pk] = data
-    return [cache[u.pk] for u in users]
+    """Serialized users (model instances), each computed once per response (see UserDicts)."""
+    cache = UserDicts.of(context)
+    return [cache.from_user(u) for u in users]
 
 
 def as_json(data: Any) -> Any:
@@ -76,25 +71,64 @@ class MessageSerializer(serializers.ModelSerializer):
             "created_at",
         ]
 
+    def to_representation(self, message: Message) -> dict[str, Any]:
+        return message_data(message, self.context)
+
     @extend_schema_field(UserSerializer(many=True))
     def get_was_read_by(self, message: Message) -> list[dict[str, Any]]:
-        pointers, readers = self._reader_index(message.chat_id)
-        # Readers are sorted by pointer, highest first: those at or past this message are a prefix.
-        count = bisect.bisect_right(pointers, -message.seq)
-        sender = message.sender_id.int
-        return [data for user, data in readers[:count] if user != sender]
+        return was_read_by(message, self.context, self.context.get("readers", {}))
 
-    def _reader_index(self, chat_id: Any) -> tuple[list[int], list[tuple[int, dict[str, Any]]]]:
-        """Per chat, once per response: negated pointers (ascending, for bisect) and (user id, user data)."""
-        index = self.context.setdefault("reader_index", {})
-        if chat_id not in index:
-            memberships = sorted(self.context["readers"].get(chat_id, ()), key=lambda m: -m.last_read_seq)
-            users = users_data(self.context, [m.user for m in memberships])
-            index[chat_id] = (
-                [-m.last_read_seq for m in memberships],
-                [(m.user_id.int, data) for m, data in zip(memberships, users, strict=True)],
-            )
-        return index[chat_id]
+
+def message_data(message: Message, context: dict[str, Any], readers: Any = None) -> dict[str, Any]:
+    """MessageSerializer's output built directly (tests pin it against the DRF fields declared above): in a large
+    group a page repeats ~1,000 readers per message, and the per-field machinery dominated the time. Users come
+    from the response's UserDicts; `readers` defaults to `context["readers"]` (messages.selectors)."""
+    users = UserDicts.of(context)
+    datetime = users._datetime
+    voice = message.voice
+    reply = message.reply_to if message.reply_to_id is not None else None
+    return {
+        "id": str(message.pk),
+        "text": message.text,
+        "voice": users.file_url(voice.storage, voice.name),
+        "chat": str(message.chat_id),
+        "sender": users.from_user(message.sender),
+        "files": [{"item": users.file_url(f.item.storage, f.item.name)} for f in message.files.all()],
+        "was_read_by": was_read_by(message, context, context.get("readers", {}) if readers is None else readers),
+        "reply_to": None
+        if reply is None
+        else {
+            "id": str(reply.pk),
+            "text": reply.text,
+            "voice": users.file_url(reply.voice.storage, reply.voice.name),
+            "sender": users.from_user(reply.sender),
+            "created_at": datetime.to_representation(reply.created_at),
+        },
+        "updated_at": datetime.to_representation(message.updated_at),
+        "created_at": datetime.to_representation(message.created_at),
+    }
+
+
+def was_read_by(message: Message, context: dict[str, Any], readers: Any) -> list[dict[str, Any]]:
+    """Members other than the sender whose pointer reaches the message. `readers` maps chat ids to membership
+    rows `(last_read_seq, unread_count, *USER_COLUMNS)` in join order (chats.selectors.MEMBER_COLUMNS)."""
+    pointers, entries = _reader_index(context, readers, message.chat_id)
+    # Readers are sorted by pointer, highest first: those at or past this message are a prefix.
+    count = bisect.bisect_right(pointers, -message.seq)
+    sender = message.sender_id
+    return [data for user, data in entries[:count] if user != sender]
+
+
+def _reader_index(
+    context: dict[str, Any], readers: Any, chat_id: Any
+) -> tuple[list[int], list[tuple[Any, dict[str, Any]]]]:
+    """Per chat, once per response: negated pointers (ascending, for bisect) and (user id, user data)."""
+    index = context.setdefault("reader_index", {})
+    if chat_id not in index:
+        rows = sorted(readers.get(chat_id, ()), key=lambda row: -row[0])
+        users = UserDicts.of(context)
+        index[chat_id] = ([-row[0] for row in rows], [(row[2], users.from_values(*row[2:])) for row in rows])
+    return index[chat_id]
 
 
 class FilesField(serializers.ListField):

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -29,6 +30,82 @@ class UserSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.BooleanField())
     def get_is_online(self, user: User) -> bool:
         return user.is_online
+
+
+# The columns UserSerializer reads, in its field order (`is_online` is derived from `last_online_at`).
+USER_COLUMNS = ("id", "username", "first_name", "last_name", "bio", "avatar", "last_online_at")
+
+
+class UserDicts:
+    """UserSerializer's output built from plain column values, each user once per response.
+
+    Lists that repeat users (a chat's members, every message's `was_read_by` in a large group) read the columns
+    with `.values_list(*USER_COLUMNS)` instead of building User instances and running DRF's field machinery per
+    user; `users.tests` pins that the dicts equal UserSerializer's. `request` makes avatar URLs absolute, as
+    DRF's FileField does.
+    """
+
+    def __init__(self, request: Any = None) -> None:
+        self.request = request
+        self.cache: dict[Any, dict[str, Any]] = {}
+        self._online_since = timezone.now() - settings.CONSTANTS.ONLINE_WINDOW
+        self._datetime = serializers.DateTimeField()
+        self._storage = User._meta.get_field("avatar").storage
+
+    @classmethod
+    def of(cls, context: dict[str, Any]) -> UserDicts:
+        """The one instance of a serializer context (shared by nested serializers that copy the context)."""
+        users = context.get("user_dicts")
+        if users is None:
+            users = context["user_dicts"] = cls(context.get("request"))
+        return users
+
+    def file_url(self, storage: Any, name: str | None) -> str | None:
+        """A stored file's URL as DRF's FileField renders it (None when empty)."""
+        if not name:
+            return None
+        url = storage.url(name)
+        return self.request.build_absolute_uri(url) if self.request is not None else url
+
+    def from_values(
+        self,
+        pk: Any,
+        username: str,
+        first_name: str,
+        last_name: str,
+        bio: str | None,
+        avatar: str | None,
+        last_online_at: Any,
+    ) -> dict[str, Any]:
+        data = self.cache.get(pk)
+        if data is None:
+            data = self.cache[pk] = {
+                "id": str(pk),
+                "username": username,
+                "first_name": first_name,
+                "last_name": last_name,
+                "bio": bio,
+                "avatar": self.file_url(self._storage, avatar),
+                "last_online_at": self._datetime.to_representation(last_online_at),
+                "is_online": last_online_at >= self._online_since,
+            }
+        return data
+
+    def from_user(self, user: User | None) -> dict[str, Any] | None:
+        if user is None:
+            return None
+        data = self.cache.get(user.pk)
+        if data is None:
+            data = self.from_values(
+                user.pk,
+                user.username,
+                user.first_name,
+                user.last_name,
+                user.bio,
+                user.avatar.name if user.avatar else None,
+                user.last_online_at,
+            )
+        return data
 
 
 class CurrentUserSerializer(UserSerializer):
