@@ -1,16 +1,16 @@
 from __future__ import annotations
 
 import bisect
-import json
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.utils.encoders import JSONEncoder
 
 from messages.models import Message, MessageFile
+from messages.renderers import dumps
 from uploads import validators
 from uploads.fields import EMPTY_FORM_VALUES, OptionalFileField
 from users.serializers import UserDicts, UserSerializer
@@ -24,7 +24,7 @@ def users_data(context: dict[str, Any], users: Any) -> list[dict[str, Any]]:
 
 def as_json(data: Any) -> Any:
     """Plain JSON values, exactly as the REST renderer would write them (for outbox events and comparisons)."""
-    return json.loads(json.dumps(data, cls=JSONEncoder))
+    return orjson.loads(dumps(data))
 
 
 class MessageFileSerializer(serializers.ModelSerializer):
