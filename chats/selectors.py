@@ -114,10 +114,13 @@ def raise_not_member_or_missing(chat_id: uuid.UUID) -> None:
     raise NotFound()
 
 
-def membership_get(user: User, chat_id: object, *, for_update: bool = False) -> Membership:
-    """The user's membership of a chat, with the chat row: the permission check of every per-chat action."""
+def membership_get(user: User, chat_id: object, *, for_update: bool = False, with_user: bool = False) -> Membership:
+    """The user's membership of a chat, with the chat row: the permission check of every per-chat action.
+    `with_user` joins the user's row too (fresh, for serializing the user without another query)."""
     chat_uuid = parse_uuid(chat_id)
-    memberships = Membership.objects.select_related("chat")
+    memberships = (
+        Membership.objects.select_related("chat", "user") if with_user else Membership.objects.select_related("chat")
+    )
     if for_update:
         memberships = memberships.select_for_update(of=("self",))
     membership = memberships.filter(chat_id=chat_uuid, user=user).first()

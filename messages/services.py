@@ -81,18 +81,18 @@ def message_create(
 ) -> MessageWrite:
     """Send a message (the sender must be a member). The chat row is locked by the one UPDATE that assigns the
     next seq and bumps its counters; every other member's unread count grows by one in a second UPDATE."""
-    membership = membership_get(sender, chat_id)
+    # The sender's row comes with the membership check: the message is serialized from memory, not read back.
+    membership = membership_get(sender, chat_id, with_user=True)
     chat = membership.chat
     if not (text or voice or files):
         raise ValidationError({"non_field_errors": [_("A message needs text, a voice recording or files.")]})
     parent = _reply_target(chat, reply_to)
     message_id = uuid.uuid4()
     now = timezone.now()
-    table = Chat._meta.db_table
     with connection.cursor() as cursor:
         # FKs are deferred to commit, so last_message can name the row inserted just below.
         cursor.execute(
-            f"UPDATE {table} SET last_seq = last_seq + 1, message_count = message_count + 1, "
+            f"UPDATE {Chat._meta.db_table} SET last_seq = last_seq + 1, message_count = message_count + 1, "
             f"last_message_id = %s, last_activity_at = %s WHERE id = %s RETURNING last_seq",
             [pk_value(Message, message_id), now, pk_value(Chat, chat.pk)],
         )
@@ -100,7 +100,7 @@ def message_create(
     message = Message(
         id=message_id,
         chat=chat,
-        sender=sender,
+        sender=membership.user,
         seq=seq,
         text=text or None,
         voice=voice,
@@ -109,14 +109,37 @@ def message_create(
         updated_at=now,
     )
     message.save(force_insert=True)
-    if files:
-        MessageFile.objects.bulk_create([MessageFile(message=message, item=upload) for upload in files])
-    Membership.objects.filter(chat=chat).exclude(user=sender).update(unread_count=F("unread_count") + 1)
+    attachments = [MessageFile(message=message, item=upload) for upload in files]
+    if attachments:
+        MessageFile.objects.bulk_create(attachments)  # saves the files: `item.name` is the stored name
+    _prefetched(message, "files", attachments)
+    # Every other member's unread count grows by one; the updated rows name the recipients' channels.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Membership._meta.db_table} SET unread_count = unread_count + 1 "
+            f"WHERE chat_id = %s AND user_id <> %s RETURNING user_id",
+            [pk_value(Chat, chat.pk), pk_value(User, sender.pk)],
+        )
+        recipients = [row[0] for row in cursor.fetchall()]
     # Nobody's pointer can reach a seq that did not exist yet: was_read_by is empty, no query needed.
-    message = _for_serializer(Message.objects.filter(pk=message_id)).get()
     data = serialize(message, readers={})
-    channels = _publish("create", data, chat.pk)
+    channels = [str(sender.pk), *(str(_as_uuid(pk)) for pk in recipients)]
+    outbox.publish(channels, {"event": "create", "message": data})
     return MessageWrite(message=message, data=data, channels=channels)
+
+
+def _prefetched(instance: Any, name: str, objects: list[Any]) -> None:
+    """Fill a relation's prefetch cache with objects at hand (as prefetch_related would), so reading it costs no
+    query."""
+    queryset = getattr(instance, name).all()
+    queryset._result_cache = objects
+    queryset._prefetch_done = True
+    instance._prefetched_objects_cache = {**getattr(instance, "_prefetched_objects_cache", {}), name: queryset}
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    """A UUID column from raw SQL (a UUID on PostgreSQL, hex text on SQLite)."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 def pk_value(model: type, value: Any) -> Any:
@@ -131,7 +154,7 @@ def _reply_target(chat: Chat, reply_to: Any) -> Message | None:
         reply_uuid = uuid.UUID(str(reply_to))
     except ValueError:
         reply_uuid = None
-    parent = Message.objects.filter(pk=reply_uuid, chat=chat).first() if reply_uuid else None
+    parent = Message.objects.filter(pk=reply_uuid, chat=chat).select_related("sender").first() if reply_uuid else None
     if parent is None:
         raise ValidationError({"reply_to": [_("Reply to a message of the same chat.")]})
     return parent

@@ -100,7 +100,13 @@ def test_event_of_a_send_equals_the_drf_fields(make_user, client_for) -> None:
     _creator, member, chat, _pair, messages = _scene(make_user)
     response = client_for(member).post(
         "/api/messages/",
-        {"chat": str(chat.pk), "text": "x", "reply_to": str(messages[0].pk), "files": [text_upload("c.txt")]},
+        {
+            "chat": str(chat.pk),
+            "text": "x",
+            "voice": ogg_upload(),
+            "reply_to": str(messages[0].pk),
+            "files": [text_upload("c.txt"), text_upload("d.txt")],
+        },
         format="multipart",
     )
     assert response.status_code == 201
