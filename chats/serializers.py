@@ -74,15 +74,14 @@ class ChatSerializer(serializers.ModelSerializer):
         unread = getattr(chat, "my_unread_count", None)
         if unread is None:
             unread = next((row[1] for row in rows if row[2] == viewer_id), 0)
-        datetime = users._datetime
         return {
             "id": str(chat.pk),
             "title": title,
             "members": members,
             "creator": users.from_user(chat.creator),
             "avatar": avatar,
-            "created_at": datetime.to_representation(chat.created_at),
-            "updated_at": datetime.to_representation(chat.updated_at),
+            "created_at": users.datetime(chat.created_at),
+            "updated_at": users.datetime(chat.updated_at),
             "is_private": chat.is_private,
             "last_message": None
             if chat.last_message_id is None

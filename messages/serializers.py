@@ -84,7 +84,6 @@ def message_data(message: Message, context: dict[str, Any], readers: Any = None)
     group a page repeats ~1,000 readers per message, and the per-field machinery dominated the time. Users come
     from the response's UserDicts; `readers` defaults to `context["readers"]` (messages.selectors)."""
     users = UserDicts.of(context)
-    datetime = users._datetime
     voice = message.voice
     reply = message.reply_to if message.reply_to_id is not None else None
     return {
@@ -102,10 +101,10 @@ def message_data(message: Message, context: dict[str, Any], readers: Any = None)
             "text": reply.text,
             "voice": users.file_url(reply.voice.storage, reply.voice.name),
             "sender": users.from_user(reply.sender),
-            "created_at": datetime.to_representation(reply.created_at),
+            "created_at": users.datetime(reply.created_at),
         },
-        "updated_at": datetime.to_representation(message.updated_at),
-        "created_at": datetime.to_representation(message.created_at),
+        "updated_at": users.datetime(message.updated_at),
+        "created_at": users.datetime(message.created_at),
     }
 
 

@@ -7,7 +7,8 @@ from django.contrib.auth import password_validation
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 from uploads.fields import ImageUploadField
 from users.models import User
@@ -51,6 +52,9 @@ class UserDicts:
         self._online_since = timezone.now() - settings.CONSTANTS.ONLINE_WINDOW
         self._datetime = serializers.DateTimeField()
         self._storage = User._meta.get_field("avatar").storage
+        # DRF's DateTimeField looks the zone up for every value; it is the same for the whole response.
+        iso = api_settings.DATETIME_FORMAT is not None and api_settings.DATETIME_FORMAT.lower() == ISO_8601
+        self._zone = timezone.get_current_timezone() if iso and settings.USE_TZ else None
 
     @classmethod
     def of(cls, context: dict[str, Any]) -> UserDicts:
@@ -66,6 +70,16 @@ class UserDicts:
             return None
         url = storage.url(name)
         return self.request.build_absolute_uri(url) if self.request is not None else url
+
+    def datetime(self, value: Any) -> str | None:
+        """DRF's DateTimeField representation (ISO 8601 in the current zone, `Z` for UTC)."""
+        if self._zone is None or not value or value.tzinfo is None:
+            return self._datetime.to_representation(value)
+        try:
+            text = value.astimezone(self._zone).isoformat()
+        except OverflowError:
+            return self._datetime.to_representation(value)
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
 
     def from_values(
         self,
@@ -86,7 +100,7 @@ class UserDicts:
                 "last_name": last_name,
                 "bio": bio,
                 "avatar": self.file_url(self._storage, avatar),
-                "last_online_at": self._datetime.to_representation(last_online_at),
+                "last_online_at": self.datetime(last_online_at),
                 "is_online": last_online_at >= self._online_since,
             }
         return data

@@ -50,3 +50,23 @@ def test_each_user_built_once(make_user) -> None:
     user = make_user()
     dicts = UserDicts()
     assert dicts.from_user(user) is dicts.from_values(*User.objects.filter(pk=user.pk).values_list(*USER_COLUMNS)[0])
+
+
+def test_datetimes_as_drf_writes_them() -> None:
+    import datetime
+    import zoneinfo
+
+    from rest_framework import serializers
+
+    moscow = zoneinfo.ZoneInfo("Europe/Moscow")
+    values = [
+        datetime.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.UTC),
+        datetime.datetime(2024, 5, 6, 7, 8, 9, tzinfo=datetime.UTC),
+        datetime.datetime(2024, 5, 6, 7, 8, 9, 5, tzinfo=moscow),
+        timezone.now(),
+        None,
+    ]
+    for zone in ("UTC", "Europe/Moscow"):
+        with timezone.override(zone):
+            field, dicts = serializers.DateTimeField(), UserDicts()
+            assert [dicts.datetime(v) for v in values] == [field.to_representation(v) for v in values]
