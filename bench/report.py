@@ -284,7 +284,8 @@ def write_outputs(results: list[Result], meta: dict[str, Any], directory: Path) 
     paths = {"markdown": directory / "latest.md", "json": directory / "latest.json", "plot": directory / "latency.png"}
     paths["markdown"].write_text(render_markdown(results, meta), encoding="utf-8")
     paths["json"].write_text(to_json(results, meta), encoding="utf-8")
-    if not plot_latency(results, paths["plot"]):
+    title = f"Latency by scenario ({meta['plot_title']})" if meta.get("plot_title") else "Latency by scenario"
+    if not plot_latency(results, paths["plot"], title=title):
         del paths["plot"]
     return paths
 

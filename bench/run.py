@@ -320,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         "load": f"wrk, 1 thread, {args.connections} connections for {args.duration:g} s after a {args.warmup:g} s "
         f"warm-up, then 1 connection for {args.single_duration:g} s; page size {manifest.get('page_size')}",
         "elapsed": f"{time.monotonic() - started:.0f} s of load",
+        "plot_title": f"wrk, {args.connections} connections; realtime: POST -> publication",
         **json.loads(args.meta),
     }
     paths = report.write_outputs(results, meta, args.results)
