@@ -72,13 +72,15 @@ INSTALLED_APPS = [
     "friends",
 ]
 
+# CORS and the language come first, so that even the early answers below (413, JSON 404) carry CORS headers and
+# speak the request's language; the body-size guard still runs before anything reads the body.
 MIDDLEWARE = [
+    "corsheaders.middleware.CorsMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "application.middleware.BodySizeLimitMiddleware",
     "application.middleware.ApiPathMiddleware",
-    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -315,23 +315,13 @@ def _restore_language() -> Iterator[None]:
 
 RU = {"HTTP_ACCEPT_LANGUAGE": "ru"}
 
-# BodySizeLimitMiddleware and ApiPathMiddleware answer before LocaleMiddleware has activated the request's language
-# (they come first in settings.MIDDLEWARE), so their 413 and JSON 404 are always English. Moving
-# "django.middleware.locale.LocaleMiddleware" to the top of MIDDLEWARE fixes it; then drop this marker (strict: an
-# unexpected pass fails, so the marker cannot outlive the bug).
-BEFORE_LOCALE_MIDDLEWARE = pytest.mark.xfail(
-    strict=True, reason="early middleware answers before LocaleMiddleware activates the language"
-)
-
 
 @pytest.mark.parametrize(
     ("headers", "detail"),
     [
         ({}, "Not found."),
-        pytest.param(RU, "Не найдено.", marks=BEFORE_LOCALE_MIDDLEWARE),
-        pytest.param(
-            {"HTTP_ACCEPT_LANGUAGE": "ru-RU,ru;q=0.9,en;q=0.8"}, "Не найдено.", marks=BEFORE_LOCALE_MIDDLEWARE
-        ),
+        (RU, "Не найдено."),
+        ({"HTTP_ACCEPT_LANGUAGE": "ru-RU,ru;q=0.9,en;q=0.8"}, "Не найдено."),
     ],
     ids=["en", "ru", "ru-RU"],
 )
@@ -345,7 +335,7 @@ def test_unknown_api_path(anon_client: APIClient, headers: dict[str, str], detai
     ("headers", "detail"),
     [
         ({}, "Request body is too large."),
-        pytest.param(RU, "Тело запроса слишком большое.", marks=BEFORE_LOCALE_MIDDLEWARE),
+        (RU, "Тело запроса слишком большое."),
     ],
     ids=["en", "ru"],
 )

@@ -65,3 +65,14 @@ def test_cors_preflight_is_answered_for_other_origins(anon_client) -> None:
     )
     assert response.status_code == 200
     assert response["Access-Control-Allow-Origin"] == "https://someone.github.io"
+
+
+@pytest.mark.django_db
+def test_early_errors_carry_cors_headers(anon_client) -> None:
+    # A cross-origin SPA must be able to read a 413 or a 404 that the guards answer before any view runs.
+    origin = {"HTTP_ORIGIN": "https://someone.github.io"}
+    too_large = anon_client.generic("POST", "/api/register/", b"", CONTENT_LENGTH=str(11 * 1024 * 1024), **origin)
+    unknown = anon_client.get("/api/no-such-endpoint/", **origin)
+    for response in (too_large, unknown):
+        assert response["Access-Control-Allow-Origin"] == "https://someone.github.io"
+    assert (too_large.status_code, unknown.status_code) == (413, 404)
