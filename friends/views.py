@@ -3,14 +3,14 @@ from __future__ import annotations
 import uuid
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from application.schema import ERROR_RESPONSES
+from application.views import ListView, list_schema, serialized
 from friends import selectors, services
-from friends.models import FriendRequest
 from friends.serializers import (
     FriendRequestCreateSerializer,
     FriendRequestListQuerySerializer,
@@ -19,26 +19,16 @@ from friends.serializers import (
     UserIsFriendSerializer,
 )
 from users import selectors as user_selectors
-from users.models import User
 from users.serializers import UserSerializer
 
 TAGS = ["friends"]
 
 
-class FriendListView(generics.ListAPIView):
+@list_schema("My friends (paginated users, by username)", tags=TAGS)
+class FriendListView(ListView):
     serializer_class = UserSerializer
 
-    @extend_schema(
-        summary="My friends (paginated users, by username)",
-        responses={200: UserSerializer(many=True), **ERROR_RESPONSES},
-        tags=TAGS,
-    )
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return User.objects.none()
+    def list_queryset(self):
         return selectors.friend_list(self.request.user)
 
 
@@ -63,28 +53,22 @@ class FriendDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class FriendRequestListView(generics.ListAPIView):
+@list_schema(
+    "My pending friend requests, newest first",
+    parameters=[
+        OpenApiParameter(
+            "direction",
+            str,
+            enum=["incoming", "outgoing"],
+            description="`incoming` (default): sent to me; `outgoing`: sent by me",
+        )
+    ],
+    tags=TAGS,
+)
+class FriendRequestListView(ListView):
     serializer_class = FriendRequestSerializer
 
-    @extend_schema(
-        summary="My pending friend requests, newest first",
-        parameters=[
-            OpenApiParameter(
-                "direction",
-                str,
-                enum=["incoming", "outgoing"],
-                description="`incoming` (default): sent to me; `outgoing`: sent by me",
-            )
-        ],
-        responses={200: FriendRequestSerializer(many=True), **ERROR_RESPONSES},
-        tags=TAGS,
-    )
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return FriendRequest.objects.none()
+    def list_queryset(self):
         query = FriendRequestListQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         return selectors.friend_request_list(self.request.user, direction=query.validated_data["direction"])
@@ -104,10 +88,8 @@ class FriendRequestListView(generics.ListAPIView):
         serializer = FriendRequestCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = services.friend_request_send(from_user=request.user, to_user=serializer.validated_data["user"])
-        return Response(
-            FriendRequestResultSerializer(result, context={"request": request}).data,
-            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
-        )
+        status_code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        return serialized(request, FriendRequestResultSerializer, result, status_code=status_code)
 
 
 class FriendRequestDetailView(APIView):
@@ -118,7 +100,7 @@ class FriendRequestDetailView(APIView):
     )
     def get(self, request: Request, request_id: uuid.UUID) -> Response:
         friend_request = selectors.friend_request_get(request.user, request_id)
-        return Response(FriendRequestSerializer(friend_request, context={"request": request}).data)
+        return serialized(request, FriendRequestSerializer, friend_request)
 
     @extend_schema(
         summary="Cancel a friend request I sent",
@@ -142,7 +124,7 @@ class FriendRequestAcceptView(APIView):
     def post(self, request: Request, request_id: uuid.UUID) -> Response:
         friend_request = selectors.friend_request_get(request.user, request_id)
         result = services.friend_request_accept(user=request.user, friend_request=friend_request)
-        return Response(FriendRequestResultSerializer(result, context={"request": request}).data)
+        return serialized(request, FriendRequestResultSerializer, result)
 
 
 class FriendRequestDeclineView(APIView):

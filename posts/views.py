@@ -4,14 +4,14 @@ import uuid
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from application.schema import ERROR_RESPONSES
+from application.views import ListView, list_schema, serialized
 from posts import selectors, services
-from posts.models import Post
 from posts.pagination import FeedPagination
 from posts.serializers import (
     PostListQuerySerializer,
@@ -20,7 +20,6 @@ from posts.serializers import (
     PostWriteSerializer,
 )
 from users import selectors as user_selectors
-from users.models import User
 from users.serializers import UserSerializer
 
 TAGS = ["posts"]
@@ -29,27 +28,21 @@ WRITE_REQUEST = {"multipart/form-data": PostWriteSerializer, "application/json":
 
 def _post_response(request: Request, post_id: uuid.UUID, *, status_code: int = status.HTTP_200_OK) -> Response:
     post = selectors.post_get(post_id, viewer=request.user)
-    return Response(PostSerializer(post, context={"request": request}).data, status=status_code)
+    return serialized(request, PostSerializer, post, status_code=status_code)
 
 
-class _PostPageView(generics.ListAPIView):
+class _PostPageView(ListView):
     serializer_class = PostSerializer
     pagination_class = FeedPagination
 
 
+@list_schema(
+    "The feed: all posts, newest first (cursor paging; `page` for page numbers)",
+    parameters=[PostListQuerySerializer],
+    tags=TAGS,
+)
 class PostListView(_PostPageView):
-    @extend_schema(
-        summary="The feed: all posts, newest first (cursor paging; `page` for page numbers)",
-        parameters=[PostListQuerySerializer],
-        responses={200: PostSerializer(many=True), **ERROR_RESPONSES},
-        tags=TAGS,
-    )
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Post.objects.none()
+    def list_queryset(self):
         query = PostListQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         return selectors.post_list(
@@ -71,18 +64,9 @@ class PostListView(_PostPageView):
         return _post_response(request, post.pk, status_code=status.HTTP_201_CREATED)
 
 
+@list_schema("A user's posts, newest first (cursor paging; `page` for page numbers)", tags=TAGS)
 class UserPostListView(_PostPageView):
-    @extend_schema(
-        summary="A user's posts, newest first (cursor paging; `page` for page numbers)",
-        responses={200: PostSerializer(many=True), **ERROR_RESPONSES},
-        tags=TAGS,
-    )
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Post.objects.none()
+    def list_queryset(self):
         author = user_selectors.user_get(self.kwargs["user_id"])
         return selectors.post_list(viewer=self.request.user, author_id=author.pk)
 
@@ -134,20 +118,11 @@ class PostLikeView(APIView):
         return _post_response(request, post_id)
 
 
-class PostLikersView(generics.ListAPIView):
+@list_schema("Who liked the post, most recent first (paginated users)", tags=TAGS)
+class PostLikersView(ListView):
     serializer_class = UserSerializer
 
-    @extend_schema(
-        summary="Who liked the post, most recent first (paginated users)",
-        responses={200: UserSerializer(many=True), **ERROR_RESPONSES},
-        tags=TAGS,
-    )
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return User.objects.none()
+    def list_queryset(self):
         return selectors.post_likers(selectors.post_get_for_write(self.kwargs["post_id"]))
 
 
