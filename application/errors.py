@@ -75,24 +75,25 @@ def _first_message(value: Any) -> str | None:
     return None
 
 
-def _json_error(status_code: int, detail: str, code: str) -> JsonResponse:
-    return JsonResponse({"detail": detail, "code": code}, status=status_code)
+def json_error(status_code: int, detail: str, code: str) -> JsonResponse:
+    """The error shape for answers given outside DRF views (middleware, Django's handlers)."""
+    return JsonResponse({"detail": detail, "code": code}, status=status_code, json_dumps_params={"ensure_ascii": False})
 
 
 # Django-level handlers for anything outside DRF views (unknown routes, crashes), in the same shape.
 def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return _json_error(404, _("Not found."), "not_found")
+    return json_error(404, _("Not found."), "not_found")
 
 
 def handler500(request: HttpRequest) -> JsonResponse:
-    return _json_error(500, _("Internal server error."), "server_error")
+    return json_error(500, _("Internal server error."), "server_error")
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     if isinstance(exception, RequestDataTooBig):
-        return _json_error(413, _("Request body is too large."), "request_too_large")
-    return _json_error(400, _("Bad request."), "bad_request")
+        return json_error(413, _("Request body is too large."), "request_too_large")
+    return json_error(400, _("Bad request."), "bad_request")
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return _json_error(403, _("You do not have permission to perform this action."), "permission_denied")
+    return json_error(403, _("You do not have permission to perform this action."), "permission_denied")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, get_resolver
 from django.utils.translation import gettext as _
+
+from application.errors import json_error
 
 
 class BodySizeLimitMiddleware:
@@ -22,7 +24,7 @@ class BodySizeLimitMiddleware:
         except ValueError:
             length = 0
         if length > settings.CONSTANTS.MAX_BODY_SIZE:
-            return JsonResponse({"detail": _("Request body is too large."), "code": "request_too_large"}, status=413)
+            return json_error(413, _("Request body is too large."), "request_too_large")
         return self.get_response(request)
 
 
@@ -44,7 +46,7 @@ class ApiPathMiddleware:
                 request.path_info = path + "/"
                 request.path = request.path + "/"
             else:
-                return JsonResponse({"detail": _("Not found."), "code": "not_found"}, status=404)
+                return json_error(404, _("Not found."), "not_found")
         return self.get_response(request)
 
 
