@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import uuid
-
 from django.db import models
 from django.utils import timezone
 
+from application.ids import uuid7
 from chats.models import Chat
 from uploads.paths import UnguessablePath
 from users.models import User
@@ -14,7 +13,7 @@ class Message(models.Model):
     """A message. `seq` numbers it within its chat (1, 2, ...): read pointers and history cursors compare it,
     and the (chat, seq) index serves both newest-first pages and "how many after my pointer" counts."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages", db_index=False)
     sender = models.ForeignKey(User, on_delete=models.CASCADE, related_name="messages")
     seq = models.BigIntegerField(editable=False)

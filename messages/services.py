@@ -20,7 +20,7 @@ from django.db.models import Count, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from centrifugo import outbox
 from chats.models import Chat, Membership
@@ -79,53 +79,129 @@ def message_create(
     files: Sequence[UploadedFile] = (),
     reply_to: Any = None,
 ) -> MessageWrite:
-    """Send a message (the sender must be a member). The chat row is locked by the one UPDATE that assigns the
-    next seq and bumps its counters; every other member's unread count grows by one in a second UPDATE."""
+    """Send a message (the sender must be a member).
+
+    Everything slow happens before the chat row is locked: the membership check, storing the voice and files,
+    serializing the event. Then one statement (on PostgreSQL) takes the chat's next seq, inserts the message and
+    counts it unread for every other member; the lock is held from there to the commit only, which is what
+    bounds the send rate of one busy chat.
+    """
     # The sender's row comes with the membership check: the message is serialized from memory, not read back.
     membership = membership_get(sender, chat_id, with_user=True)
     chat = membership.chat
     if not (text or voice or files):
         raise ValidationError({"non_field_errors": [_("A message needs text, a voice recording or files.")]})
-    parent = _reply_target(chat, reply_to)
-    message_id = uuid.uuid4()
     now = timezone.now()
-    with connection.cursor() as cursor:
-        # FKs are deferred to commit, so last_message can name the row inserted just below.
-        cursor.execute(
-            f"UPDATE {Chat._meta.db_table} SET last_seq = last_seq + 1, message_count = message_count + 1, "
-            f"last_message_id = %s, last_activity_at = %s WHERE id = %s RETURNING last_seq",
-            [pk_value(Message, message_id), now, pk_value(Chat, chat.pk)],
-        )
-        (seq,) = cursor.fetchone()
     message = Message(
-        id=message_id,
         chat=chat,
         sender=membership.user,
-        seq=seq,
+        seq=chat.last_seq + 1,  # provisional (the payload does not show it): the write below assigns it
         text=text or None,
         voice=voice,
-        reply_to=parent,
+        reply_to=_reply_target(chat, reply_to),
         created_at=now,
         updated_at=now,
     )
-    message.save(force_insert=True)
+    columns = _insert_columns(message)  # stores the voice recording
+    # Foreign keys are checked at commit, so the files' rows may precede their message's.
     attachments = [MessageFile(message=message, item=upload) for upload in files]
     if attachments:
-        MessageFile.objects.bulk_create(attachments)  # saves the files: `item.name` is the stored name
+        MessageFile.objects.bulk_create(attachments)  # stores the files: `item.name` is the stored name
     _prefetched(message, "files", attachments)
-    # Every other member's unread count grows by one; the updated rows name the recipients' channels.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Membership._meta.db_table} SET unread_count = unread_count + 1 "
-            f"WHERE chat_id = %s AND user_id <> %s RETURNING user_id",
-            [pk_value(Chat, chat.pk), pk_value(User, sender.pk)],
-        )
-        recipients = [row[0] for row in cursor.fetchall()]
     # Nobody's pointer can reach a seq that did not exist yet: was_read_by is empty, no query needed.
     data = serialize(message, readers={})
+    write = _write_in_one_statement if _one_statement_supported() else _write_step_by_step
+    seq, recipients = write(message, columns)
+    if seq is None:  # the chat was deleted since the membership check
+        raise NotFound()
+    message.seq = seq
+    message._state.adding = False
     channels = [str(sender.pk), *(str(_as_uuid(pk)) for pk in recipients)]
     outbox.publish(channels, {"event": "create", "message": data})
     return MessageWrite(message=message, data=data, channels=channels)
+
+
+def _one_statement_supported() -> bool:
+    """Data-modifying CTEs are PostgreSQL's; SQLite (`make run`'s embedded default) takes the steps one by one."""
+    return connection.vendor == "postgresql"
+
+
+def _insert_columns(message: Message) -> dict[str, Any]:
+    """The message's columns as its INSERT writes them (what `Model.save` would send; `seq` comes later).
+    File fields store their upload here, as `save()` does."""
+    values = {}
+    for model_field in Message._meta.concrete_fields:
+        if model_field.attname != "seq":
+            value = model_field.pre_save(message, add=True)
+            values[connection.ops.quote_name(model_field.column)] = model_field.get_db_prep_save(value, connection)
+    return values
+
+
+# The chat row is updated first (its lock orders concurrent sends), the message takes the seq it returns, and
+# only then are the other members' rows touched (`EXISTS (SELECT 1 FROM message)` makes that scan wait for it).
+_SEND_SQL = """
+WITH chat AS (
+    UPDATE {chat} SET last_seq = last_seq + 1, message_count = message_count + 1,
+        last_message_id = %(id)s, last_activity_at = %(now)s
+    WHERE id = %(chat_id)s RETURNING last_seq
+), message AS (
+    INSERT INTO {message} ({columns}, {seq}) SELECT {values}, last_seq FROM chat RETURNING {seq}
+), recipients AS (
+    UPDATE {membership} SET unread_count = unread_count + 1
+    WHERE chat_id = %(chat_id)s AND user_id <> %(sender_id)s AND EXISTS (SELECT 1 FROM message)
+    RETURNING user_id
+)
+SELECT (SELECT {seq} FROM message), ARRAY(SELECT user_id FROM recipients)
+"""
+
+
+def _write_in_one_statement(message: Message, columns: dict[str, Any]) -> tuple[int | None, list[Any]]:
+    params = {f"c{i}": value for i, value in enumerate(columns.values())}
+    sql = _SEND_SQL.format(
+        chat=Chat._meta.db_table,
+        message=Message._meta.db_table,
+        membership=Membership._meta.db_table,
+        columns=", ".join(columns),
+        values=", ".join(f"%({name})s" for name in params),
+        seq=connection.ops.quote_name("seq"),
+    )
+    params |= {
+        "id": pk_value(Message, message.pk),
+        "now": message.created_at,
+        "chat_id": pk_value(Chat, message.chat_id),
+        "sender_id": pk_value(User, message.sender_id),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        seq, recipients = cursor.fetchone()
+    return seq, recipients
+
+
+def _write_step_by_step(message: Message, columns: dict[str, Any]) -> tuple[int | None, list[Any]]:
+    """The same writes as `_SEND_SQL`, in the same order, one statement each."""
+    chat_id, sender_id = pk_value(Chat, message.chat_id), pk_value(User, message.sender_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Chat._meta.db_table} SET last_seq = last_seq + 1, message_count = message_count + 1, "
+            f"last_message_id = %s, last_activity_at = %s WHERE id = %s RETURNING last_seq",
+            [pk_value(Message, message.pk), message.created_at, chat_id],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return None, []
+        seq = row[0]
+        cursor.execute(
+            f"INSERT INTO {Message._meta.db_table} ({', '.join(columns)}, {connection.ops.quote_name('seq')}) "
+            f"VALUES ({', '.join(['%s'] * (len(columns) + 1))})",
+            [*columns.values(), seq],
+        )
+        cursor.execute(
+            f"UPDATE {Membership._meta.db_table} SET unread_count = unread_count + 1 "
+            f"WHERE chat_id = %s AND user_id <> %s RETURNING user_id",
+            [chat_id, sender_id],
+        )
+        recipients = [recipient for (recipient,) in cursor.fetchall()]
+    return seq, recipients
 
 
 def _prefetched(instance: Any, name: str, objects: list[Any]) -> None:

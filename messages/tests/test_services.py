@@ -7,7 +7,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.test import APIClient
 
 from chats.models import Chat, Membership
-from chats.tests.helpers import group, last_event, outbox, private, send, text_upload
+from chats.tests.helpers import group, last_event, ogg_upload, outbox, private, send, text_upload
 from messages import services
 from messages.models import Message
 from users.models import User
@@ -127,3 +127,51 @@ class TestReadState:
         a, b = group(creator, member), group(creator, member)
         assert [send(creator, a).seq, send(creator, b).seq, send(creator, a).seq] == [1, 1, 2]
         assert Chat.objects.get(pk=a.pk).last_seq == 2
+
+
+class TestSendPaths:
+    """PostgreSQL sends in one statement, other databases step by step: both must write the same rows."""
+
+    @pytest.fixture(params=["one statement", "step by step"])
+    def path(self, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+        if request.param == "step by step":
+            monkeypatch.setattr(services, "_one_statement_supported", lambda: False)
+        return request.param
+
+    def test_writes_and_event(self, path: str, creator: User, member: User, make_user) -> None:
+        third = make_user()
+        chat = group(creator, member, third)
+        first = send(creator, chat)
+        result = services.message_create(
+            sender=member, chat_id=chat.pk, text="two", voice=ogg_upload(), files=[text_upload()], reply_to=first.pk
+        )
+        stored = Message.objects.get(pk=result.message.pk)
+        assert stored.pk.version == 7
+        assert (stored.seq, stored.text, stored.reply_to_id, stored.sender_id) == (2, "two", first.pk, member.pk)
+        assert stored.voice.name and stored.voice.storage.exists(stored.voice.name)
+        assert [f.item.name for f in stored.files.all()] == [f.item.name for f in result.message.files.all()]
+        chat.refresh_from_db()
+        assert (chat.last_seq, chat.message_count, chat.last_message_id) == (2, 2, stored.pk)
+        assert chat.last_activity_at == stored.created_at
+        unread = dict(Membership.objects.filter(chat=chat).values_list("user_id", "unread_count"))
+        assert unread == {creator.id: 1, member.id: 1, third.id: 2}
+        assert last_event().channels == channels_of(creator, member, third)
+        assert last_event().data == {"event": "create", "message": result.data}
+        assert result.data["id"] == str(stored.pk) and result.data["was_read_by"] == []
+
+    def test_a_chat_deleted_meanwhile_is_404(self, path: str, creator: User, member: User) -> None:
+        chat = group(creator, member)
+        message = Message(chat=chat, sender=creator, text="late")
+        columns = services._insert_columns(message)
+        Chat.objects.filter(pk=chat.pk).delete()
+        write = services._write_in_one_statement if path == "one statement" else services._write_step_by_step
+        assert write(message, columns) == (None, [])
+        assert not Message.objects.filter(pk=message.pk).exists()
+
+    def test_send_is_five_queries_after_authentication(self, path: str, creator: User, member: User) -> None:
+        chat = group(creator, member)
+        with CaptureQueriesContext(connection) as queries:
+            services.message_create(sender=creator, chat_id=chat.pk, text="hi")
+        # membership check, the write (one statement, or three), the outbox row; savepoints aside
+        statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+        assert len(statements) == (3 if path == "one statement" else 5)
