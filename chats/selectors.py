@@ -5,14 +5,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied
 
 from chats.models import Chat, Membership
 from messages.models import MessageFile
+from users import json_sql
 from users.models import User
-from users.serializers import USER_COLUMNS
+from users.serializers import USER_COLUMNS, UserDicts
 
 # A membership as the serializers read it: plain values, no model instances (users.serializers.UserDicts).
 MEMBER_COLUMNS = ("last_read_seq", "unread_count", *(f"user__{column}" for column in USER_COLUMNS))
@@ -43,19 +45,37 @@ def _for_serializer(chats: QuerySet[Chat]) -> QuerySet[Chat]:
     ).prefetch_related(Prefetch("last_message__files", queryset=MessageFile.objects.order_by("id")))
 
 
-def chat_members_attach(chats: Iterable[Chat]) -> list[Chat]:
-    """One query for the members of any number of chats: `chat.member_rows`, MEMBER_COLUMNS rows in join order
-    (what ChatSerializer reads for members, a private chat's title and avatar, and last_message.was_read_by)."""
+def member_rows(
+    memberships: QuerySet[Membership], chat_ids: Iterable[object], users: UserDicts | None = None
+) -> dict[object, list[tuple]]:
+    """The memberships' rows per chat id, in the queryset's order: MEMBER_COLUMNS values, or, where PostgreSQL
+    writes the users for `users` (the response's UserDicts), json_sql.MemberTexts."""
+    by_id: dict[object, list[tuple]] = {chat_id: [] for chat_id in chat_ids}
+    user_json = json_sql.user_json_columns(users, "user__")
+    if user_json is None:
+        for row in memberships.values_list("chat_id", *MEMBER_COLUMNS):
+            by_id[row[0]].append(row[1:])
+        return by_id
+    # Ids as text: parsing a UUID per row was a visible part of the cost.
+    keys = {str(chat_id): chat_id for chat_id in by_id}
+    texts: dict[object, list[tuple]] = {chat_id: json_sql.MemberTexts() for chat_id in by_id}
+    rows = memberships.values_list(
+        Cast("chat_id", TextField()), "last_read_seq", "unread_count", Cast("user_id", TextField()), *user_json
+    )
+    for chat_id, last_read_seq, unread_count, user_id, text, unsafe_avatar in rows:
+        if unsafe_avatar is not None:
+            text = json_sql.fix_avatar(users, text, unsafe_avatar)
+        texts[keys[chat_id]].append((last_read_seq, unread_count, user_id, text))
+    return texts
+
+
+def chat_members_attach(chats: Iterable[Chat], users: UserDicts | None = None) -> list[Chat]:
+    """One query for the members of any number of chats: `chat.member_rows` in join order (see member_rows),
+    what ChatSerializer reads for members, a private chat's title and avatar, and last_message.was_read_by."""
     chats = list(chats)
     if chats:
-        by_id: dict[object, list[tuple]] = {chat.pk: [] for chat in chats}
-        rows = (
-            Membership.objects.filter(chat_id__in=list(by_id))
-            .order_by("joined_at", "id")
-            .values_list("chat_id", *MEMBER_COLUMNS)
-        )
-        for row in rows:
-            by_id[row[0]].append(row[1:])
+        memberships = Membership.objects.filter(chat_id__in=[chat.pk for chat in chats]).order_by("joined_at", "id")
+        by_id = member_rows(memberships, [chat.pk for chat in chats], users)
         for chat in chats:
             chat.member_rows = by_id[chat.pk]
     return chats
@@ -97,13 +117,14 @@ def chat_list_for_user(user: User, *, search: str | None = None) -> QuerySet[Cha
     return chats
 
 
-def chat_get_for_user(user: User, chat_id: object) -> Chat:
-    """A chat as its member sees it: 404 if unknown, 403 if it exists but the user is not a member."""
+def chat_get_for_user(user: User, chat_id: object, users: UserDicts | None = None) -> Chat:
+    """A chat as its member sees it: 404 if unknown, 403 if it exists but the user is not a member. `users`: the
+    response's UserDicts (chat_members_attach)."""
     chat_uuid = parse_uuid(chat_id)
     chat = _for_serializer(_with_viewer(Chat.objects.filter(pk=chat_uuid), user)).first()
     if chat is None:
         raise_not_member_or_missing(chat_uuid)
-    chat_members_attach([chat])
+    chat_members_attach([chat], users)
     return chat
 
 

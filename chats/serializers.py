@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
@@ -11,6 +12,7 @@ from rest_framework import serializers
 from chats.models import Chat
 from messages.serializers import MessageSerializer, message_data
 from uploads.fields import ImageUploadField
+from users.json_sql import JSONText, MemberTexts
 from users.serializers import UserDicts, UserSerializer
 
 
@@ -54,7 +56,7 @@ class ChatSerializer(serializers.ModelSerializer):
         if rows is None:
             from chats.selectors import chat_members_attach
 
-            chat_members_attach([chat])
+            chat_members_attach([chat], UserDicts.of(self.context))
             rows = chat.member_rows
         return rows
 
@@ -63,11 +65,19 @@ class ChatSerializer(serializers.ModelSerializer):
         fields): each user is serialized once per response, members and readers reuse the same dicts."""
         users = UserDicts.of(self.context)
         rows = self._member_rows(chat)
-        members = [users.from_values(*row[2:]) for row in rows]
         viewer_id = self._viewer_id()
+        members: list[dict[str, Any]] | JSONText
+        if isinstance(rows, MemberTexts):
+            # PostgreSQL wrote the users (users.json_sql): ids are text, only the other member is parsed.
+            members, viewer_id = JSONText.array([row[3] for row in rows]), str(viewer_id)
+            other_row = next((row for row in rows if row[2] != viewer_id), None) if chat.is_private else None
+            other = orjson.loads(other_row[3]) if other_row is not None else None
+        else:
+            members = [users.from_values(*row[2:]) for row in rows]
+            pairs = zip(rows, members, strict=True)
+            other = next((data for row, data in pairs if row[2] != viewer_id), None) if chat.is_private else None
         title, avatar = chat.title, users.file_url(chat.avatar.storage, chat.avatar.name)
         if chat.is_private:
-            other = next((data for row, data in zip(rows, members, strict=True) if row[2] != viewer_id), None)
             if other is not None:
                 title = f"{other['first_name']} {other['last_name']}".strip() or other["username"]
             avatar = other["avatar"] if other is not None else None

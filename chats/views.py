@@ -12,14 +12,16 @@ from application.pagination import page_or_offset_paginator
 from application.schema import ERROR_RESPONSES
 from chats import selectors, services
 from chats.serializers import ChatCreateSerializer, ChatSerializer, ChatUpdateSerializer, MemberAddSerializer
+from users.serializers import UserDicts
 
 FALLBACK_ON = {"on", "true", "1", "yes"}
 
 
 def _chat_response(request: Request, chat_id: uuid.UUID, status_code: int = 200) -> Response:
     """The chat as the caller sees it, read back through the selector (one fixed set of queries)."""
-    chat = selectors.chat_get_for_user(request.user, chat_id)
-    return Response(ChatSerializer(chat, context={"request": request}).data, status=status_code)
+    context = {"request": request}
+    chat = selectors.chat_get_for_user(request.user, chat_id, UserDicts.of(context))
+    return Response(ChatSerializer(chat, context=context).data, status=status_code)
 
 
 class ChatListView(APIView):
@@ -38,8 +40,11 @@ class ChatListView(APIView):
     def get(self, request: Request) -> Response:
         chats = selectors.chat_list_for_user(request.user, search=request.query_params.get("search", "").strip())
         paginator = page_or_offset_paginator(request)
-        page = selectors.chat_members_attach(paginator.paginate_queryset(chats, request, view=self))
-        return paginator.get_paginated_response(ChatSerializer(page, many=True, context={"request": request}).data)
+        context = {"request": request}
+        page = selectors.chat_members_attach(
+            paginator.paginate_queryset(chats, request, view=self), UserDicts.of(context)
+        )
+        return paginator.get_paginated_response(ChatSerializer(page, many=True, context=context).data)
 
     @extend_schema(
         summary="Create a private chat or a group",

@@ -16,8 +16,17 @@ import orjson
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
+from users.json_sql import JSONText
+
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
-_default = JSONEncoder().default
+_drf_default = JSONEncoder().default
+
+
+def _default(value: Any) -> Any:
+    # JSON text written by PostgreSQL is copied as it is (DRF's encoder reads its parsed value: `tolist`).
+    if isinstance(value, JSONText):
+        return orjson.Fragment(value.raw)
+    return _drf_default(value)
 
 
 def dumps(data: Any) -> bytes:

@@ -9,11 +9,12 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied
 
 from chats.models import Chat, Membership
-from chats.selectors import MEMBER_COLUMNS, parse_uuid
+from chats.selectors import member_rows, parse_uuid
 from messages.models import Message, MessageFile
 from users.models import User
+from users.serializers import UserDicts
 
-# Readers per chat id: membership rows (chats.selectors.MEMBER_COLUMNS) whose pointer reaches at least the oldest
+# Readers per chat id: membership rows (chats.selectors.member_rows) whose pointer reaches at least the oldest
 # message at hand.
 Readers = dict[object, list[tuple]]
 
@@ -53,23 +54,17 @@ def message_get_for_user(
     return message, membership
 
 
-def message_readers(messages: Iterable[Message]) -> Readers:
+def message_readers(messages: Iterable[Message], users: UserDicts | None = None) -> Readers:
     """One query for `was_read_by` of any number of messages: members whose read pointer reaches the oldest
-    of them. Each message then keeps those at or past its own seq (see MessageSerializer)."""
+    of them. Each message then keeps those at or past its own seq (see MessageSerializer). `users`: the
+    response's UserDicts, which lets PostgreSQL write the users (users.json_sql)."""
     messages = list(messages)
     if not messages:
         return {}
     chat_ids = {m.chat_id for m in messages}
     oldest = min(m.seq for m in messages)
-    readers: Readers = {chat_id: [] for chat_id in chat_ids}
-    rows = (
-        Membership.objects.filter(chat_id__in=chat_ids, last_read_seq__gte=oldest)
-        .order_by("joined_at", "id")
-        .values_list("chat_id", *MEMBER_COLUMNS)
-    )
-    for row in rows:
-        readers[row[0]].append(row[1:])
-    return readers
+    memberships = Membership.objects.filter(chat_id__in=chat_ids, last_read_seq__gte=oldest).order_by("joined_at", "id")
+    return member_rows(memberships, chat_ids, users)
 
 
 def message_seq_in_chat(chat: Chat, message_id: object) -> int:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import bisect
+from itertools import accumulate
 from typing import Any
 
 import orjson
@@ -13,6 +14,7 @@ from messages.models import Message, MessageFile
 from messages.renderers import dumps
 from uploads import validators
 from uploads.fields import EMPTY_FORM_VALUES, OptionalFileField
+from users.json_sql import JSONText, MemberTexts
 from users.serializers import UserDicts, UserSerializer
 
 
@@ -108,26 +110,59 @@ def message_data(message: Message, context: dict[str, Any], readers: Any = None)
     }
 
 
-def was_read_by(message: Message, context: dict[str, Any], readers: Any) -> list[dict[str, Any]]:
+def was_read_by(message: Message, context: dict[str, Any], readers: Any) -> list[dict[str, Any]] | JSONText:
     """Members other than the sender whose pointer reaches the message. `readers` maps chat ids to membership
-    rows `(last_read_seq, unread_count, *USER_COLUMNS)` in join order (chats.selectors.MEMBER_COLUMNS)."""
-    pointers, entries = _reader_index(context, readers, message.chat_id)
-    # Readers are sorted by pointer, highest first: those at or past this message are a prefix.
-    count = bisect.bisect_right(pointers, -message.seq)
-    sender = message.sender_id
-    return [data for user, data in entries[:count] if user != sender]
-
-
-def _reader_index(
-    context: dict[str, Any], readers: Any, chat_id: Any
-) -> tuple[list[int], list[tuple[Any, dict[str, Any]]]]:
-    """Per chat, once per response: negated pointers (ascending, for bisect) and (user id, user data)."""
+    rows in join order (chats.selectors.member_rows)."""
     index = context.setdefault("reader_index", {})
+    chat_id = message.chat_id
     if chat_id not in index:
-        rows = sorted(readers.get(chat_id, ()), key=lambda row: -row[0])
+        # Once per chat and response: readers sorted by pointer, highest first (stable: join order among equals).
+        chat_readers = readers.get(chat_id, ())
+        rows = sorted(chat_readers, key=lambda row: -row[0])
+        index[chat_id] = _ReaderTexts(rows) if isinstance(chat_readers, MemberTexts) else _Readers(rows, context)
+    return index[chat_id].reaching(message)
+
+
+class _Readers:
+    """Readers as the response's user dicts."""
+
+    def __init__(self, rows: list[tuple], context: dict[str, Any]) -> None:
         users = UserDicts.of(context)
-        index[chat_id] = ([-row[0] for row in rows], [(row[2], users.from_values(*row[2:])) for row in rows])
-    return index[chat_id]
+        # Negated pointers ascend, for bisect: the readers at or past a message are a prefix.
+        self.pointers = [-row[0] for row in rows]
+        self.entries = [(row[2], users.from_values(*row[2:])) for row in rows]
+
+    def reaching(self, message: Message) -> list[dict[str, Any]]:
+        count = bisect.bisect_right(self.pointers, -message.seq)
+        sender = message.sender_id
+        return [data for user, data in self.entries[:count] if user != sender]
+
+
+class _ReaderTexts:
+    """Readers as JSON text written by PostgreSQL (users.json_sql): one joined array body, sliced per message."""
+
+    def __init__(self, rows: list[tuple]) -> None:
+        self.pointers = [-row[0] for row in rows]
+        self.position = {row[2]: i for i, row in enumerate(rows)}
+        items = [row[3].encode() for row in rows]
+        self.joined = memoryview(b",".join(items))
+        # ends[i]: where item i ends in `joined` (a comma or the end follows).
+        self.ends = [end - 1 for end in accumulate(len(item) + 1 for item in items)]
+
+    def reaching(self, message: Message) -> JSONText:
+        count = bisect.bisect_right(self.pointers, -message.seq)
+        if count == 0:
+            return JSONText(b"[]")
+        end, joined, ends = self.ends[count - 1], self.joined, self.ends
+        sender = self.position.get(str(message.sender_id)) if message.sender_id is not None else None
+        if sender is None or sender >= count:
+            parts = (joined[:end],)
+        elif sender == 0:
+            parts = (joined[ends[0] + 1 : end],) if count > 1 else ()
+        else:
+            # The items before the sender, then the comma after it and the items up to `count`.
+            parts = (joined[: ends[sender - 1]], joined[ends[sender] : end])
+        return JSONText(b"".join((b"[", *parts, b"]")))
 
 
 class FilesField(serializers.ListField):

@@ -20,6 +20,7 @@ from messages.serializers import (
     MessageUpdateSerializer,
     ReadAllSerializer,
 )
+from users.serializers import UserDicts
 
 
 def _chat_param(request: Request) -> str:
@@ -59,7 +60,8 @@ class MessageListView(APIView):
             count=(lambda: messages.count()) if search else (lambda: chat.message_count),
             cursor_key=lambda message_id: selectors.message_seq_in_chat(chat, message_id),
         )
-        context = {"request": request, "readers": selectors.message_readers(page)}
+        context = {"request": request}
+        context["readers"] = selectors.message_readers(page, UserDicts.of(context))
         return paginator.get_paginated_response(MessageSerializer(page, many=True, context=context).data)
 
     @extend_schema(
@@ -89,7 +91,8 @@ class MessageDetailView(APIView):
     )
     def get(self, request: Request, message_id: uuid.UUID) -> Response:
         message, _membership = selectors.message_get_for_user(request.user, message_id)
-        context = {"request": request, "readers": selectors.message_readers([message])}
+        context = {"request": request}
+        context["readers"] = selectors.message_readers([message], UserDicts.of(context))
         return Response(MessageSerializer(message, context=context).data)
 
     @extend_schema(

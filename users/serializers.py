@@ -49,12 +49,13 @@ class UserDicts:
     def __init__(self, request: Any = None) -> None:
         self.request = request
         self.cache: dict[Any, dict[str, Any]] = {}
-        self._online_since = timezone.now() - settings.CONSTANTS.ONLINE_WINDOW
+        # One `now` per response: users.json_sql gives PostgreSQL the same threshold.
+        self.online_since = timezone.now() - settings.CONSTANTS.ONLINE_WINDOW
         self._datetime = serializers.DateTimeField()
-        self._storage = User._meta.get_field("avatar").storage
+        self.storage = User._meta.get_field("avatar").storage
         # DRF's DateTimeField looks the zone up for every value; it is the same for the whole response.
         iso = api_settings.DATETIME_FORMAT is not None and api_settings.DATETIME_FORMAT.lower() == ISO_8601
-        self._zone = timezone.get_current_timezone() if iso and settings.USE_TZ else None
+        self.zone = timezone.get_current_timezone() if iso and settings.USE_TZ else None
 
     @classmethod
     def of(cls, context: dict[str, Any]) -> UserDicts:
@@ -73,10 +74,10 @@ class UserDicts:
 
     def datetime(self, value: Any) -> str | None:
         """DRF's DateTimeField representation (ISO 8601 in the current zone, `Z` for UTC)."""
-        if self._zone is None or not value or value.tzinfo is None:
+        if self.zone is None or not value or value.tzinfo is None:
             return self._datetime.to_representation(value)
         try:
-            text = value.astimezone(self._zone).isoformat()
+            text = value.astimezone(self.zone).isoformat()
         except OverflowError:
             return self._datetime.to_representation(value)
         return text[:-6] + "Z" if text.endswith("+00:00") else text
@@ -99,9 +100,9 @@ class UserDicts:
                 "first_name": first_name,
                 "last_name": last_name,
                 "bio": bio,
-                "avatar": self.file_url(self._storage, avatar),
+                "avatar": self.file_url(self.storage, avatar),
                 "last_online_at": self.datetime(last_online_at),
-                "is_online": last_online_at >= self._online_since,
+                "is_online": last_online_at >= self.online_since,
             }
         return data
 
