@@ -17,10 +17,12 @@ connection goes away. SQLite (the single-host `make run`) just runs.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
 
+import requests
 from cent import BroadcastRequest, Client
 from cent.exceptions import CentApiResponseError, CentError, CentTransportError
 from django.conf import settings
@@ -45,6 +47,16 @@ def notify() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_notify(%s, '')", [NOTIFY_CHANNEL])
+
+
+def _api_session() -> requests.Session:
+    """The HTTP session to Centrifugo's API: an internal address, so proxy variables and .netrc are not consulted
+    (looking them up on every request was a sixth of the relay's CPU at 100 events/s). A private CA is still
+    honoured through REQUESTS_CA_BUNDLE."""
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    return session
 
 
 def _setting(name: str, default: float) -> float:
@@ -78,6 +90,7 @@ class Relay:
             api_url=api_url or settings.CENTRIFUGO_API_URL,
             api_key=api_key or settings.CENTRIFUGO_API_KEY,
             timeout=timeout or settings.CENTRIFUGO_API_TIMEOUT,
+            session=_api_session(),
         )
         self.batch_size = batch_size
         self.poll_interval = poll_interval
@@ -132,7 +145,12 @@ class Relay:
                 delivered.append(row.id)
         finally:
             if delivered:
-                OutboxEvent.objects.filter(id__in=delivered).delete()
+                # One plain DELETE: the ORM's delete() collects the rows first (no cascades or signals here).
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"DELETE FROM {OutboxEvent._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(delivered))})",
+                        delivered,
+                    )
         return len(rows) == self.batch_size
 
     def deliver(self, row: OutboxEvent) -> None:

@@ -86,15 +86,14 @@ def message_create(
     counts it unread for every other member; the lock is held from there to the commit only, which is what
     bounds the send rate of one busy chat.
     """
-    # The sender's row comes with the membership check: the message is serialized from memory, not read back.
-    membership = membership_get(sender, chat_id, with_user=True)
-    chat = membership.chat
+    # The message is serialized from memory (the sender as authenticated in this request), not read back.
+    chat = membership_get(sender, chat_id).chat
     if not (text or voice or files):
         raise ValidationError({"non_field_errors": [_("A message needs text, a voice recording or files.")]})
     now = timezone.now()
     message = Message(
         chat=chat,
-        sender=membership.user,
+        sender=sender,
         seq=chat.last_seq + 1,  # provisional (the payload does not show it): the write below assigns it
         text=text or None,
         voice=voice,
