@@ -51,8 +51,11 @@ def test_publish_without_channels_writes_nothing(db: None) -> None:
 
 def test_publish_dedupes_and_sorts_channels(db: None) -> None:
     with transaction.atomic():
-        event = outbox.publish(["b", "a", "b"], {"event": "x"})
+        event = outbox.publish(["b", "a", "b"], {"event": "x", "text": "привет \"quoted\""})
     assert event is not None and event.channels == ["a", "b"]
+    stored = OutboxEvent.objects.get()
+    assert (stored.pk, stored.channels, stored.data, stored.attempts) == (event.pk, ["a", "b"], event.data, 0)
+    assert stored.created_at == event.created_at is not None
 
 
 def test_drain_delivers_in_id_order_once_per_row_and_deletes(db: None, relay_for: Any, centrifugo: Any) -> None:
