@@ -66,3 +66,15 @@ def test_both_paths_write_the_same_bytes(make_user, client_for, monkeypatch: pyt
     python, python_queries = _bodies(client, paths)
     assert sql == python
     assert sql_queries == python_queries
+
+
+def test_browsable_api_and_indent(make_user, client_for) -> None:
+    viewer, _chats = _scene(make_user)
+    client = client_for(viewer)
+    expected = client.get("/api/chats/").json()
+    assert isinstance(client.get("/api/chats/").data["results"][0]["members"], JSONText)
+    indented = client.get("/api/chats/", HTTP_ACCEPT="application/json; indent=2")
+    assert indented.content.startswith(b"{\n") and indented.json() == expected
+    html = client.get("/api/chats/", HTTP_ACCEPT="text/html")
+    assert html.status_code == 200
+    assert f"&quot;username&quot;: &quot;{viewer.username}&quot;".encode() in html.content
