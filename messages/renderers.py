@@ -10,6 +10,7 @@ beyond 64 bits) fall back to DRF's renderer.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -20,6 +21,7 @@ from users.json_sql import JSONText
 
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
 _drf_default = JSONEncoder().default
+_LINE_SEPARATORS = re.compile(rb"\xe2\x80[\xa8\xa9]")
 
 
 def _default(value: Any) -> Any:
@@ -32,7 +34,9 @@ def _default(value: Any) -> Any:
 def dumps(data: Any) -> bytes:
     """`data` as DRF's JSONRenderer writes it (compact, UTF-8); raises orjson.JSONEncodeError where orjson cannot."""
     out = orjson.dumps(data, default=_default, option=_OPTIONS)
-    if b"\xe2\x80\xa8" in out or b"\xe2\x80\xa9" in out:
+    # U+2028/U+2029 are E2 80 A8/A9: look for the lead byte first (memchr, ~0.1 ms over a 4 MB page; a
+    # multi-byte search took ~4 ms per pattern).
+    if b"\xe2" in out and _LINE_SEPARATORS.search(out) is not None:
         out = out.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
     return out
 
