@@ -76,3 +76,36 @@ def test_early_errors_carry_cors_headers(anon_client) -> None:
     for response in (too_large, unknown):
         assert response["Access-Control-Allow-Origin"] == "https://someone.github.io"
     assert (too_large.status_code, unknown.status_code) == (413, 404)
+
+
+@pytest.mark.django_db
+def test_postgresql_binds_parameters_on_the_server_and_prepares_repeated_statements() -> None:
+    from django.db import connection
+
+    connection.ensure_connection()
+    assert connection.settings_dict["OPTIONS"]["server_side_binding"] is True
+    assert connection.connection.prepare_threshold == 5
+    with connection.cursor() as cursor:
+        for _ in range(7):
+            cursor.execute("SELECT %s::int + 1", [41])
+        assert cursor.fetchone() == (42,)
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["SELECT $1::int + 1%"])
+        assert cursor.fetchone() == (1,)
+
+
+def test_prepared_statements_can_be_turned_off_for_a_transaction_pooler() -> None:
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "o = settings.DATABASES['default']['OPTIONS']; print(o['server_side_binding'], o['prepare_threshold'])"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_PREPARE"))}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "application.settings", "DATABASE_PREPARE_THRESHOLD": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "None"]

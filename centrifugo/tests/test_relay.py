@@ -51,7 +51,7 @@ def test_publish_without_channels_writes_nothing(db: None) -> None:
 
 def test_publish_dedupes_and_sorts_channels(db: None) -> None:
     with transaction.atomic():
-        event = outbox.publish(["b", "a", "b"], {"event": "x", "text": "привет \"quoted\""})
+        event = outbox.publish(["b", "a", "b"], {"event": "x", "text": 'привет "quoted"'})
     assert event is not None and event.channels == ["a", "b"]
     stored = OutboxEvent.objects.get()
     assert (stored.pk, stored.channels, stored.data, stored.attempts) == (event.pk, ["a", "b"], event.data, 0)
