@@ -41,13 +41,18 @@ class ApiPathMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         path = request.path_info
-        if path.startswith("/api/") and not _resolves(path):
-            if not path.endswith("/") and _resolves(path + "/"):
-                request.path_info = path + "/"
-                request.path = request.path + "/"
-            else:
-                return json_error(404, _("Not found."), "not_found")
-        return self.get_response(request)
+        if not path.startswith("/api/"):
+            return self.get_response(request)
+        # Only a path without the slash is looked up here; the usual one is resolved once, by Django.
+        if not path.endswith("/") and not _resolves(path) and _resolves(path + "/"):
+            request.path_info = path + "/"
+            request.path = request.path + "/"
+        response = self.get_response(request)
+        if response.status_code == 404 and getattr(request, "resolver_match", None) is None:
+            # No route matched (Django sets resolver_match only for a match): the API's JSON, also in DEBUG,
+            # where Django would render its HTML page.
+            return json_error(404, _("Not found."), "not_found")
+        return response
 
 
 def _resolves(path: str) -> bool:
