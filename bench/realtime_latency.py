@@ -11,18 +11,27 @@ It registers throw-away users (sender + recipients), creates a chat, subscribes 
 /api/centrifugo/*, then sends N messages at a fixed rate (open loop: sends are not held back by slow deliveries)
 and reports, per message, the POST round trip and the time from starting the POST to the publication reaching the
 *last* recipient. Prints a table and a JSON document (also written to --json-out).
+
+The sends come from a separate process (a few threads on keep-alive HTTP connections), so the client's own work
+neither holds the subscribers' event loop back nor is counted as delivery time; both processes read the same
+system-wide monotonic clock.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import json
+import multiprocessing
+import queue
 import statistics
 import sys
+import threading
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 import centrifuge
 import requests
@@ -71,6 +80,59 @@ class User:
         return response.json()
 
 
+def message_text(tag: str, index: int) -> str:
+    return f"bench {tag} {index}"
+
+
+def send_messages(job: dict[str, Any], results: Any) -> None:
+    """The sender process: POST every message on keep-alive connections, at the fixed rate (open loop: a slow
+    answer does not delay the next send while a connection is free), and report each one's timing."""
+    try:
+        url = urlsplit(job["url"])
+        path = (url.path.rstrip("/") or "") + "/api/messages/"
+        headers = {"Authorization": job["token"], "Content-Type": "application/json"}
+        pending: queue.Queue = queue.Queue()
+
+        def worker() -> None:
+            connection = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=30)
+            while (index := pending.get()) is not None:
+                try:
+                    body = json.dumps({"chat": job["chat"], "text": message_text(job["tag"], index)})
+                    started = time.monotonic()
+                    connection.request("POST", path, body=body, headers=headers)
+                    response = connection.getresponse()
+                    response.read()
+                    answered = time.monotonic()
+                    if response.status == 201:
+                        results.put((index, started, answered))
+                    else:
+                        results.put(f"POST /api/messages/ answered {response.status}")
+                except Exception as exc:  # reported to the parent, which fails loudly
+                    results.put(f"{type(exc).__name__}: {exc}")
+                    connection.close()
+                finally:
+                    pending.task_done()
+
+        threads = [threading.Thread(target=worker, daemon=True) for _ in range(job["connections"])]
+        for thread in threads:
+            thread.start()
+        for index in range(job["warmup"]):  # connections, caches: one at a time, not measured
+            pending.put(index)
+            pending.join()
+        time.sleep(0.5)
+        interval = 1.0 / job["rate"]
+        start = time.monotonic()
+        for n in range(job["messages"]):
+            time.sleep(max(0.0, start + n * interval - time.monotonic()))
+            pending.put(job["warmup"] + n)
+        pending.join()
+        for _ in threads:
+            pending.put(None)
+    except Exception as exc:  # reported to the parent, which fails loudly
+        results.put(f"{type(exc).__name__}: {exc}")
+    results.put(None)
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     base = args.url.rstrip("/")
     ws_url = args.ws_url or base.replace("http", "ws", 1) + "/connection/websocket"
@@ -82,20 +144,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     )
 
     received: dict[str, dict[str, float]] = {}  # message text -> recipient id -> arrival time
-    all_arrived: dict[str, asyncio.Event] = {}
-    loop = asyncio.get_running_loop()
 
     def handler_for(user: User) -> centrifuge.SubscriptionEventHandler:
         class Handler(centrifuge.SubscriptionEventHandler):
             async def on_publication(self, ctx: centrifuge.PublicationContext) -> None:
-                now = time.perf_counter()
+                now = time.monotonic()
                 data = ctx.pub.data
                 if data.get("event") != "create":
                     return
                 text = data["message"].get("text") or ""
                 received.setdefault(text, {})[user.id] = now
-                if len(received[text]) == len(recipients) and text in all_arrived:
-                    all_arrived[text].set()
 
         return Handler()
 
@@ -116,45 +174,56 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await sub.ready(timeout=30)
         clients.append(client)
 
+    # The sender process sends warm-up messages one by one, then the measured ones at the fixed rate; it reports
+    # (index, started, answered) per message on the system-wide monotonic clock the handlers also read.
+    results: multiprocessing.Queue = multiprocessing.get_context("spawn").Queue()
+    job = {
+        "url": base,
+        "token": sender.http.headers["Authorization"],
+        "chat": chat["id"],
+        "tag": tag,
+        "rate": args.rate,
+        "messages": args.messages,
+        "warmup": args.warmup,
+        "connections": args.connections,
+    }
+    process = multiprocessing.get_context("spawn").Process(target=send_messages, args=(job, results), daemon=True)
+    process.start()
+    sent: dict[int, tuple[float, float]] = {}
+    while process.is_alive() or not results.empty():
+        try:
+            item = await asyncio.to_thread(results.get, True, 0.5)
+        except queue.Empty:
+            continue
+        if item is None:
+            break
+        if isinstance(item, str):
+            raise RuntimeError(f"the sender failed: {item}")
+        index, started, answered = item
+        sent[index] = (started, answered)
+    process.join(timeout=10)
+
     post_rtt: list[float] = []
     delivery: list[float] = []
     after_response: list[float] = []
     lost = 0
-
-    async def send(i: int) -> None:
-        nonlocal lost
-        text = f"bench {tag} {i}"
-        all_arrived[text] = asyncio.Event()
-        if len(received.get(text, {})) == len(recipients):
-            all_arrived[text].set()
-        started = time.perf_counter()
-        await asyncio.to_thread(sender.post, "/api/messages/", {"chat": chat["id"], "text": text})
-        answered = time.perf_counter()
+    deadline = time.monotonic() + args.timeout
+    measured = [i for i in sent if i >= args.warmup]
+    for i in measured:
+        text = message_text(tag, i)
+        while len(received.get(text, {})) < len(recipients) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+    for i in sorted(measured):
+        started, answered = sent[i]
         post_rtt.append(answered - started)
-        try:
-            await asyncio.wait_for(all_arrived[text].wait(), args.timeout)
-        except TimeoutError:
+        arrivals = received.get(message_text(tag, i), {})
+        if len(arrivals) < len(recipients):
             lost += 1
-            return
-        delivery.append(max(received[text].values()) - started)
+            continue
+        delivery.append(max(arrivals.values()) - started)
         # The realtime path's own share: from the 201 reaching the client to the publication (may be < 0).
-        after_response.append(max(received[text].values()) - answered)
-
-    tasks = []
-    interval = 1.0 / args.rate
-    start = loop.time()
-    for i in range(args.warmup + args.messages):
-        await asyncio.sleep(max(0.0, start + i * interval - loop.time()))
-        task = asyncio.create_task(send(i))
-        if i < args.warmup:
-            await task  # warm-up messages: connections, caches; not measured
-            post_rtt.clear()
-            delivery.clear()
-            after_response.clear()
-            start = loop.time() - (i + 1) * interval
-        else:
-            tasks.append(task)
-    await asyncio.gather(*tasks)
+        after_response.append(max(arrivals.values()) - answered)
+    lost += args.messages - len(measured)
     for client in clients:
         await client.disconnect()
 
@@ -198,6 +267,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=2, help="chat members incl. the sender (>= 2)")
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured messages first")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds before a publication counts as lost")
+    parser.add_argument("--connections", type=int, default=8, help="the sender's concurrent HTTP connections")
     parser.add_argument("--json-out", help="also write the JSON result to this file")
     args = parser.parse_args()
     if args.members < 2:
