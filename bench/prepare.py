@@ -294,6 +294,16 @@ def build(out: Path, *, page_size: int, pool: int, read_all_members: int, seed: 
         "chat_list",
         f"chat list: user with {busy_chats:,} chats",
         [_line("GET", f"/api/chats/?page_size={page_size}", tokens(busy_user))],
+        note="the first page holds the 1,000-member group (the send scenarios just wrote to it): its 1,000 "
+        "members are in the response",
+    )
+    add(
+        "chat_list_page2",
+        f"chat list: user with {busy_chats:,} chats, page 2",
+        [_line("GET", f"/api/chats/?page_size={page_size}&page=2", tokens(busy_user))]
+        if busy_chats > 2 * page_size
+        else [],
+        note="the second page: chats of a few members each, as most pages are",
     )
 
     terms = []

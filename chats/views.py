@@ -38,12 +38,11 @@ class ChatListView(APIView):
         tags=["chats"],
     )
     def get(self, request: Request) -> Response:
-        chats = selectors.chat_list_for_user(request.user, search=request.query_params.get("search", "").strip())
+        ids = selectors.chat_list_for_user(request.user, search=request.query_params.get("search", "").strip())
         paginator = page_or_offset_paginator(request)
         context = {"request": request}
-        page = selectors.chat_members_attach(
-            paginator.paginate_queryset(chats, request, view=self), UserDicts.of(context)
-        )
+        chats = selectors.chats_for_page(request.user, paginator.paginate_queryset(ids, request, view=self))
+        page = selectors.chat_members_attach(chats, UserDicts.of(context))
         return paginator.get_paginated_response(ChatSerializer(page, many=True, context=context).data)
 
     @extend_schema(
