@@ -14,6 +14,7 @@ from messages.models import Message, MessageFile
 from messages.renderers import dumps
 from uploads import validators
 from uploads.fields import EMPTY_FORM_VALUES, OptionalFileField
+from users import json_sql
 from users.json_sql import JSONText, MemberTexts
 from users.serializers import UserDicts, UserSerializer
 
@@ -93,8 +94,8 @@ def message_data(message: Message, context: dict[str, Any], readers: Any = None)
         "text": message.text,
         "voice": users.file_url(voice.storage, voice.name),
         "chat": str(message.chat_id),
-        "sender": users.from_user(message.sender),
-        "files": [{"item": users.file_url(f.item.storage, f.item.name)} for f in message.files.all()],
+        "sender": _user(users, message, "sender"),
+        "files": [{"item": users.file_url(_FILES, name)} for name in _file_names(message)],
         "was_read_by": was_read_by(message, context, context.get("readers", {}) if readers is None else readers),
         "reply_to": None
         if reply is None
@@ -102,12 +103,33 @@ def message_data(message: Message, context: dict[str, Any], readers: Any = None)
             "id": str(reply.pk),
             "text": reply.text,
             "voice": users.file_url(reply.voice.storage, reply.voice.name),
-            "sender": users.from_user(reply.sender),
+            "sender": _user(users, message, "reply_sender", reply, "sender"),
             "created_at": users.datetime(reply.created_at),
         },
         "updated_at": users.datetime(message.updated_at),
         "created_at": users.datetime(message.created_at),
     }
+
+
+_FILES = MessageFile._meta.get_field("item").storage
+
+
+def _user(users: UserDicts, message: Message, annotation: str, owner: Any = None, field: str = "") -> Any:
+    """A user of the message: JSON text where the page's query had PostgreSQL write it (messages.selectors
+    `_for_page`), else the response's user dict from the related instance (`owner.field`, by default
+    `message.<annotation>`)."""
+    text = getattr(message, f"{annotation}_json", None)
+    if text is None:
+        return users.from_user(getattr(owner or message, field or annotation))
+    unsafe_avatar = getattr(message, f"{annotation}_unsafe_avatar")
+    if unsafe_avatar is not None:
+        text = json_sql.fix_avatar(users, text, unsafe_avatar)
+    return JSONText(text.encode())
+
+
+def _file_names(message: Message) -> list[str]:
+    names = getattr(message, "file_names", None)
+    return names if names is not None else [f.item.name for f in message.files.all()]
 
 
 def was_read_by(message: Message, context: dict[str, Any], readers: Any) -> list[dict[str, Any]] | JSONText:

@@ -51,7 +51,8 @@ class MessageListView(APIView):
     def get(self, request: Request) -> Response:
         chat = membership_get(request.user, _chat_param(request)).chat
         search = request.query_params.get("search", "").strip()
-        messages = selectors.message_list(chat, search=search)
+        context = {"request": request}
+        messages = selectors.message_list(chat, search=search, users=UserDicts.of(context))
         paginator = KeysetPagination()
         page = paginator.paginate(
             messages,
@@ -60,7 +61,6 @@ class MessageListView(APIView):
             count=(lambda: messages.count()) if search else (lambda: chat.message_count),
             cursor_key=lambda message_id: selectors.message_seq_in_chat(chat, message_id),
         )
-        context = {"request": request}
         context["readers"] = selectors.message_readers(page, UserDicts.of(context))
         return paginator.get_paginated_response(MessageSerializer(page, many=True, context=context).data)
 
