@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied
 
 from chats.models import Chat, Membership
-from messages.models import MessageFile
+from messages.models import Message, MessageFile
 from users import json_sql
 from users.models import User
 from users.serializers import USER_COLUMNS, UserDicts
@@ -121,13 +121,32 @@ def chat_list_for_user(user: User, *, search: str | None = None) -> QuerySet:
     return ids
 
 
-def chats_for_page(user: User, ids: Iterable[object]) -> list[Chat]:
-    """The chats of a page of `chat_list_for_user`, in its order, as the chat serializer reads them."""
+def chats_for_page(user: User, ids: Iterable[object], users: UserDicts | None = None) -> list[Chat]:
+    """The chats of a page of `chat_list_for_user`, in its order, as the chat serializer reads them. Where
+    PostgreSQL writes the users for `users` (the response's UserDicts), creators and the last messages' senders
+    come as JSON text and the last messages' files with their rows (messages.selectors.for_page): no user or file
+    instances, which were most of a page's time."""
     ids = list(ids)
     if not ids:
         return []
-    chats = {chat.pk: chat for chat in _for_serializer(_with_viewer(Chat.objects.filter(pk__in=ids), user))}
-    return [chats[pk] for pk in ids if pk in chats]
+    creator = json_sql.user_json_columns(users, "creator__")
+    if creator is None:
+        chats = list(_for_serializer(_with_viewer(Chat.objects.filter(pk__in=ids), user)))
+    else:
+        from messages.selectors import for_page  # messages.selectors imports this module
+
+        chats = list(
+            _with_viewer(Chat.objects.filter(pk__in=ids), user).annotate(
+                creator_json=creator[0], creator_unsafe_avatar=creator[1]
+            )
+        )
+        last_ids = [chat.last_message_id for chat in chats if chat.last_message_id is not None]
+        last = {message.pk: message for message in for_page(Message.objects.filter(pk__in=last_ids), users)}
+        for chat in chats:
+            if chat.last_message_id in last:
+                chat.last_message = last[chat.last_message_id]
+    by_id = {chat.pk: chat for chat in chats}
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def chat_get_for_user(user: User, chat_id: object, users: UserDicts | None = None) -> Chat:

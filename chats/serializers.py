@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chats.models import Chat
-from messages.serializers import MessageSerializer, message_data
+from messages.serializers import MessageSerializer, annotated_user, message_data
 from uploads.fields import ImageUploadField
 from users.json_sql import JSONText, MemberTexts
 from users.serializers import UserDicts, UserSerializer
@@ -88,7 +88,7 @@ class ChatSerializer(serializers.ModelSerializer):
             "id": str(chat.pk),
             "title": title,
             "members": members,
-            "creator": users.from_user(chat.creator),
+            "creator": annotated_user(users, chat, "creator"),
             "avatar": avatar,
             "created_at": users.datetime(chat.created_at),
             "updated_at": users.datetime(chat.updated_at),

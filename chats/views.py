@@ -41,8 +41,9 @@ class ChatListView(APIView):
         ids = selectors.chat_list_for_user(request.user, search=request.query_params.get("search", "").strip())
         paginator = page_or_offset_paginator(request)
         context = {"request": request}
-        chats = selectors.chats_for_page(request.user, paginator.paginate_queryset(ids, request, view=self))
-        page = selectors.chat_members_attach(chats, UserDicts.of(context))
+        users = UserDicts.of(context)
+        chats = selectors.chats_for_page(request.user, paginator.paginate_queryset(ids, request, view=self), users)
+        page = selectors.chat_members_attach(chats, users)
         return paginator.get_paginated_response(ChatSerializer(page, many=True, context=context).data)
 
     @extend_schema(

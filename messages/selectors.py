@@ -27,7 +27,7 @@ def _for_serializer(messages: QuerySet[Message]) -> QuerySet[Message]:
     )
 
 
-def _for_page(messages: QuerySet[Message], users: UserDicts | None) -> QuerySet[Message]:
+def for_page(messages: QuerySet[Message], users: UserDicts | None) -> QuerySet[Message]:
     """A page's messages as the serializer reads them. Where PostgreSQL writes the users (users.json_sql), the
     sender and the replied-to message's sender come as JSON text and the files as an array of names: no user or
     file instances per row, and no second query for the files (most of a short page's Python time)."""
@@ -47,7 +47,7 @@ def _for_page(messages: QuerySet[Message], users: UserDicts | None) -> QuerySet[
 
 def message_list(chat: Chat, *, search: str | None = None, users: UserDicts | None = None) -> QuerySet[Message]:
     """A chat's messages, newest first (the (chat, seq) index); `search` matches text and the sender's names.
-    `users`: the response's UserDicts, which lets PostgreSQL write the users (see `_for_page`)."""
+    `users`: the response's UserDicts, which lets PostgreSQL write the users (see `for_page`)."""
     messages = Message.objects.filter(chat=chat)
     if search:
         messages = messages.filter(
@@ -56,7 +56,7 @@ def message_list(chat: Chat, *, search: str | None = None, users: UserDicts | No
             | Q(sender__first_name__icontains=search)
             | Q(sender__last_name__icontains=search)
         )
-    return _for_page(messages, users).order_by("-seq")
+    return for_page(messages, users).order_by("-seq")
 
 
 def message_get_for_user(

@@ -94,7 +94,7 @@ def message_data(message: Message, context: dict[str, Any], readers: Any = None)
         "text": message.text,
         "voice": users.file_url(voice.storage, voice.name),
         "chat": str(message.chat_id),
-        "sender": _user(users, message, "sender"),
+        "sender": annotated_user(users, message, "sender"),
         "files": [{"item": users.file_url(_FILES, name)} for name in _file_names(message)],
         "was_read_by": was_read_by(message, context, context.get("readers", {}) if readers is None else readers),
         "reply_to": None
@@ -103,7 +103,7 @@ def message_data(message: Message, context: dict[str, Any], readers: Any = None)
             "id": str(reply.pk),
             "text": reply.text,
             "voice": users.file_url(reply.voice.storage, reply.voice.name),
-            "sender": _user(users, message, "reply_sender", reply, "sender"),
+            "sender": annotated_user(users, message, "reply_sender", reply, "sender"),
             "created_at": users.datetime(reply.created_at),
         },
         "updated_at": users.datetime(message.updated_at),
@@ -114,14 +114,14 @@ def message_data(message: Message, context: dict[str, Any], readers: Any = None)
 _FILES = MessageFile._meta.get_field("item").storage
 
 
-def _user(users: UserDicts, message: Message, annotation: str, owner: Any = None, field: str = "") -> Any:
-    """A user of the message: JSON text where the page's query had PostgreSQL write it (messages.selectors
-    `_for_page`), else the response's user dict from the related instance (`owner.field`, by default
-    `message.<annotation>`)."""
-    text = getattr(message, f"{annotation}_json", None)
+def annotated_user(users: UserDicts, row: Any, annotation: str, owner: Any = None, field: str = "") -> Any:
+    """A user of a row (a message, a chat): JSON text where the row's query had PostgreSQL write it (the
+    `<annotation>_json` and `<annotation>_unsafe_avatar` annotations of users.json_sql columns), else the
+    response's user dict from the related instance (`owner.field`, by default `row.<annotation>`)."""
+    text = getattr(row, f"{annotation}_json", None)
     if text is None:
-        return users.from_user(getattr(owner or message, field or annotation))
-    unsafe_avatar = getattr(message, f"{annotation}_unsafe_avatar")
+        return users.from_user(getattr(owner or row, field or annotation))
+    unsafe_avatar = getattr(row, f"{annotation}_unsafe_avatar")
     if unsafe_avatar is not None:
         text = json_sql.fix_avatar(users, text, unsafe_avatar)
     return JSONText(text.encode())

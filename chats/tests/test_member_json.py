@@ -1,5 +1,6 @@
 """Chat list and chat detail with the members' JSON written by PostgreSQL (users.json_sql) and by Python: both
-equal the DRF fields, byte for byte the same, at the same number of queries."""
+equal the DRF fields, byte for byte the same, at the same number of queries (on the SQL path the last messages'
+files come with their rows instead of a prefetch)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from chats.models import Chat
-from chats.tests.helpers import group, private, send
+from chats.tests.helpers import group, private, send, text_upload
 from messages.services import message_read
 from messages.tests.test_serialization import reference_chat
 from users import json_sql
@@ -28,7 +29,15 @@ def _scene(make_user) -> tuple[User, list[Chat]]:
     message_read(actor=tricky[2], message_id=first.pk)
     pairs = [private(viewer, other) for other in (tricky[4], tricky[1])]  # unsafe avatar name; emoji names
     send(tricky[4], pairs[0], "psst")
-    return viewer, [*pairs, chat]
+    # A last message with files that replies to a tricky sender's message.
+    hello = send(tricky[1], pairs[1], "hi 😀")
+    send(viewer, pairs[1], "re", files=[text_upload("a b.txt"), text_upload("c.txt")], reply_to=hello.pk)
+    # A group whose creator's account is gone (creator null).
+    founder = make_user()
+    orphan = group(founder, viewer, title="orphan")
+    send(viewer, orphan, "still here")
+    founder.delete()
+    return viewer, [*pairs, chat, orphan]
 
 
 def test_chats_equal_drf_fields(make_user, client_for, user_json_path: str) -> None:
