@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -57,7 +58,9 @@ class KeysetPagination:
     - `page` (with `page_size`): the contract's page numbers; an out-of-range page is 404 "Invalid page.".
     - `limit`/`offset`.
 
-    `count` is a callable so callers can answer it from a counter instead of a COUNT(*).
+    `count` is a callable so callers can answer it from a counter instead of a COUNT(*). `cursor_key` turns a
+    cursor into its key: a value, or an expression evaluated inside the page's query; with an expression,
+    `cursor_check` is called when a cursor page comes back empty, to refuse a cursor that does not exist.
     """
 
     def paginate(
@@ -66,7 +69,8 @@ class KeysetPagination:
         request: Request,
         *,
         count: Callable[[], int],
-        cursor_key: Callable[[str], int],
+        cursor_key: Callable[[str], Any],
+        cursor_check: Callable[[str], object] | None = None,
         key: str = "seq",
     ) -> list:
         self.request = request
@@ -74,6 +78,7 @@ class KeysetPagination:
         params = request.query_params
         self.count = count()
         self.next = self.previous = None
+        self.cursor_check = cursor_check
         if params.get("before") or params.get("after"):
             return self._cursor_page(queryset, cursor_key)
         if "limit" in params or "offset" in params:
@@ -101,6 +106,8 @@ class KeysetPagination:
         before, after = self.request.query_params.get("before"), self.request.query_params.get("after")
         if after and not before:
             rows = list(queryset.filter(**{f"{self.key}__gt": cursor_key(after)}).order_by(self.key)[: size + 1])
+            if not rows and self.cursor_check is not None:
+                self.cursor_check(after)  # an empty page: the newest one, or an unknown cursor (404)
             newer = len(rows) > size
             rows = rows[:size][::-1]
             if rows:
@@ -110,6 +117,8 @@ class KeysetPagination:
         if before:
             queryset = queryset.filter(**{f"{self.key}__lt": cursor_key(before)})
         rows = list(queryset[: size + 1])
+        if before and not rows and self.cursor_check is not None:
+            self.cursor_check(before)  # an empty page: past the oldest message, or an unknown cursor (404)
         older = len(rows) > size
         rows = rows[:size]
         if rows:

@@ -59,7 +59,8 @@ class MessageListView(APIView):
             request,
             # The chat row's counter answers `count` in O(1); a search has to count its matches.
             count=(lambda: messages.count()) if search else (lambda: chat.message_count),
-            cursor_key=lambda message_id: selectors.message_seq_in_chat(chat, message_id),
+            cursor_key=lambda message_id: selectors.message_seq_subquery(chat, message_id),
+            cursor_check=lambda message_id: selectors.message_seq_in_chat(chat, message_id),
         )
         context["readers"] = selectors.message_readers(page, UserDicts.of(context))
         return paginator.get_paginated_response(MessageSerializer(page, many=True, context=context).data)

@@ -239,6 +239,24 @@ class TestListAndPaging:
         send(creator, chat)
         assert as_member.get("/api/messages/", {"chat": str(chat.id), "before": cursor}).status_code == 404
 
+    @pytest.mark.parametrize("direction", ["before", "after"])
+    def test_unknown_cursor_is_404_both_ways(
+        self, as_member: APIClient, creator: User, member: User, direction: str
+    ) -> None:
+        chat = group(creator, member)
+        send(creator, chat)
+        response = as_member.get("/api/messages/", {"chat": str(chat.id), direction: str(uuid.uuid4())})
+        assert response.status_code == 404
+        assert response.json()["detail"] == "Unknown cursor message."
+
+    def test_cursors_at_either_end_are_empty_pages(self, as_member: APIClient, creator: User, member: User) -> None:
+        chat = group(creator, member)
+        first, last = send(creator, chat, "first"), send(creator, chat, "last")
+        for params in ({"before": str(first.id)}, {"after": str(last.id)}):
+            response = as_member.get("/api/messages/", {"chat": str(chat.id), **params})
+            assert response.status_code == 200
+            assert response.json() == {"count": 2, "next": None, "previous": None, "results": []}
+
     def test_cursor_from_another_chat_is_404(self, as_member: APIClient, creator: User, member: User) -> None:
         chat, other = group(creator, member), group(creator, member)
         foreign = send(creator, other)
@@ -272,8 +290,8 @@ class TestListAndPaging:
             "before": {"before": str(Message.objects.order_by("-seq").first().id)},
         }[mode]
         as_member.get("/api/messages/", params)
-        # auth, membership+chat, [cursor or search count], page, files, readers
-        with django_assert_max_num_queries(6):
+        # auth, membership+chat, [the search's count], page (its files and the cursor's seq inside), readers
+        with django_assert_max_num_queries(5 if mode == "search" else 4):
             response = as_member.get("/api/messages/", params)
         assert response.status_code == 200
         assert len(response.json()["results"]) == page_size
