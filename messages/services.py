@@ -20,11 +20,11 @@ from django.db.models import Count, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from centrifugo import outbox
 from chats.models import Chat, Membership
-from chats.selectors import membership_get
+from chats.selectors import membership_get, parse_uuid, raise_not_member_or_missing
 from messages.models import Message, MessageFile
 from messages.selectors import Readers, _for_serializer, message_get_for_user, message_readers
 from messages.serializers import MessageSerializer, as_json
@@ -81,23 +81,26 @@ def message_create(
 ) -> MessageWrite:
     """Send a message (the sender must be a member).
 
-    Everything slow happens before the chat row is locked: the membership check, storing the voice and files,
-    serializing the event. Then one statement (on PostgreSQL) takes the chat's next seq, inserts the message and
-    counts it unread for every other member; the lock is held from there to the commit only, which is what
-    bounds the send rate of one busy chat.
+    Everything slow happens before the chat row is locked: storing the voice and files, serializing the event.
+    Then one statement (on PostgreSQL) takes the chat's next seq, inserts the message and counts it unread for
+    every other member; the lock is held from there to the commit only, which is what bounds the send rate of
+    one busy chat. That statement also checks the membership, so a plain text message costs no query before it;
+    uploads and replies are checked first, so nothing is stored, and no message id confirmed, for a non-member.
     """
-    # The message is serialized from memory (the sender as authenticated in this request), not read back.
-    chat = membership_get(sender, chat_id).chat
+    chat_uuid = parse_uuid(chat_id)
+    if voice or files or reply_to:
+        membership_get(sender, chat_uuid)
     if not (text or voice or files):
         raise ValidationError({"non_field_errors": [_("A message needs text, a voice recording or files.")]})
     now = timezone.now()
+    # The message is serialized from memory (the sender as authenticated in this request), not read back.
     message = Message(
-        chat=chat,
+        chat_id=chat_uuid,
         sender=sender,
-        seq=chat.last_seq + 1,  # provisional (the payload does not show it): the write below assigns it
+        seq=0,  # provisional (the payload does not show it): the write below assigns it
         text=text or None,
         voice=voice,
-        reply_to=_reply_target(chat, reply_to),
+        reply_to=_reply_target(chat_uuid, reply_to),
         created_at=now,
         updated_at=now,
     )
@@ -111,8 +114,8 @@ def message_create(
     data = serialize(message, readers={})
     write = _write_in_one_statement if _one_statement_supported() else _write_step_by_step
     seq, recipients = write(message, columns)
-    if seq is None:  # the chat was deleted since the membership check
-        raise NotFound()
+    if seq is None:  # not a member (403), or no such chat (404); nothing was written
+        raise_not_member_or_missing(chat_uuid)
     message.seq = seq
     message._state.adding = False
     channels = [str(sender.pk), *(str(_as_uuid(pk)) for pk in recipients)]
@@ -136,13 +139,16 @@ def _insert_columns(message: Message) -> dict[str, Any]:
     return values
 
 
-# The chat row is updated first (its lock orders concurrent sends), the message takes the seq it returns, and
-# only then are the other members' rows touched (`EXISTS (SELECT 1 FROM message)` makes that scan wait for it).
+# The chat row is updated first, and only if the sender is a member (its lock orders concurrent sends); the
+# message takes the seq it returns; only then are the other members' rows touched (`EXISTS (SELECT 1 FROM
+# message)` makes that scan wait for it).
 _SEND_SQL = """
 WITH chat AS (
     UPDATE {chat} SET last_seq = last_seq + 1, message_count = message_count + 1,
         last_message_id = %(id)s, last_activity_at = %(now)s
-    WHERE id = %(chat_id)s RETURNING last_seq
+    WHERE id = %(chat_id)s
+        AND EXISTS (SELECT 1 FROM {membership} WHERE chat_id = %(chat_id)s AND user_id = %(sender_id)s)
+    RETURNING last_seq
 ), message AS (
     INSERT INTO {message} ({columns}, {seq}) SELECT {values}, last_seq FROM chat RETURNING {seq}
 ), recipients AS (
@@ -182,8 +188,10 @@ def _write_step_by_step(message: Message, columns: dict[str, Any]) -> tuple[int 
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {Chat._meta.db_table} SET last_seq = last_seq + 1, message_count = message_count + 1, "
-            f"last_message_id = %s, last_activity_at = %s WHERE id = %s RETURNING last_seq",
-            [pk_value(Message, message.pk), message.created_at, chat_id],
+            f"last_message_id = %s, last_activity_at = %s WHERE id = %s "
+            f"AND EXISTS (SELECT 1 FROM {Membership._meta.db_table} WHERE chat_id = %s AND user_id = %s) "
+            f"RETURNING last_seq",
+            [pk_value(Message, message.pk), message.created_at, chat_id, chat_id, sender_id],
         )
         row = cursor.fetchone()
         if row is None:
@@ -222,14 +230,16 @@ def pk_value(model: type, value: Any) -> Any:
     return model._meta.pk.get_db_prep_value(value, connection)
 
 
-def _reply_target(chat: Chat, reply_to: Any) -> Message | None:
+def _reply_target(chat_id: Any, reply_to: Any) -> Message | None:
     if not reply_to:
         return None
     try:
         reply_uuid = uuid.UUID(str(reply_to))
     except ValueError:
         reply_uuid = None
-    parent = Message.objects.filter(pk=reply_uuid, chat=chat).select_related("sender").first() if reply_uuid else None
+    parent = (
+        Message.objects.filter(pk=reply_uuid, chat_id=chat_id).select_related("sender").first() if reply_uuid else None
+    )
     if parent is None:
         raise ValidationError({"reply_to": [_("Reply to a message of the same chat.")]})
     return parent

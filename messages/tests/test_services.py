@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.test import APIClient
 
 from chats.models import Chat, Membership
@@ -168,10 +170,25 @@ class TestSendPaths:
         assert write(message, columns) == (None, [])
         assert not Message.objects.filter(pk=message.pk).exists()
 
-    def test_send_is_five_queries_after_authentication(self, path: str, creator: User, member: User) -> None:
+    def test_a_text_send_is_two_statements(self, path: str, creator: User, member: User) -> None:
         chat = group(creator, member)
         with CaptureQueriesContext(connection) as queries:
             services.message_create(sender=creator, chat_id=chat.pk, text="hi")
-        # membership check, the write (one statement, or three), the outbox row; savepoints aside
+        # the write, which also checks the membership (one statement, or three), and the outbox row
         statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
-        assert len(statements) == (3 if path == "one statement" else 5)
+        assert len(statements) == (2 if path == "one statement" else 4)
+
+    def test_outsiders_and_unknown_chats_write_nothing(
+        self, path: str, creator: User, member: User, outsider: User
+    ) -> None:
+        chat = group(creator, member)
+        send(creator, chat)
+        before = (Message.objects.count(), len(outbox()), Chat.objects.get(pk=chat.pk).last_seq)
+        with pytest.raises(PermissionDenied):
+            services.message_create(sender=outsider, chat_id=chat.pk, text="let me in")
+        with pytest.raises(NotFound):
+            services.message_create(sender=creator, chat_id=uuid.uuid4(), text="nobody here")
+        with pytest.raises(NotFound):
+            services.message_create(sender=creator, chat_id="not-a-uuid", text="nor here")
+        assert (Message.objects.count(), len(outbox()), Chat.objects.get(pk=chat.pk).last_seq) == before
+        assert Membership.objects.get(chat=chat, user=member).unread_count == 1
