@@ -139,36 +139,38 @@ def _insert_columns(message: Message) -> dict[str, Any]:
     return values
 
 
-# The chat row is updated first, and only if the sender is a member (its lock orders concurrent sends); the
-# message takes the seq it returns; only then are the other members' rows touched (`EXISTS (SELECT 1 FROM
-# message)` makes that scan wait for it).
-_SEND_SQL = """
-WITH chat AS (
-    UPDATE {chat} SET last_seq = last_seq + 1, message_count = message_count + 1,
-        last_message_id = %(id)s, last_activity_at = %(now)s
-    WHERE id = %(chat_id)s
-        AND EXISTS (SELECT 1 FROM {membership} WHERE chat_id = %(chat_id)s AND user_id = %(sender_id)s)
-    RETURNING last_seq
-), message AS (
-    INSERT INTO {message} ({columns}, {seq}) SELECT {values}, last_seq FROM chat RETURNING {seq}
-), recipients AS (
-    UPDATE {membership} SET unread_count = unread_count + 1
-    WHERE chat_id = %(chat_id)s AND user_id <> %(sender_id)s AND EXISTS (SELECT 1 FROM message)
-    RETURNING user_id
+# The three writes of a send, shared by both paths. The chat row is updated first, and only if the sender is a
+# member (its lock orders concurrent sends); the message takes the seq it returns; only then are the other
+# members' rows touched (in one statement, `EXISTS (SELECT 1 FROM message)` makes that scan wait for it).
+_TAKE_SEQ = (
+    "UPDATE {chat} SET last_seq = last_seq + 1, message_count = message_count + 1, "
+    "last_message_id = %(id)s, last_activity_at = %(now)s WHERE id = %(chat_id)s "
+    "AND EXISTS (SELECT 1 FROM {membership} WHERE chat_id = %(chat_id)s AND user_id = %(sender_id)s) "
+    "RETURNING last_seq"
 )
-SELECT (SELECT {seq} FROM message), ARRAY(SELECT user_id FROM recipients)
-"""
+_COUNT_UNREAD = (
+    "UPDATE {membership} SET unread_count = unread_count + 1 "
+    "WHERE chat_id = %(chat_id)s AND user_id <> %(sender_id)s{after_insert} RETURNING user_id"
+)
+_SEND_SQL = (
+    f"WITH chat AS ({_TAKE_SEQ}), "
+    "message AS (INSERT INTO {message} ({columns}, {seq}) SELECT {values}, last_seq FROM chat RETURNING {seq}), "
+    f"recipients AS ({_COUNT_UNREAD}) "
+    "SELECT (SELECT {seq} FROM message), ARRAY(SELECT user_id FROM recipients)"
+)
 
 
-def _write_in_one_statement(message: Message, columns: dict[str, Any]) -> tuple[int | None, list[Any]]:
-    params = {f"c{i}": value for i, value in enumerate(columns.values())}
-    sql = _SEND_SQL.format(
+def _send_statement(template: str, message: Message, columns: dict[str, Any], **extra: str) -> tuple[str, dict]:
+    """A send statement with the tables and columns filled in, and its named parameters."""
+    params: dict[str, Any] = {f"c{i}": value for i, value in enumerate(columns.values())}
+    sql = template.format(
         chat=Chat._meta.db_table,
         message=Message._meta.db_table,
         membership=Membership._meta.db_table,
         columns=", ".join(columns),
         values=", ".join(f"%({name})s" for name in params),
         seq=connection.ops.quote_name("seq"),
+        **extra,
     )
     params |= {
         "id": pk_value(Message, message.pk),
@@ -176,6 +178,11 @@ def _write_in_one_statement(message: Message, columns: dict[str, Any]) -> tuple[
         "chat_id": pk_value(Chat, message.chat_id),
         "sender_id": pk_value(User, message.sender_id),
     }
+    return sql, params
+
+
+def _write_in_one_statement(message: Message, columns: dict[str, Any]) -> tuple[int | None, list[Any]]:
+    sql, params = _send_statement(_SEND_SQL, message, columns, after_insert=" AND EXISTS (SELECT 1 FROM message)")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         seq, recipients = cursor.fetchone()
@@ -184,31 +191,17 @@ def _write_in_one_statement(message: Message, columns: dict[str, Any]) -> tuple[
 
 def _write_step_by_step(message: Message, columns: dict[str, Any]) -> tuple[int | None, list[Any]]:
     """The same writes as `_SEND_SQL`, in the same order, one statement each."""
-    chat_id, sender_id = pk_value(Chat, message.chat_id), pk_value(User, message.sender_id)
+    insert = "INSERT INTO {message} ({columns}, {seq}) VALUES ({values}, %(seq)s)"
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Chat._meta.db_table} SET last_seq = last_seq + 1, message_count = message_count + 1, "
-            f"last_message_id = %s, last_activity_at = %s WHERE id = %s "
-            f"AND EXISTS (SELECT 1 FROM {Membership._meta.db_table} WHERE chat_id = %s AND user_id = %s) "
-            f"RETURNING last_seq",
-            [pk_value(Message, message.pk), message.created_at, chat_id, chat_id, sender_id],
-        )
+        cursor.execute(*_send_statement(_TAKE_SEQ, message, columns))
         row = cursor.fetchone()
         if row is None:
             return None, []
-        seq = row[0]
-        cursor.execute(
-            f"INSERT INTO {Message._meta.db_table} ({', '.join(columns)}, {connection.ops.quote_name('seq')}) "
-            f"VALUES ({', '.join(['%s'] * (len(columns) + 1))})",
-            [*columns.values(), seq],
-        )
-        cursor.execute(
-            f"UPDATE {Membership._meta.db_table} SET unread_count = unread_count + 1 "
-            f"WHERE chat_id = %s AND user_id <> %s RETURNING user_id",
-            [chat_id, sender_id],
-        )
+        sql, params = _send_statement(insert, message, columns)
+        cursor.execute(sql, {**params, "seq": row[0]})
+        cursor.execute(*_send_statement(_COUNT_UNREAD, message, columns, after_insert=""))
         recipients = [recipient for (recipient,) in cursor.fetchall()]
-    return seq, recipients
+    return row[0], recipients
 
 
 def _prefetched(instance: Any, name: str, objects: list[Any]) -> None:
