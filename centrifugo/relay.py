@@ -75,14 +75,12 @@ class Relay:
         min_backoff: float = 0.05,
         max_backoff: float | None = None,
     ) -> None:
-        self.client = Client(
-            api_url=api_url or settings.CENTRIFUGO_API_URL,
-            api_key=api_key or settings.CENTRIFUGO_API_KEY,
-            timeout=timeout or settings.CENTRIFUGO_API_TIMEOUT,
-        )
+        api_url = api_url or settings.CENTRIFUGO_API_URL
+        timeout = timeout or settings.CENTRIFUGO_API_TIMEOUT
+        self.client = Client(api_url=api_url, api_key=api_key or settings.CENTRIFUGO_API_KEY, timeout=timeout)
         # cent builds a requests session; the relay sends through one keep-alive connection instead
         # (centrifugo/api_session.py: requests' per-call work was most of the relay's CPU).
-        self.client._session = KeepAliveSession(self.client._api_url, timeout or settings.CENTRIFUGO_API_TIMEOUT)
+        self.client._session = KeepAliveSession(api_url, timeout)
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.min_backoff = min_backoff
