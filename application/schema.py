@@ -8,7 +8,9 @@ from rest_framework import serializers
 ErrorSerializer = inline_serializer(
     name="Error",
     fields={
-        "detail": serializers.CharField(help_text="Human-readable message, translated by Accept-Language"),
+        "detail": serializers.CharField(
+            help_text="Human-readable message: English, or the user's saved `language` / `?lang=`"
+        ),
         "code": serializers.CharField(help_text="Stable machine code, e.g. `not_found`, `invalid`"),
     },
 )

@@ -73,10 +73,11 @@ INSTALLED_APPS = [
 ]
 
 # CORS and the language come first, so that even the early answers below (413, JSON 404) carry CORS headers and
-# speak the request's language; the body-size guard still runs before anything reads the body.
+# speak the request's language; the body-size guard still runs before anything reads the body. The language of
+# /api is English unless the request opts in (application/language.py).
 MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "application.language.LanguageMiddleware",
     "application.middleware.BodySizeLimitMiddleware",
     "application.middleware.ApiPathMiddleware",
     "django.middleware.security.SecurityMiddleware",

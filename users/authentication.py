@@ -20,6 +20,7 @@ from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.tokens import Token
 
+from application.language import use_user_language
 from users.models import AuthSession, User
 from users.services import user_touch_presence
 from users.tokens import GENERATION_CLAIM, SESSION_CLAIM
@@ -71,6 +72,13 @@ class JWTAuthentication(authentication.JWTAuthentication):
         if self.gateway:
             # nginx auth_request (GET /api/gateway/verify/): exactly one query, no presence write.
             self.touch_presence = False
+        authenticated = self._authenticate(request)
+        if authenticated is not None:
+            # The rest of the request speaks the user's saved language (unless it asked for one with ?lang=).
+            use_user_language(request, authenticated[0].language)
+        return authenticated
+
+    def _authenticate(self, request: Request) -> tuple[User, Token] | None:
         if self.get_header(request) is not None:
             return super().authenticate(request)
         raw = request.COOKIES.get(settings.AUTH_COOKIE_ACCESS_NAME)

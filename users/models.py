@@ -15,12 +15,18 @@ class User(AbstractUser):
     """A messenger user. Column sizes are the generous development limits; production narrows them in
     validation (application/constants.py), so both modes share one schema."""
 
+    class Language(models.TextChoices):
+        # The API's language for this user's requests (application/middleware.py); never taken from the browser.
+        EN = "en", "English"
+        RU = "ru", "Russian"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField(unique=True, null=True, blank=True)
     bio = models.TextField(null=True, blank=True, max_length=Constants.BIO_MAX_LENGTH)
     status = models.CharField(max_length=Constants.STATUS_MAX_LENGTH, blank=True, default="")
     avatar = models.ImageField(upload_to=UnguessablePath("avatars"), null=True, blank=True)
     last_online_at = models.DateTimeField(default=timezone.now, db_index=True)
+    language = models.CharField(max_length=8, choices=Language.choices, default=Language.EN)
 
     class Meta:
         ordering = ["username"]

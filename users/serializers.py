@@ -13,6 +13,11 @@ from rest_framework.settings import api_settings
 from uploads.fields import ImageUploadField
 from users.models import User
 
+LANGUAGE_HELP = (
+    "The language of the API's messages for this user's requests (default `en`); the browser's Accept-Language "
+    "never changes it"
+)
+
 
 def _max_length(name: str) -> int:
     return getattr(settings.CONSTANTS, name)
@@ -127,7 +132,7 @@ class CurrentUserSerializer(UserSerializer):
     """The user as seen by themself: adds the private fields."""
 
     class Meta(UserSerializer.Meta):
-        fields = [*UserSerializer.Meta.fields, "email", "status"]
+        fields = [*UserSerializer.Meta.fields, "email", "status", "language"]
         read_only_fields = fields
 
 
@@ -162,11 +167,12 @@ class RegisterSerializer(ProfileFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["username", "password", "first_name", "last_name", "bio", "avatar", "email", "status"]
+        fields = ["username", "password", "first_name", "last_name", "bio", "avatar", "email", "status", "language"]
         extra_kwargs = {
             "first_name": {"required": False},
             "last_name": {"required": False},
             "status": {"required": False},
+            "language": {"required": False, "help_text": LANGUAGE_HELP},
         }
 
     def validate_email(self, value: str | None) -> str | None:
@@ -191,7 +197,8 @@ class UserUpdateSerializer(ProfileFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["username", "first_name", "last_name", "bio", "avatar", "email", "status"]
+        fields = ["username", "first_name", "last_name", "bio", "avatar", "email", "status", "language"]
+        extra_kwargs = {"language": {"help_text": LANGUAGE_HELP}}
 
     def validate_email(self, value: str | None) -> str | None:
         if value and User.objects.filter(email__iexact=value).exclude(pk=self.instance.pk).exists():

@@ -37,6 +37,7 @@ def user_register(
     avatar: UploadedFile | None = None,
     email: str | None = None,
     status: str = "",
+    language: str = User.Language.EN,
 ) -> User:
     user = User(
         username=username,
@@ -45,6 +46,7 @@ def user_register(
         bio=bio,
         email=email or None,
         status=status,
+        language=language,
     )
     password_validation.validate_password(password, user)
     user.set_password(password)

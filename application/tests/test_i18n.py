@@ -5,7 +5,8 @@
   three plural forms) and the committed `django.mo` holds exactly that catalog (the runtime needs no gettext).
 - Every literal passed to `_()`/`gettext()`/`gettext_lazy()`/`ngettext()`… in the project sources is in the
   catalog, so a new message without a translation fails here: run `make messages` and translate the new entries.
-- The API answers in Russian with `Accept-Language: ru` and in English without it.
+- The API answers in English unless the request opts in: `?lang=ru`, or the authenticated user's saved
+  `language`. Accept-Language alone never switches an /api response.
 """
 
 from __future__ import annotations
@@ -308,105 +309,162 @@ def test_catalog_has_no_stale_entries(translation_calls: list[Call], messages: l
 
 @pytest.fixture(autouse=True)
 def _restore_language() -> Iterator[None]:
-    # LocaleMiddleware activates the request's language for the thread; do not leak Russian into later tests.
+    # The middleware activates the request's language for the thread; do not leak Russian into later tests.
     with translation.override(translation.get_language()):
         yield
 
 
-RU = {"HTTP_ACCEPT_LANGUAGE": "ru"}
+RU_BROWSER = {"HTTP_ACCEPT_LANGUAGE": "ru-RU,ru;q=0.9,en;q=0.8"}
+
+
+@pytest.fixture
+def russian(make_user: Callable[..., User], client_for: Callable[[User], APIClient]) -> APIClient:
+    """A client of a user whose saved language is Russian (from an English-language browser)."""
+    return client_for(make_user(language="ru"))
 
 
 @pytest.mark.parametrize(
-    ("headers", "detail"),
+    ("query", "headers", "detail"),
     [
-        ({}, "Not found."),
-        (RU, "Не найдено."),
-        ({"HTTP_ACCEPT_LANGUAGE": "ru-RU,ru;q=0.9,en;q=0.8"}, "Не найдено."),
+        ("", {}, "Not found."),
+        ("?lang=ru", {}, "Не найдено."),
+        ("", RU_BROWSER, "Not found."),
+        ("?lang=en", RU_BROWSER, "Not found."),
     ],
-    ids=["en", "ru", "ru-RU"],
+    ids=["en", "lang=ru", "ru-browser", "lang=en-ru-browser"],
 )
-def test_unknown_api_path(anon_client: APIClient, headers: dict[str, str], detail: str) -> None:
-    response = anon_client.get("/api/no-such-endpoint/", **headers)
+def test_unknown_api_path(anon_client: APIClient, query: str, headers: dict[str, str], detail: str) -> None:
+    response = anon_client.get(f"/api/no-such-endpoint/{query}", **headers)
     assert response.status_code == 404
     assert response.json() == {"detail": detail, "code": "not_found"}
+    assert response["Content-Language"] == ("ru" if "ru" in query else "en")
+    assert "Accept-Language" not in response.get("Vary", "")
 
 
 @pytest.mark.parametrize(
-    ("headers", "detail"),
-    [
-        ({}, "Request body is too large."),
-        (RU, "Тело запроса слишком большое."),
-    ],
-    ids=["en", "ru"],
+    ("query", "detail"), [("", "Request body is too large."), ("?lang=ru", "Тело запроса слишком большое.")]
 )
-def test_body_too_large(anon_client: APIClient, headers: dict[str, str], detail: str) -> None:
+def test_body_too_large(anon_client: APIClient, query: str, detail: str) -> None:
     # The middleware refuses by Content-Length before reading, so the declared length is enough.
     too_large = str(settings.CONSTANTS.MAX_BODY_SIZE + 1)
     response = anon_client.generic(
-        "POST", "/api/register/", b"{}", content_type="application/json", CONTENT_LENGTH=too_large, **headers
+        "POST", f"/api/register/{query}", b"{}", content_type="application/json", CONTENT_LENGTH=too_large
     )
     assert response.status_code == 413
     assert response.json() == {"detail": detail, "code": "request_too_large"}
 
 
 @pytest.mark.parametrize(
-    ("headers", "detail"),
-    [({}, "No active account found with the given credentials"), (RU, "Неверный логин или пароль")],
-    ids=["en", "ru"],
+    ("query", "detail"),
+    [("", "No active account found with the given credentials"), ("?lang=ru", "Неверный логин или пароль")],
 )
-def test_login_failure(anon_client: APIClient, user: User, headers: dict[str, str], detail: str) -> None:
+def test_login_failure(anon_client: APIClient, user: User, query: str, detail: str) -> None:
     response = anon_client.post(
-        "/api/auth/", {"username": user.username, "password": "wrong password"}, format="json", **headers
+        f"/api/auth/{query}", {"username": user.username, "password": "wrong password"}, format="json", **RU_BROWSER
     )
     assert response.status_code == 401
     assert response.json()["code"] == "no_active_account"
     assert response.json()["detail"] == detail
 
 
-@pytest.mark.parametrize(
-    ("headers", "detail"),
-    [({}, "You are not a member of this chat."), (RU, "Вы не участник этого чата.")],
-    ids=["en", "ru"],
-)
-def test_chat_of_others(make_user: Callable[..., User], api: APIClient, headers: dict[str, str], detail: str) -> None:
+def test_a_russian_browser_alone_gets_english(api: APIClient, other_user: User) -> None:
+    # The contract's clients match English texts while running in Russian-language browsers.
+    response = api.patch(f"/api/user/{other_user.pk}/", {"bio": "hi"}, format="json", **RU_BROWSER)
+    assert response.status_code == 403
+    assert response.json()["detail"] == "You can only change or delete your own account."
+    assert response["Content-Language"] == "en"
+
+
+def test_the_saved_language_of_the_user(russian: APIClient, other_user: User) -> None:
+    response = russian.patch(f"/api/user/{other_user.pk}/", {"bio": "hi"}, format="json")
+    assert response.status_code == 403
+    assert response.json()["detail"] == "Изменять и удалять можно только свой аккаунт."
+    assert response["Content-Language"] == "ru"
+    # An explicit ?lang= wins for that request.
+    response = russian.patch(f"/api/user/{other_user.pk}/?lang=en", {"bio": "hi"}, format="json")
+    assert response.json()["detail"] == "You can only change or delete your own account."
+
+
+@pytest.mark.parametrize("value", ["de", "RU", "", "ru-RU"])
+def test_an_unsupported_lang_is_a_400(anon_client: APIClient, value: str) -> None:
+    response = anon_client.get("/api/user/current/", {"lang": value})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert body["detail"] == "Unsupported language: use one of en, ru."
+    assert body["lang"] == [body["detail"]]
+
+
+def test_language_is_chosen_at_registration_and_changed_by_patch(anon_client: APIClient, db: None) -> None:
+    response = anon_client.post(
+        "/api/register/", {"username": "ivan", "password": "correct-horse-battery", "language": "ru"}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["language"] == "ru"
+    user = User.objects.get(username="ivan")
+    assert user.language == "ru"
+    from users.services import session_start
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {session_start(user).access}")
+    assert client.get("/api/chat/00000000-0000-0000-0000-000000000000/").json()["detail"] == "Не найдено."
+    response = client.patch(f"/api/user/{user.pk}/", {"language": "en"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["language"] == "en"
+    assert client.get("/api/chat/00000000-0000-0000-0000-000000000000/").json()["detail"] == "Not found."
+    bad = client.patch(f"/api/user/{user.pk}/", {"language": "de"}, format="json")
+    assert bad.status_code == 400 and "language" in bad.json()
+
+
+def test_english_is_the_default_at_registration(anon_client: APIClient, db: None) -> None:
+    response = anon_client.post(
+        "/api/register/", {"username": "anna", "password": "correct-horse-battery"}, format="json", **RU_BROWSER
+    )
+    assert response.status_code == 201
+    assert response.json()["language"] == "en"
+
+
+def test_pages_outside_the_api_follow_the_browser(anon_client: APIClient, db: None) -> None:
+    response = anon_client.get("/admin/login/", **RU_BROWSER)
+    assert response["Content-Language"] == "ru"
+    assert anon_client.get("/admin/login/")["Content-Language"] == "en"
+
+
+def test_chat_of_others(make_user: Callable[..., User], russian: APIClient) -> None:
     from chats.services import chat_create
 
     creator, member = make_user(), make_user()
     chat = chat_create(creator=creator, members=[member.pk], title="Team").chat
-    response = api.get(f"/api/chat/{chat.pk}/", **headers)
+    response = russian.get(f"/api/chat/{chat.pk}/")
     assert response.status_code == 403
-    assert response.json()["detail"] == detail
+    assert response.json()["detail"] == "Вы не участник этого чата."
 
 
 def test_message_of_others(make_user: Callable[..., User], client_for: Callable[[User], APIClient]) -> None:
     from chats.services import chat_create
     from messages.services import message_create
 
-    creator, member = make_user(), make_user()
+    creator, member = make_user(), make_user(language="ru")
     chat = chat_create(creator=creator, members=[member.pk], title="Team").chat
     message = message_create(sender=creator, chat_id=chat.pk, text="hello").message
-    response = client_for(member).patch(f"/api/message/{message.pk}/", {"text": "edited"}, format="json", **RU)
+    response = client_for(member).patch(f"/api/message/{message.pk}/", {"text": "edited"}, format="json")
     assert response.status_code == 403
     assert response.json()["detail"] == "Изменить сообщение может только его отправитель."
 
 
-def test_someone_elses_account(api: APIClient, other_user: User) -> None:
-    response = api.patch(f"/api/user/{other_user.pk}/", {"bio": "hi"}, format="json", **RU)
-    assert response.status_code == 403
-    assert response.json()["detail"] == "Изменять и удалять можно только свой аккаунт."
-
-
 @pytest.mark.parametrize(
-    ("headers", "template"),
+    ("language", "template"),
     [
-        ({}, "Ensure this field has no more than {} characters."),
-        (RU, "Максимум символов в этом поле: {}."),
+        ("en", "Ensure this field has no more than {} characters."),
+        ("ru", "Максимум символов в этом поле: {}."),
     ],
-    ids=["en", "ru"],
 )
-def test_validation_message_with_a_placeholder(api: APIClient, headers: dict[str, str], template: str) -> None:
+def test_validation_message_with_a_placeholder(
+    make_user: Callable[..., User], client_for: Callable[[User], APIClient], language: str, template: str
+) -> None:
     limit = settings.CONSTANTS.CHAT_TITLE_MAX_LENGTH
-    response = api.post("/api/chats/", {"title": "x" * (limit + 1)}, format="json", **headers)
+    client = client_for(make_user(language=language))
+    response = client.post("/api/chats/", {"title": "x" * (limit + 1)}, format="json", **RU_BROWSER)
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "invalid"
@@ -414,8 +472,8 @@ def test_validation_message_with_a_placeholder(api: APIClient, headers: dict[str
     assert body["detail"] == template.format(limit)
 
 
-def test_unknown_member_in_russian(api: APIClient) -> None:
+def test_unknown_member_in_russian(russian: APIClient) -> None:
     unknown = uuid.uuid4()
-    response = api.post("/api/chats/", {"members": [str(unknown)], "title": "Team"}, format="json", **RU)
+    response = russian.post("/api/chats/", {"members": [str(unknown)], "title": "Team"}, format="json")
     assert response.status_code == 400
     assert response.json()["members"] == [f"Неизвестный пользователь: {unknown}."]

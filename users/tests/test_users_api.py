@@ -177,8 +177,8 @@ class TestErrors:
         assert response.status_code == 413
         assert response.json()["code"] == "request_too_large"
 
-    def test_russian_messages_with_accept_language(self, anon_client: APIClient) -> None:
-        response = anon_client.get("/api/user/current/", HTTP_ACCEPT_LANGUAGE="ru")
+    def test_russian_messages_with_lang(self, anon_client: APIClient) -> None:
+        response = anon_client.get("/api/user/current/?lang=ru", HTTP_ACCEPT_LANGUAGE="en")
         assert response.status_code == 401
         assert response.data["detail"] == "Учетные данные не были предоставлены."
 
