@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -12,8 +13,34 @@ from rest_framework.test import APIClient
 from users.models import User
 from users.services import session_start
 
+# Playwright fixtures driving Debian's Chromium (browser, new_context, context, page, console_errors).
+pytest_plugins = ["application.tests.browser"]
+
 PASSWORD = "correct-horse-battery-staple"
 _counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def db_sessions_closed(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+    """Set up before live servers, nginx, the relay and the browser, so it is torn down after them: waits until
+    their database sessions (e.g. a live-server thread kept alive by a keep-alive connection of nginx or Chromium)
+    are gone, so the test database can be dropped."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock():
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+                if cursor.fetchone()[0] == 0:
+                    break
+            time.sleep(0.1)
 
 
 @pytest.fixture(autouse=True)

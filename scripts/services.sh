@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system services the project runs beside Django.
-#   scripts/services.sh ensure-test-deps   everything `make test` needs (PostgreSQL, Redis, nginx, Centrifugo)
+#   scripts/services.sh ensure-test-deps   everything `make test` needs (PostgreSQL, Redis, nginx, Centrifugo,
+#                                          Chromium for the browser tests)
 #   scripts/services.sh ensure-run-deps    everything `make run` can use (Redis, nginx, Centrifugo; warnings only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,8 @@ need_pkgs() {
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing+=(postgresql)
   command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
+  # Playwright cannot download browsers here: the browser tests drive Debian's (application/tests/browser.py).
+  [ -x "${CHROMIUM_BIN:-/usr/bin/chromium}" ] || missing+=(chromium)
   [ "${#missing[@]}" -eq 0 ] || printf "%s\n" "${missing[@]}"
 }
 
@@ -22,7 +25,7 @@ case "${1:-}" in
     if [ -x scripts/centrifugo-build.sh ]; then scripts/centrifugo-build.sh >&2; fi
     ;;
   ensure-run-deps)
-    mapfile -t pkgs < <(need_pkgs | grep -v -e postgresql -e gettext)
+    mapfile -t pkgs < <(need_pkgs | grep -v -e postgresql -e gettext -e chromium)
     [ "${#pkgs[@]}" -eq 0 ] || apt_install "${pkgs[@]}" || warn "could not install ${pkgs[*]}"
     if [ -x scripts/centrifugo-build.sh ]; then scripts/centrifugo-build.sh >&2 || true; fi
     ;;

@@ -64,29 +64,6 @@ def stop_process(proc: subprocess.Popen | None, timeout: float = 10.0) -> None:
 
 # ------------------------------------------------------------------------------------------------------- servers
 @pytest.fixture(scope="session")
-def db_sessions_closed(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
-    """Set up before the live server, nginx and the relay, so it is torn down after them: waits until their
-    database sessions (e.g. a live-server thread kept alive by nginx's upstream keepalive) are gone, so the test
-    database can be dropped."""
-    yield
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return
-    with django_db_blocker.unblock():
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-                if cursor.fetchone()[0] == 0:
-                    break
-            time.sleep(0.1)
-
-
-@pytest.fixture(scope="session")
 def realtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("realtime")
 
