@@ -7,7 +7,7 @@ SHELL := /bin/bash
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-run: ## the whole service at http://localhost:8080 (SQLite, local media, Centrifugo, nginx)
+run: ## the whole service at http://localhost:8080 (PostgreSQL, local media, Centrifugo, nginx)
 	@scripts/run.sh
 
 test: ## the full test suite on a throwaway PostgreSQL, real Centrifugo, real S3 server, real nginx
@@ -44,5 +44,5 @@ schema: ## write the OpenAPI schema to docs/openapi.yaml
 	@scripts/bootstrap.sh
 	@.venv/bin/python manage.py spectacular --file docs/openapi.yaml --validate
 
-clean: ## remove local state (database, media, caches); keeps the Centrifugo build cache
-	rm -rf db.sqlite3 media static run .pytest_cache .ruff_cache
+clean: ## remove local state (the database cluster, media, caches); keeps the Centrifugo build cache
+	rm -rf data media static run .pytest_cache .ruff_cache

@@ -28,8 +28,6 @@ def db_sessions_closed(django_db_setup: Any, django_db_blocker: Any) -> Iterator
     yield
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        return
     with django_db_blocker.unblock():
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

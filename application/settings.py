@@ -110,22 +110,22 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# PostgreSQL is the one database. The default is the project-local cluster `make run` starts (scripts/run.sh).
+LOCAL_DATABASE_URL = "postgres://postgres@127.0.0.1:{port}/messenger".format(port=env.int("PG_PORT", default=5433))
+DATABASES = {"default": env.db("DATABASE_URL", default=LOCAL_DATABASE_URL)}
+if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    raise ImproperlyConfigured("DATABASE_URL must be a PostgreSQL URL (postgres://user:password@host:port/name)")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # Parameters travel apart from the SQL (the extended protocol) instead of being quoted into it by psycopg in
-    # Python, and a statement run more than DATABASE_PREPARE_THRESHOLD times on a connection is prepared: its
-    # parse and plan are kept by the server. Together about a quarter of the CPU of a small request here
-    # (docs/performance.md). Behind PgBouncer in transaction mode set DATABASE_PREPARE_THRESHOLD to empty.
-    options = DATABASES["default"].setdefault("OPTIONS", {})
-    options["server_side_binding"] = env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
-    threshold = env("DATABASE_PREPARE_THRESHOLD", default="5")
-    options["prepare_threshold"] = int(threshold) if threshold.strip() else None
-else:
-    # SQLite is the embedded default for `make run`: wait for the write lock instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Parameters travel apart from the SQL (the extended protocol) instead of being quoted into it by psycopg in
+# Python, and a statement run more than DATABASE_PREPARE_THRESHOLD times on a connection is prepared: its
+# parse and plan are kept by the server. Together about a quarter of the CPU of a small request here
+# (docs/performance.md). Behind PgBouncer in transaction mode set DATABASE_PREPARE_THRESHOLD to empty.
+_db_options = DATABASES["default"].setdefault("OPTIONS", {})
+_db_options["server_side_binding"] = env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
+_threshold = env("DATABASE_PREPARE_THRESHOLD", default="5")
+_db_options["prepare_threshold"] = int(_threshold) if _threshold.strip() else None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"
@@ -297,16 +297,8 @@ YANDEX_STATE_MAX_AGE = env.int("YANDEX_STATE_MAX_AGE", default=600)
 # Realtime (docs/realtime.md): the outbox relay to Centrifugo. The Centrifugo server's own config is generated from
 # these and the CENTRIFUGO_* settings above by `manage.py centrifugo_config`.
 # ---------------------------------------------------------------------------------------------------------------
-# The relay sleeps until a PostgreSQL NOTIFY (an outbox insert trigger) or this many seconds; SQLite has no
-# notifications, so it polls often.
+# The relay sleeps until a PostgreSQL NOTIFY (an outbox insert trigger) or this many seconds.
 CENTRIFUGO_RELAY_POLL_INTERVAL = env.float("CENTRIFUGO_RELAY_POLL_INTERVAL", default=1.0)
-CENTRIFUGO_RELAY_POLL_INTERVAL_SQLITE = env.float("CENTRIFUGO_RELAY_POLL_INTERVAL_SQLITE", default=0.05)
 # Retries while Centrifugo is unreachable back off exponentially up to this many seconds.
 CENTRIFUGO_RELAY_MAX_BACKOFF = env.float("CENTRIFUGO_RELAY_MAX_BACKOFF", default=2.0)
-# `make run` shares its SQLite file between the gunicorn workers and the relay: every transaction takes the write
-# lock up front (a deferred one that later writes fails at once with "database is locked" instead of waiting), and
-# WAL lets the relay's polling reads run beside a writer.
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
-    DATABASES["default"]["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
 # ----------------------------------------------------------------------------------------------- end of Realtime

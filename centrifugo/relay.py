@@ -4,14 +4,13 @@
 row (idempotency key `outbox-<id>`, per-channel results checked), deletes what Centrifugo accepted, and retries
 with backoff while Centrifugo is unreachable. Writers never wait for Centrifugo: they only insert a row.
 
-Wake-up: on PostgreSQL an AFTER INSERT trigger on the outbox table (migration 0002) runs
+Wake-up: an AFTER INSERT trigger on the outbox table (migration 0002) runs
 `pg_notify('centrifugo_outbox', '')`. NOTIFY is transactional, so the relay is woken exactly when the writing
 transaction commits, never for a rolled-back row, and for every way a row can be inserted. The relay LISTENs on
-the same connection that holds the advisory lock, and polls as a fallback (SQLite has no notifications: there
-the poll interval is short).
+the same connection that holds the advisory lock, and polls as a fallback.
 
 One active relay: a session-level PostgreSQL advisory lock; a second relay stands by until the first one's
-connection goes away. SQLite (the single-host `make run`) just runs.
+connection goes away.
 """
 
 from __future__ import annotations
@@ -42,10 +41,9 @@ MAX_ATTEMPTS = 5
 
 
 def notify() -> None:
-    """Wake a waiting relay now (PostgreSQL only; the insert trigger already does this for every outbox row)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_notify(%s, '')", [NOTIFY_CHANNEL])
+    """Wake a waiting relay now (the insert trigger already does this for every outbox row)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_notify(%s, '')", [NOTIFY_CHANNEL])
 
 
 def _setting(name: str, default: float) -> float:
@@ -180,13 +178,9 @@ class Relay:
         logger.error("dropping outbox #%s after %s attempts: %s; data=%s", row.id, row.attempts, reason, row.data)
 
     # ------------------------------------------------------------------------------ connection, lock, wake-up
-    @property
-    def postgres(self) -> bool:
-        return connection.vendor == "postgresql"
-
     def _ensure_session(self) -> bool:
         """LISTEN and take the advisory lock on the relay's connection (once per connection)."""
-        if self._session_ready or not self.postgres:
+        if self._session_ready:
             return True
         connection.ensure_connection()
         assert not connection.in_atomic_block
@@ -202,11 +196,6 @@ class Relay:
     def _wait(self) -> None:
         """Sleep until a NOTIFY, the poll interval, or stop()."""
         interval = self.poll_interval
-        if not self.postgres:
-            if interval is None:
-                interval = _setting("CENTRIFUGO_RELAY_POLL_INTERVAL_SQLITE", 0.05)
-            self.stopping.wait(interval)
-            return
         if interval is None:
             interval = _setting("CENTRIFUGO_RELAY_POLL_INTERVAL", 1.0)
         # A stop() is noticed within this slice; notifications arriving meanwhile are queued, not lost.

@@ -278,8 +278,7 @@ def _chat_destroy(chat: Chat) -> list[str]:
     MessageFile.objects.filter(message__chat=chat).delete()
     Chat.objects.filter(pk=chat.pk).update(last_message=None)
     with connection.cursor() as cursor:
-        chat_id = Chat._meta.pk.get_db_prep_value(chat.pk, connection)  # a UUID, or hex text on SQLite
-        cursor.execute(f"DELETE FROM {Message._meta.db_table} WHERE chat_id = %s", [chat_id])
+        cursor.execute(f"DELETE FROM {Message._meta.db_table} WHERE chat_id = %s", [chat.pk])
     Membership.objects.filter(chat=chat).delete()
     Chat.objects.filter(pk=chat.pk).delete()
     delete_files_on_commit(files)

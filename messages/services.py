@@ -112,20 +112,14 @@ def message_create(
     _prefetched(message, "files", attachments)
     # Nobody's pointer can reach a seq that did not exist yet: was_read_by is empty, no query needed.
     data = serialize(message, readers={})
-    write = _write_in_one_statement if _one_statement_supported() else _write_step_by_step
-    seq, recipients = write(message, columns)
+    seq, recipients = _write(message, columns)
     if seq is None:  # not a member (403), or no such chat (404); nothing was written
         raise_not_member_or_missing(chat_uuid)
     message.seq = seq
     message._state.adding = False
-    channels = [str(sender.pk), *(str(_as_uuid(pk)) for pk in recipients)]
+    channels = [str(sender.pk), *(str(pk) for pk in recipients)]
     outbox.publish(channels, {"event": "create", "message": data})
     return MessageWrite(message=message, data=data, channels=channels)
-
-
-def _one_statement_supported() -> bool:
-    """Data-modifying CTEs are PostgreSQL's; SQLite (`make run`'s embedded default) takes the steps one by one."""
-    return connection.vendor == "postgresql"
 
 
 def _insert_columns(message: Message) -> dict[str, Any]:
@@ -139,69 +133,40 @@ def _insert_columns(message: Message) -> dict[str, Any]:
     return values
 
 
-# The three writes of a send, shared by both paths. The chat row is updated first, and only if the sender is a
-# member (its lock orders concurrent sends); the message takes the seq it returns; only then are the other
-# members' rows touched (in one statement, `EXISTS (SELECT 1 FROM message)` makes that scan wait for it).
-_TAKE_SEQ = (
+# One statement: the chat row is updated first, and only if the sender is a member (its lock orders concurrent
+# sends); the message takes the seq it returns; only then are the other members' rows touched
+# (`EXISTS (SELECT 1 FROM message)` makes that scan wait for the insert).
+_SEND_SQL = (
+    "WITH chat AS ("
     "UPDATE {chat} SET last_seq = last_seq + 1, message_count = message_count + 1, "
     "last_message_id = %(id)s, last_activity_at = %(now)s WHERE id = %(chat_id)s "
     "AND EXISTS (SELECT 1 FROM {membership} WHERE chat_id = %(chat_id)s AND user_id = %(sender_id)s) "
-    "RETURNING last_seq"
-)
-_COUNT_UNREAD = (
-    "UPDATE {membership} SET unread_count = unread_count + 1 "
-    "WHERE chat_id = %(chat_id)s AND user_id <> %(sender_id)s{after_insert} RETURNING user_id"
-)
-_SEND_SQL = (
-    f"WITH chat AS ({_TAKE_SEQ}), "
+    "RETURNING last_seq), "
     "message AS (INSERT INTO {message} ({columns}, {seq}) SELECT {values}, last_seq FROM chat RETURNING {seq}), "
-    f"recipients AS ({_COUNT_UNREAD}) "
+    "recipients AS ("
+    "UPDATE {membership} SET unread_count = unread_count + 1 "
+    "WHERE chat_id = %(chat_id)s AND user_id <> %(sender_id)s AND EXISTS (SELECT 1 FROM message) RETURNING user_id) "
     "SELECT (SELECT {seq} FROM message), ARRAY(SELECT user_id FROM recipients)"
 )
 
 
-def _send_statement(template: str, message: Message, columns: dict[str, Any], **extra: str) -> tuple[str, dict]:
-    """A send statement with the tables and columns filled in, and its named parameters."""
+def _write(message: Message, columns: dict[str, Any]) -> tuple[int | None, list[uuid.UUID]]:
+    """Run the send statement: the message's seq (None when the sender is not a member or the chat is gone) and
+    the other members' ids."""
     params: dict[str, Any] = {f"c{i}": value for i, value in enumerate(columns.values())}
-    sql = template.format(
+    sql = _SEND_SQL.format(
         chat=Chat._meta.db_table,
         message=Message._meta.db_table,
         membership=Membership._meta.db_table,
         columns=", ".join(columns),
         values=", ".join(f"%({name})s" for name in params),
         seq=connection.ops.quote_name("seq"),
-        **extra,
     )
-    params |= {
-        "id": pk_value(Message, message.pk),
-        "now": message.created_at,
-        "chat_id": pk_value(Chat, message.chat_id),
-        "sender_id": pk_value(User, message.sender_id),
-    }
-    return sql, params
-
-
-def _write_in_one_statement(message: Message, columns: dict[str, Any]) -> tuple[int | None, list[Any]]:
-    sql, params = _send_statement(_SEND_SQL, message, columns, after_insert=" AND EXISTS (SELECT 1 FROM message)")
+    params |= {"id": message.pk, "now": message.created_at, "chat_id": message.chat_id, "sender_id": message.sender_id}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         seq, recipients = cursor.fetchone()
     return seq, recipients
-
-
-def _write_step_by_step(message: Message, columns: dict[str, Any]) -> tuple[int | None, list[Any]]:
-    """The same writes as `_SEND_SQL`, in the same order, one statement each."""
-    insert = "INSERT INTO {message} ({columns}, {seq}) VALUES ({values}, %(seq)s)"
-    with connection.cursor() as cursor:
-        cursor.execute(*_send_statement(_TAKE_SEQ, message, columns))
-        row = cursor.fetchone()
-        if row is None:
-            return None, []
-        sql, params = _send_statement(insert, message, columns)
-        cursor.execute(sql, {**params, "seq": row[0]})
-        cursor.execute(*_send_statement(_COUNT_UNREAD, message, columns, after_insert=""))
-        recipients = [recipient for (recipient,) in cursor.fetchall()]
-    return row[0], recipients
 
 
 def _prefetched(instance: Any, name: str, objects: list[Any]) -> None:
@@ -211,16 +176,6 @@ def _prefetched(instance: Any, name: str, objects: list[Any]) -> None:
     queryset._result_cache = objects
     queryset._prefetch_done = True
     instance._prefetched_objects_cache = {**getattr(instance, "_prefetched_objects_cache", {}), name: queryset}
-
-
-def _as_uuid(value: Any) -> uuid.UUID:
-    """A UUID column from raw SQL (a UUID on PostgreSQL, hex text on SQLite)."""
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-
-
-def pk_value(model: type, value: Any) -> Any:
-    """A primary key as the database driver wants it in raw SQL (a UUID on PostgreSQL, hex text on SQLite)."""
-    return model._meta.pk.get_db_prep_value(value, connection)
 
 
 def _reply_target(chat_id: Any, reply_to: Any) -> Message | None:

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# A throwaway PostgreSQL cluster on loopback, for tests and benchmarks.
-#   scripts/postgres.sh start DIR PORT   -> initdb (if needed) and start; prints the DATABASE_URL
+# A project-local PostgreSQL cluster on loopback: throwaway for tests and benchmarks, durable for `make run`.
+#   scripts/postgres.sh start DIR PORT [--durable] [--database NAME]
+#       initdb (if needed) and start; prints the DATABASE_URL. --durable keeps fsync and synchronous commits on
+#       (the user's data); without it durability is off for speed. --database creates NAME when missing.
 #   scripts/postgres.sh stop DIR
 # The server package is installed with apt when missing. Runs the server as `postgres` when called as root.
 set -euo pipefail
@@ -22,23 +24,39 @@ as_owner() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+usage="usage: $0 start DIR PORT [--durable] [--database NAME] | stop DIR"
 cmd=${1:-}; dir=${2:-}; port=${3:-}
-[ -n "$dir" ] || die "usage: $0 start|stop DIR [PORT]"
+[ -n "$dir" ] || die "$usage"
 case "$cmd" in
   start)
-    [ -n "$port" ] || die "usage: $0 start DIR PORT"
+    [ -n "$port" ] || die "$usage"
+    shift 3
+    durable="" database=postgres
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --durable) durable=1 ;;
+        --database) database=${2:?$usage}; shift ;;
+        *) die "$usage" ;;
+      esac
+      shift
+    done
     mkdir -p "$dir"
     [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
     if [ ! -f "$dir/PG_VERSION" ]; then
       as_owner "$BINDIR/initdb" -D "$dir" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
     fi
-    # Throwaway data: durability off for speed. random_page_cost=1.1: the data is in memory (or on SSD), where an
-    # index probe is not 4x a sequential page read; as in docker-compose.yml (docs/performance.md).
-    as_owner "$BINDIR/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 start -o \
-      "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-       -c max_connections=200 -c shared_buffers=256MB -c random_page_cost=1.1" >/dev/null \
-      || { cat "$dir/server.log" >&2; die "PostgreSQL did not start"; }
-    echo "postgres://postgres@127.0.0.1:$port/postgres"
+    # random_page_cost=1.1: the data is in memory (or on SSD), where an index probe is not 4x a sequential page
+    # read; as in docker-compose.yml (docs/performance.md).
+    options="-h 127.0.0.1 -p $port -k $dir -c max_connections=200 -c shared_buffers=256MB -c random_page_cost=1.1"
+    # Throwaway data: durability off for speed.
+    [ -n "$durable" ] || options="$options -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    as_owner "$BINDIR/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 start -o "$options" >/dev/null \
+      || { tail -n 20 "$dir/server.log" >&2; die "PostgreSQL did not start (log: $dir/server.log)"; }
+    if [ "$database" != postgres ] && [ -z "$(as_owner "$BINDIR/psql" -h 127.0.0.1 -p "$port" -U postgres -Atqc \
+      "SELECT 1 FROM pg_database WHERE datname = '$database'" postgres)" ]; then
+      as_owner "$BINDIR/createdb" -h 127.0.0.1 -p "$port" -U postgres "$database"
+    fi
+    echo "postgres://postgres@127.0.0.1:$port/$database"
     ;;
   stop)
     [ -f "$dir/postmaster.pid" ] && as_owner "$BINDIR/pg_ctl" -D "$dir" -m fast -w stop >/dev/null || true

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# `make run`: the whole service on http://localhost:8080 — SQLite (default DATABASE_URL), local media, Redis,
-# Centrifugo, the outbox relay, gunicorn and nginx. Everything but nginx listens on 127.0.0.1; state and logs live
-# under ./run/. Ctrl-C stops everything.
+# `make run`: the whole service on http://localhost:8080 — PostgreSQL, local media, Redis, Centrifugo, the outbox
+# relay, gunicorn and nginx. Everything but nginx listens on 127.0.0.1; logs live under ./run/. Ctrl-C stops
+# everything.
+#
+# The database: DATABASE_URL when it is set (environment or .env); otherwise a project-local PostgreSQL cluster in
+# ./data/postgres (created on the first run, kept between runs, durable: it is your data) on PG_PORT.
 #
 # Ports (override with the variables): nginx HTTP_PORT=8080, gunicorn GUNICORN_PORT=8010, Centrifugo
 # CENTRIFUGO_PORT=8000 (clients, proxied by nginx) and CENTRIFUGO_INTERNAL_PORT=8001 (HTTP API, health),
-# Redis REDIS_PORT=6380.
+# Redis REDIS_PORT=6380, PostgreSQL PG_PORT=5433.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -32,6 +35,20 @@ for port in "$HTTP_PORT" "$GUNICORN_PORT"; do
   port_busy "$port" && die "port $port is already in use (another \`make run\`?); set HTTP_PORT/GUNICORN_PORT"
 done
 
+# ------------------------------------------------------------------------------------------------- database
+pg_dir=""
+if [ -z "${DATABASE_URL:-}" ] && ! grep -qE '^[[:space:]]*DATABASE_URL=' .env 2>/dev/null; then
+  export PG_PORT=${PG_PORT:-5433}
+  pg_dir=${PG_DATA_DIR:-$PWD/data/postgres}
+  port_busy "$PG_PORT" && die "port $PG_PORT is in use: set PG_PORT (or DATABASE_URL for a server of your own)"
+  [ -f "$pg_dir/PG_VERSION" ] || log "creating the local PostgreSQL cluster in ${pg_dir#"$PWD"/} (kept between runs)"
+  DATABASE_URL=$(scripts/postgres.sh start "$pg_dir" "$PG_PORT" --durable --database messenger)
+  export DATABASE_URL
+  log "PostgreSQL on 127.0.0.1:$PG_PORT (data in ${pg_dir#"$PWD"/})"
+fi
+stop_database() { [ -z "$pg_dir" ] || scripts/postgres.sh stop "$pg_dir" || true; }
+trap stop_database EXIT
+
 log "database: migrate"
 $PY manage.py migrate --noinput -v0
 if command -v msgfmt >/dev/null 2>&1; then
@@ -51,6 +68,7 @@ stop_all() {
   local i
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill -TERM "${pids[$i]}" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  stop_database
 }
 trap stop_all EXIT
 trap 'exit 130' INT TERM

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
-from django.db import connection
 from django.db.models import CharField, DateTimeField, Expression, F, Func, TextField, Value
 
 from users.serializers import USER_COLUMNS, UserDicts
@@ -152,9 +151,9 @@ def _avatar_url_prefix(users: UserDicts) -> str | None:
 
 def user_json_columns(users: UserDicts | None, prefix: str = "") -> tuple[Expression, Expression] | None:
     """`(user JSON, unsafe avatar name)` expressions for `.values_list()` (`prefix` reaches the user, e.g.
-    "user__"), or None where the Python path must build the users: other vendors, datetimes not in UTC, storages
+    "user__"), or None where the Python path must build the users: datetimes not in UTC, storages
     whose URLs are not prefix + name (signed URLs)."""
-    if not ENABLED or users is None or connection.vendor != "postgresql":
+    if not ENABLED or users is None:
         return None
     zone = users.zone
     if zone is None or not (zone is datetime.UTC or getattr(zone, "key", None) in _UTC_NAMES):

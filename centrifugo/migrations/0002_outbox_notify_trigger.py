@@ -1,4 +1,4 @@
-"""PostgreSQL only: wake the relay (LISTEN centrifugo_outbox) when a transaction that inserted outbox rows commits.
+"""Wake the relay (LISTEN centrifugo_outbox) when a transaction that inserted outbox rows commits.
 
 NOTIFY is transactional: it is delivered at commit, never for a rolled-back insert, and identical notifications
 of one transaction are folded into one. A statement-level trigger costs one notification per INSERT statement.
@@ -23,17 +23,7 @@ DROP FUNCTION IF EXISTS centrifugo_outbox_notify();
 """
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
-
-
 class Migration(migrations.Migration):
     dependencies = [("centrifugo", "0001_initial")]
 
-    operations = [migrations.RunPython(forwards, backwards, elidable=False)]
+    operations = [migrations.RunSQL(CREATE, DROP, elidable=False)]

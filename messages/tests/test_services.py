@@ -131,16 +131,10 @@ class TestReadState:
         assert Chat.objects.get(pk=a.pk).last_seq == 2
 
 
-class TestSendPaths:
-    """PostgreSQL sends in one statement, other databases step by step: both must write the same rows."""
+class TestSend:
+    """The send statement: every row it writes, and nothing for an outsider."""
 
-    @pytest.fixture(params=["one statement", "step by step"])
-    def path(self, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-        if request.param == "step by step":
-            monkeypatch.setattr(services, "_one_statement_supported", lambda: False)
-        return request.param
-
-    def test_writes_and_event(self, path: str, creator: User, member: User, make_user) -> None:
+    def test_writes_and_event(self, creator: User, member: User, make_user) -> None:
         third = make_user()
         chat = group(creator, member, third)
         first = send(creator, chat)
@@ -161,26 +155,23 @@ class TestSendPaths:
         assert last_event().data == {"event": "create", "message": result.data}
         assert result.data["id"] == str(stored.pk) and result.data["was_read_by"] == []
 
-    def test_a_chat_deleted_meanwhile_is_404(self, path: str, creator: User, member: User) -> None:
+    def test_a_chat_deleted_meanwhile_is_404(self, creator: User, member: User) -> None:
         chat = group(creator, member)
         message = Message(chat=chat, sender=creator, text="late")
         columns = services._insert_columns(message)
         Chat.objects.filter(pk=chat.pk).delete()
-        write = services._write_in_one_statement if path == "one statement" else services._write_step_by_step
-        assert write(message, columns) == (None, [])
+        assert services._write(message, columns) == (None, [])
         assert not Message.objects.filter(pk=message.pk).exists()
 
-    def test_a_text_send_is_two_statements(self, path: str, creator: User, member: User) -> None:
+    def test_a_text_send_is_two_statements(self, creator: User, member: User) -> None:
         chat = group(creator, member)
         with CaptureQueriesContext(connection) as queries:
             services.message_create(sender=creator, chat_id=chat.pk, text="hi")
-        # the write, which also checks the membership (one statement, or three), and the outbox row
+        # the write, which also checks the membership, and the outbox row
         statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
-        assert len(statements) == (2 if path == "one statement" else 4)
+        assert len(statements) == 2
 
-    def test_outsiders_and_unknown_chats_write_nothing(
-        self, path: str, creator: User, member: User, outsider: User
-    ) -> None:
+    def test_outsiders_and_unknown_chats_write_nothing(self, creator: User, member: User, outsider: User) -> None:
         chat = group(creator, member)
         send(creator, chat)
         before = (Message.objects.count(), len(outbox()), Chat.objects.get(pk=chat.pk).last_seq)

@@ -110,10 +110,9 @@ class Command(BaseCommand):
             self._write_messages(chats)  # also records each message's sender, which read state needs
             self._write_memberships(chats)
             self._restore(deferred)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                for model in (User, Chat, Membership, Message):
-                    cursor.execute(f"ANALYZE {model._meta.db_table}")
+        with connection.cursor() as cursor:
+            for model in (User, Chat, Membership, Message):
+                cursor.execute(f"ANALYZE {model._meta.db_table}")
         busy = User.objects.get(pk=users[0])
         self.stdout.write(
             self.style.SUCCESS(
@@ -260,11 +259,9 @@ class Command(BaseCommand):
                 yield (chat.id, user_id, joined, pointer, unread)
 
     def _drop_secondary_indexes(self, models: list[type]) -> list[str]:
-        """PostgreSQL: drop the loaded tables' indexes and constraints but the primary key, and return the SQL
+        """Drop the loaded tables' indexes and constraints but the primary key, and return the SQL
         that recreates them. Building an index or validating a foreign key once over the loaded rows is many
         times faster than maintaining it row by row during COPY."""
-        if connection.vendor != "postgresql":
-            return []
         drop, create, constrain = [], [], []
         with connection.cursor() as cursor:
             for model in models:
@@ -303,31 +300,14 @@ class Command(BaseCommand):
     def _insert(self, model: type, columns: list[str], rows: Iterable[tuple], *, total: int, desc: str) -> None:
         table = model._meta.db_table
         bar = tqdm(total=total, desc=desc, disable=self.quiet, unit="row", unit_scale=True)
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                    for n, row in enumerate(rows, 1):
-                        copy.write_row(row)
-                        if n % self.batch == 0:
-                            bar.update(self.batch)
-                    bar.update(bar.total - bar.n)
-            else:
-                fields = [model._meta.get_field(c.removesuffix("_id")) for c in columns]
-                preps = [_prep(f) for f in fields]
-                sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
-                for chunk in _chunks(rows, self.batch):
-                    cursor.executemany(sql, [[p(v) for p, v in zip(preps, row, strict=True)] for row in chunk])
-                    bar.update(len(chunk))
+        copy_sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+            for n, row in enumerate(rows, 1):
+                copy.write_row(row)
+                if n % self.batch == 0:
+                    bar.update(self.batch)
+            bar.update(bar.total - bar.n)
         bar.close()
-
-
-def _prep(model_field: Any) -> Any:
-    target = model_field.target_field if model_field.is_relation else model_field
-
-    def prep(value: Any) -> Any:
-        return None if value is None else target.get_db_prep_value(value, connection)
-
-    return prep
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
