@@ -1,9 +1,7 @@
-"""The Centrifugo server side of the project: finding the binary, its major version, and its generated config.
+"""The Centrifugo (v6) server side of the project: finding the binary, its version, and its generated config.
 
 The config is generated (never hand-written) from the same settings/environment as Django, so the HMAC secret,
-the API key and the allowed origins cannot drift apart. `manage.py centrifugo_config` writes it; the option names
-follow the binary's major version (v6 names for v6, the equivalent v5 names for the v5 fallback build, see
-docs/realtime.md).
+the API key and the allowed origins cannot drift apart. `manage.py centrifugo_config` writes it (docs/realtime.md).
 """
 
 from __future__ import annotations
@@ -32,17 +30,11 @@ def find_binary() -> str | None:
     return shutil.which("centrifugo")
 
 
-def binary_version(binary: str) -> tuple[int, str]:
-    """(major, full version) of a Centrifugo binary. A build without version ldflags reports 0.0.0: then the
-    command set tells them apart (v6 has `defaultconfig`, v5 has `genconfig`)."""
+def binary_version(binary: str) -> str:
+    """The version a Centrifugo binary reports (`0.0.0` for a build without the version ldflags)."""
     out = subprocess.run([binary, "version"], capture_output=True, text=True, timeout=10).stdout
-    match = re.search(r"v?(\d+)\.(\d+)\.(\d+)", out)
-    version = ".".join(match.groups()) if match else "0.0.0"
-    major = int(version.split(".")[0])
-    if major == 0:
-        helptext = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=10).stdout
-        major = 6 if "defaultconfig" in helptext else 5
-    return major, version
+    match = re.search(r"v?(\d+\.\d+\.\d+)", out)
+    return match.group(1) if match else "0.0.0"
 
 
 @dataclass
@@ -90,45 +82,26 @@ def _channel_options(options: ServerOptions) -> dict[str, Any]:
     }
 
 
-def build_config(options: ServerOptions, major: int = 6) -> dict[str, Any]:
-    """The Centrifugo config as a dict, with the option names of the given major version."""
+def build_config(options: ServerOptions) -> dict[str, Any]:
+    """The Centrifugo v6 config as a dict."""
     channel = _channel_options(options)
-    if major >= 6:
-        http_server: dict[str, Any] = {"address": options.address, "port": options.port}
-        if options.internal_port:
-            http_server |= {"internal_address": options.address, "internal_port": options.internal_port}
-        config: dict[str, Any] = {
-            "log": {"level": options.log_level},
-            "http_server": http_server,
-            "client": {
-                "token": {"hmac_secret_key": options.hmac_secret_key},
-                "allowed_origins": options.allowed_origins,
-            },
-            "http_api": {"key": options.api_key},
-            "health": {"enabled": True},
-            "channel": {
-                "without_namespace": {**channel, "channel_regex": UUID_REGEX},
-                "namespaces": [{"name": name, **channel} for name in NAMESPACES],
-            },
-        }
-        if options.redis_url:
-            config["engine"] = {"type": "redis", "redis": {"address": [options.redis_url]}}
-        return config
-    # Centrifugo v5: flat option names; the top-level channel options apply to channels without a namespace.
-    config = {
-        "log_level": options.log_level,
-        "address": options.address,
-        "port": str(options.port),
-        "token_hmac_secret_key": options.hmac_secret_key,
-        "allowed_origins": options.allowed_origins,
-        "api_key": options.api_key,
-        "health": True,
-        **channel,
-        "channel_regex": UUID_REGEX,
-        "namespaces": [{"name": name, **channel} for name in NAMESPACES],
-    }
+    http_server: dict[str, Any] = {"address": options.address, "port": options.port}
     if options.internal_port:
-        config |= {"internal_address": options.address, "internal_port": str(options.internal_port)}
+        http_server |= {"internal_address": options.address, "internal_port": options.internal_port}
+    config: dict[str, Any] = {
+        "log": {"level": options.log_level},
+        "http_server": http_server,
+        "client": {
+            "token": {"hmac_secret_key": options.hmac_secret_key},
+            "allowed_origins": options.allowed_origins,
+        },
+        "http_api": {"key": options.api_key},
+        "health": {"enabled": True},
+        "channel": {
+            "without_namespace": {**channel, "channel_regex": UUID_REGEX},
+            "namespaces": [{"name": name, **channel} for name in NAMESPACES],
+        },
+    }
     if options.redis_url:
-        config |= {"engine": "redis", "redis_address": options.redis_url}
+        config["engine"] = {"type": "redis", "redis": {"address": [options.redis_url]}}
     return config

@@ -59,7 +59,7 @@ def test_relay_reaches_the_internal_api_port_of_centrifugo() -> None:
     env = SERVICES["web"]["environment"]
     assert env["CENTRIFUGO_API_URL"] == f"http://centrifugo:{env['CENTRIFUGO_INTERNAL_PORT']}/api"
     assert "centrifugo/centrifugo:v6" in SERVICES["centrifugo"]["image"]
-    assert "--major 6" in _commands(SERVICES["init"])[0]
+    assert "centrifugo_config --out /centrifugo/config.json" in _commands(SERVICES["init"])[0]
 
 
 def test_image_installs_the_lock_file() -> None:

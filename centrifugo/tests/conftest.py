@@ -88,8 +88,8 @@ def redis_url(realtime_dir: Path) -> Iterator[str]:
 
 
 def centrifugo_environment() -> dict[str, str]:
-    """Centrifugo reads CENTRIFUGO_* variables as options (v5: CENTRIFUGO_PORT, CENTRIFUGO_API_KEY...): the
-    Django-side variables of the same prefix must not reach it; the generated config is the whole truth."""
+    """Centrifugo reads CENTRIFUGO_* variables as options (CENTRIFUGO_HTTP_API_KEY...): the Django-side variables
+    of the same prefix must not reach it; the generated config is the whole truth."""
     return {k: v for k, v in os.environ.items() if not k.startswith("CENTRIFUGO_")}
 
 
@@ -98,7 +98,7 @@ class CentrifugoServer:
 
     def __init__(self, binary: str, workdir: Path, redis_url: str) -> None:
         self.binary = binary
-        self.major, self.version = binary_version(binary)
+        self.version = binary_version(binary)
         self.port = free_port()
         self.internal_port = free_port()
         self.options = ServerOptions.from_settings(
@@ -109,7 +109,7 @@ class CentrifugoServer:
             log_level="error",
         )
         self.config = workdir / "centrifugo.json"
-        self.config.write_text(json.dumps(build_config(self.options, self.major)))
+        self.config.write_text(json.dumps(build_config(self.options)))
         self.log = workdir / "centrifugo.log"
         self.proc: subprocess.Popen | None = None
 

@@ -1,9 +1,9 @@
 """Write the Centrifugo config generated from the environment (the same variables Django reads).
 
-    manage.py centrifugo_config --out run/centrifugo.json [--binary PATH | --major 6] [--port 8000 ...]
+    manage.py centrifugo_config --out run/centrifugo.json [--binary PATH] [--port 8000 ...] [--check]
 
-The option names follow the binary (`centrifugo version`): v6 names for v6, v5 names for the v5 fallback.
-With --check the written file is validated with `centrifugo checkconfig`.
+Centrifugo v6 option names. With --check the written file is validated with `centrifugo checkconfig --strict`
+(which also rejects unknown keys).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from centrifugo.server import ServerOptions, binary_version, build_config, find_binary
+from centrifugo.server import ServerOptions, build_config, find_binary
 
 
 class Command(BaseCommand):
@@ -25,8 +25,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--out", default="-", help="file to write (default: stdout)")
-        parser.add_argument("--binary", help="Centrifugo binary whose major version decides the option names")
-        parser.add_argument("--major", type=int, choices=[5, 6], help="option names of this major version")
+        parser.add_argument("--binary", help="Centrifugo binary for --check (default: the build cache or PATH)")
         parser.add_argument("--address", help="listen address (default $CENTRIFUGO_ADDRESS or 127.0.0.1)")
         parser.add_argument("--port", type=int, help="client port (default $CENTRIFUGO_PORT or 8000)")
         parser.add_argument(
@@ -38,10 +37,6 @@ class Command(BaseCommand):
         parser.add_argument("--mode", default="600", help="file mode, octal (default 600: it holds secrets)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        binary = opts["binary"] or find_binary()
-        major = opts["major"]
-        if major is None:
-            major = binary_version(binary)[0] if binary else 6
         options = ServerOptions.from_settings(
             address=opts["address"],
             port=opts["port"],
@@ -51,7 +46,7 @@ class Command(BaseCommand):
         )
         if opts["internal_port"] == 0:
             options.internal_port = None
-        text = json.dumps(build_config(options, major), indent=2) + "\n"
+        text = json.dumps(build_config(options), indent=2) + "\n"
         if opts["out"] == "-":
             sys.stdout.write(text)
             return
@@ -60,15 +55,16 @@ class Command(BaseCommand):
         out.write_text(text, encoding="utf-8")
         out.chmod(int(opts["mode"], 8))  # it holds the HMAC secret and the API key
         if opts["check"]:
+            binary = opts["binary"] or find_binary()
             if not binary:
                 raise CommandError("--check needs a Centrifugo binary (scripts/centrifugo-build.sh)")
-            check_config(binary, major, out)
+            check_config(binary, out)
+        self.stderr.write(f"wrote {out}")
 
-        self.stderr.write(f"wrote {out} (Centrifugo v{major} option names)")
 
-
-def check_config(binary: str, major: int, path: Path) -> None:
-    command = [binary, "checkconfig", "-c", str(path)] + (["--strict"] if major >= 6 else [])
+def check_config(binary: str, path: Path) -> None:
+    """`centrifugo checkconfig --strict`: the file parses, its values are valid and it has no unknown keys."""
+    command = [binary, "checkconfig", "-c", str(path), "--strict"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=30)
     if result.returncode != 0:
         raise CommandError(f"centrifugo checkconfig failed: {result.stdout}{result.stderr}")
