@@ -20,6 +20,8 @@ class Constants:
     NAME_MAX_LENGTH: int = 150
     BIO_MAX_LENGTH: int = 1000
     STATUS_MAX_LENGTH: int = 200
+    # hashing a password costs time in proportion to its length: longer ones are refused before any work
+    PASSWORD_MAX_LENGTH: int = 128
     # presence: "online" means seen within this window; last_online_at is written at most once per throttle
     ONLINE_WINDOW: timedelta = timedelta(minutes=5)
     PRESENCE_WRITE_THROTTLE: timedelta = timedelta(minutes=1)
@@ -37,6 +39,8 @@ class Constants:
     CENTRIFUGO_TOKEN_LIFETIME: timedelta = timedelta(hours=1)
     # uploads: the whole request body, and each kind of file
     MAX_BODY_SIZE: int = 10 * MB
+    # JSON bodies: deeper nesting is refused while parsing (no input of the API nests more than a few levels)
+    JSON_MAX_DEPTH: int = 32
     AVATAR_MAX_SIZE: int = 5 * MB
     AVATAR_MAX_PIXELS: int = 40_000_000
     AVATAR_MAX_SIDE: int = 1024

@@ -7,10 +7,12 @@ keys beside the fields, so a client can always show `detail`.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,14 +27,37 @@ class RequestTooLarge(exceptions.APIException):
     default_code = "request_too_large"
 
 
+class ServiceUnavailable(exceptions.APIException):
+    """The database (or another backing service) cannot be reached: retry shortly."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = gettext_lazy("The service is temporarily unavailable. Try again in a few seconds.")
+    default_code = "service_unavailable"
+    retry_after = 5  # seconds, sent as Retry-After
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = gettext_lazy("The request conflicts with the current state.")
     default_code = "conflict"
 
 
+logger = logging.getLogger(__name__)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, RequestDataTooBig):
+    if isinstance(exc, DataError):
+        # A value the database cannot store or compare (a number beyond 64 bits, a NUL character, ...) that no
+        # validation stopped earlier: bad input, not a server fault. Each write is one transaction, so nothing of
+        # it was kept.
+        logger.warning("bad input reached the database: %s", exc)
+        exc = exceptions.ValidationError({"non_field_errors": [_("A value is out of range or cannot be stored.")]})
+    elif isinstance(exc, OperationalError | InterfaceError):
+        logger.error("database unavailable: %s", exc)
+        exc = ServiceUnavailable()
+    elif isinstance(exc, TooManyFieldsSent):
+        exc = exceptions.ParseError(_("Too many fields in the request."), code="too_many_fields")
+    elif isinstance(exc, RequestDataTooBig):
         exc = RequestTooLarge(_("Request body is too large."))
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
@@ -44,6 +69,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None:
         return None
     response.data = error_body(exc, response.data)
+    if isinstance(exc, ServiceUnavailable):
+        response["Retry-After"] = str(exc.retry_after)
     return response
 
 
@@ -92,6 +119,8 @@ def handler500(request: HttpRequest) -> JsonResponse:
 def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     if isinstance(exception, RequestDataTooBig):
         return json_error(413, _("Request body is too large."), "request_too_large")
+    if isinstance(exception, TooManyFieldsSent):
+        return json_error(400, _("Too many fields in the request."), "too_many_fields")
     return json_error(400, _("Bad request."), "bad_request")
 
 

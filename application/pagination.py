@@ -15,11 +15,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from application.query import query_int
+
 
 class PageNumberPagination(pagination.PageNumberPagination):
     """Default page size 10, at most 100; an out-of-range page is 404 `{"detail": "Invalid page."}`."""
 
     page_size_query_param = "page_size"
+
+    def get_page_size(self, request: Request) -> int:
+        return min(query_int(request, "page_size", minimum=1, default=self.page_size), self.max_page_size)
 
     @property
     def page_size(self) -> int:  # read at request time so tests can override the constants
@@ -40,6 +45,12 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
     @property
     def max_limit(self) -> int:
         return settings.CONSTANTS.MAX_PAGE_SIZE
+
+    def get_limit(self, request: Request) -> int:
+        return min(query_int(request, "limit", minimum=1, default=self.default_limit), self.max_limit)
+
+    def get_offset(self, request: Request) -> int:
+        return query_int(request, "offset", minimum=0, default=0)
 
 
 def page_or_offset_paginator(request: Request) -> pagination.BasePagination:
@@ -91,7 +102,8 @@ class KeysetPagination:
         return Response({"count": self.count, "next": self.next, "previous": self.previous, "results": data})
 
     def _size(self, param: str = "page_size") -> int:
-        return _positive_int(self.request.query_params.get(param), settings.CONSTANTS.PAGE_SIZE)
+        size = query_int(self.request, param, minimum=1, default=settings.CONSTANTS.PAGE_SIZE)
+        return min(size, settings.CONSTANTS.MAX_PAGE_SIZE)
 
     def _url(self, **params: object) -> str:
         url = self.request.build_absolute_uri()
@@ -144,27 +156,10 @@ class KeysetPagination:
 
     def _offset_page(self, queryset: QuerySet) -> list:
         limit = self._size("limit") if "limit" in self.request.query_params else self._size()
-        offset = _non_negative_int(self.request.query_params.get("offset"))
-        rows = list(queryset[offset : offset + limit])
+        offset = query_int(self.request, "offset", minimum=0, default=0)
+        rows = list(queryset[offset : offset + limit]) if offset < self.count else []
         if offset + limit < self.count:
             self.next = self._url(limit=limit, offset=offset + limit)
         if offset > 0:
             self.previous = self._url(limit=limit, offset=max(0, offset - limit))
         return rows
-
-
-def _positive_int(raw: str | None, default: int) -> int:
-    try:
-        value = int(raw) if raw else default
-    except ValueError:
-        value = default
-    if value < 1:
-        value = default
-    return min(value, settings.CONSTANTS.MAX_PAGE_SIZE)
-
-
-def _non_negative_int(raw: str | None) -> int:
-    try:
-        return max(0, int(raw or 0))
-    except ValueError:
-        return 0

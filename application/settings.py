@@ -72,11 +72,13 @@ INSTALLED_APPS = [
     "friends",
 ]
 
-# CORS and the language come first, so that even the early answers below (413, JSON 404) carry CORS headers and
-# speak the request's language; the body-size guard still runs before anything reads the body. The language of
+# CORS, the error shape and the language come first, so that even the early answers below (413, JSON 404) carry
+# CORS headers, are JSON and speak the request's language; the body-size guard still runs before anything reads the
+# body. The language of
 # /api is English unless the request opts in (application/language.py).
 MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
+    "application.middleware.ApiErrorShapeMiddleware",
     "application.language.LanguageMiddleware",
     "application.middleware.BodySizeLimitMiddleware",
     "application.middleware.ApiPathMiddleware",
@@ -134,6 +136,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "application.passwords.MaximumLengthValidator"},
 ]
 PASSWORD_HASHERS = env.list("PASSWORD_HASHERS", default=["django.contrib.auth.hashers.PBKDF2PasswordHasher"])
 
@@ -190,7 +193,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["users.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "application.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],

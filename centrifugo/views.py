@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
+from django.conf import settings
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from application.parsers import JSONParser, too_deep
 from application.schema import ERROR_RESPONSES
 from centrifugo import tokens
 from centrifugo.serializers import CentrifugoTokenRequestSerializer, CentrifugoTokenSerializer
@@ -27,10 +29,10 @@ class LenientJSONParser(BaseParser):
     def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
         raw = stream.read() if stream is not None else b""
         try:
-            data = json.loads(raw or b"{}")
-        except ValueError:
+            data = orjson.loads(raw or b"{}")
+        except orjson.JSONDecodeError:
             return {}
-        return data if isinstance(data, dict) else {}
+        return data if isinstance(data, dict) and not too_deep(data, settings.CONSTANTS.JSON_MAX_DEPTH) else {}
 
 
 class TokenView(APIView):

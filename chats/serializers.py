@@ -139,8 +139,8 @@ class MembersField(serializers.ListField):
                     raise serializers.ValidationError(_("Expected a list of user ids.")) from exc
             elif "," in raw:
                 data = [part.strip() for part in raw.split(",") if part.strip()]
-            elif not raw:
-                data = []
+            elif not raw and hasattr(getattr(self.root, "initial_data", None), "getlist"):
+                data = []  # an empty form field means no members; a JSON [""] is an invalid id (below)
         return super().to_internal_value(data)
 
 

@@ -9,12 +9,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from application.pagination import page_or_offset_paginator
+from application.query import query_bool
 from application.schema import ERROR_RESPONSES
 from chats import selectors, services
 from chats.serializers import ChatCreateSerializer, ChatSerializer, ChatUpdateSerializer, MemberAddSerializer
 from users.serializers import UserDicts
-
-FALLBACK_ON = {"on", "true", "1", "yes"}
 
 
 def _chat_response(request: Request, chat_id: uuid.UUID, status_code: int = 200) -> Response:
@@ -58,7 +57,7 @@ class ChatListView(APIView):
     def post(self, request: Request) -> Response:
         serializer = ChatCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        fallback = request.query_params.get("fallback", "").lower() in FALLBACK_ON
+        fallback = query_bool(request, "fallback")
         result = services.chat_create(creator=request.user, fallback=fallback, **serializer.validated_data)
         return _chat_response(request, result.chat.pk, status.HTTP_201_CREATED if result.created else 200)
 

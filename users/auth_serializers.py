@@ -9,6 +9,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from application.passwords import password_field
 from users.models import ExternalIdentity
 from users.serializers import CurrentUserSerializer
 
@@ -18,9 +19,11 @@ class CredentialsSerializer(serializers.Serializer):
 
     `email` is deliberately not an EmailField: a malformed address must fail exactly like a wrong password."""
 
-    username = serializers.CharField(required=False, help_text="Username or e-mail address")
-    email = serializers.CharField(required=False, help_text="Alternative to `username`: the e-mail address")
-    password = serializers.CharField(style={"input_type": "password"})
+    username = serializers.CharField(required=False, max_length=254, help_text="Username or e-mail address")
+    email = serializers.CharField(
+        required=False, max_length=254, help_text="Alternative to `username`: the e-mail address"
+    )
+    password = password_field()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         identifier = (attrs.get("username") or attrs.get("email") or "").strip()

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
+from application.passwords import password_field
 from uploads.fields import ImageUploadField
 from users.models import User
 
@@ -160,7 +161,7 @@ class ProfileFieldsMixin(serializers.Serializer):
 
 
 class RegisterSerializer(ProfileFieldsMixin, serializers.ModelSerializer):
-    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    password = password_field(write_only=True)
     avatar = ImageUploadField()
     bio = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     email = serializers.EmailField(required=False, allow_null=True, allow_blank=True)

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from application.query import query_bool
 from application.schema import ERROR_RESPONSES, ErrorSerializer
 from users import oauth, services_external
 from users.auth_serializers import ExternalIdentitySerializer, OAuthAuthorizeSerializer, OAuthCredentialsSerializer
@@ -91,7 +92,7 @@ class YandexLoginView(PublicAuthView):
         profile = _profile(request)
         user, tokens, created = services_external.external_login(profile)
         status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        if request.query_params.get("cookie", "").lower() in {"on", "1", "true", "yes"}:
+        if query_bool(request, "cookie"):
             return cookie_session_response(request, user, tokens, status_code)
         return Response(tokens.as_dict(), status=status_code)
 
