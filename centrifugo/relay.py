@@ -38,6 +38,9 @@ TRANSIENT_CODES = {100, 108, 111}
 # A row Centrifugo keeps refusing for another reason (bad channel name, data too large...) is dropped after this
 # many attempts with an error in the log, so it cannot block every later event.
 MAX_ATTEMPTS = 5
+# A standing-by relay tries the lock this often: the takeover after the active relay dies (its database session
+# ends with its process) takes at most this long.
+STANDBY_RETRY = 1.0
 
 
 def notify() -> None:
@@ -86,6 +89,7 @@ class Relay:
         self.stopping = threading.Event()
         self.stats = RelayStats()
         self._session_ready = False  # LISTEN issued and advisory lock held on the current connection
+        self._standing_by = False
 
     # ----------------------------------------------------------------------------------------------- the loop
     def run(self) -> None:
@@ -96,7 +100,7 @@ class Relay:
             while not self.stopping.is_set():
                 try:
                     if not self._ensure_session():
-                        self.stopping.wait(2.0)  # another relay is active: stand by
+                        self.stopping.wait(STANDBY_RETRY)  # another relay is active: stand by
                         continue
                     if self.drain():
                         backoff = self.min_backoff
@@ -187,10 +191,14 @@ class Relay:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
             if not cursor.fetchone()[0]:
-                logger.info("another relay holds the lock; standing by")
+                if not self._standing_by:
+                    logger.info("another relay holds the lock; standing by")
+                    self._standing_by = True
                 return False
             cursor.execute(f"LISTEN {NOTIFY_CHANNEL}")
         self._session_ready = True
+        self._standing_by = False
+        logger.info("holding the relay lock: delivering")
         return True
 
     def _wait(self) -> None:

@@ -4,6 +4,7 @@
     nginx/render.py run --runtime run/nginx --listen 8080 --api 127.0.0.1:8010 --centrifugo 127.0.0.1:8000 \
         --static static --media media          -> run/nginx/nginx.conf (+ messenger.conf); start with
                                                    nginx -p run/nginx -c run/nginx/nginx.conf
+        (--api and --centrifugo repeat for several nodes: one upstream server each)
     nginx/render.py docker [--out nginx/docker.conf]
                                                 -> the server block for docker-compose (conf.d/default.conf)
 """
@@ -20,10 +21,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 MIME_TYPES = ("/etc/nginx/mime.types", "/usr/local/etc/nginx/mime.types", "/usr/share/nginx/mime.types")
 
+# In docker-compose the extra nodes of the `scaled` profile carry these names as network aliases, so one server
+# line per upstream reaches every node (nginx resolves a name to all its addresses).
 DOCKER = {
     "LISTEN": "8080",
-    "API": "web:8000",
-    "CENTRIFUGO": "centrifugo:8000",
+    "API_SERVERS": "    server web:8000;",
+    "CENTRIFUGO_SERVERS": "    server centrifugo:8000;",
     "STATIC_ROOT": "/srv/static",
     "MEDIA_ROOT": "/srv/media",
 }
@@ -37,6 +40,10 @@ def render(template: str, values: dict[str, str]) -> str:
     return re.sub(r"{{(\w+)}}", lambda m: values[m.group(1)], text)
 
 
+def servers(addresses: list[str]) -> str:
+    return "\n".join(f"    server {address};" for address in addresses)
+
+
 def render_run(args: argparse.Namespace) -> Path:
     runtime = Path(args.runtime).resolve()
     runtime.mkdir(parents=True, exist_ok=True)
@@ -46,8 +53,8 @@ def render_run(args: argparse.Namespace) -> Path:
         "messenger.conf.template",
         {
             "LISTEN": args.listen,
-            "API": args.api,
-            "CENTRIFUGO": args.centrifugo,
+            "API_SERVERS": servers(args.api or ["127.0.0.1:8010"]),
+            "CENTRIFUGO_SERVERS": servers(args.centrifugo or ["127.0.0.1:8000"]),
             "STATIC_ROOT": str(Path(args.static).resolve()),
             "MEDIA_ROOT": str(Path(args.media).resolve()),
         },
@@ -81,8 +88,8 @@ def main() -> None:
     run = commands.add_parser("run", help="a self-contained nginx.conf for make run and the tests")
     run.add_argument("--runtime", required=True, help="directory for the rendered config, pid, logs, temp files")
     run.add_argument("--listen", default="8080", help="nginx `listen` value (default 8080 = all interfaces)")
-    run.add_argument("--api", default="127.0.0.1:8010", help="gunicorn address")
-    run.add_argument("--centrifugo", default="127.0.0.1:8000", help="Centrifugo client address")
+    run.add_argument("--api", action="append", help="a gunicorn address (repeat for several; 127.0.0.1:8010)")
+    run.add_argument("--centrifugo", action="append", help="a Centrifugo client address (repeat; 127.0.0.1:8000)")
     run.add_argument("--static", default="static", help="STATIC_ROOT")
     run.add_argument("--media", default="media", help="MEDIA_ROOT")
     run.add_argument("--workers", default="auto")

@@ -27,6 +27,8 @@ import requests
 from django.conf import settings
 
 from centrifugo.server import ServerOptions, binary_version, build_config, find_binary
+from users.models import User
+from users.services import session_start
 
 ROOT = Path(settings.BASE_DIR)
 WAIT = 10.0  # seconds any single realtime expectation may take
@@ -68,13 +70,14 @@ def realtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("realtime")
 
 
-@pytest.fixture(scope="session")
-def redis_url(realtime_dir: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def redis_server(workdir: Path) -> Iterator[str]:
+    """A throwaway redis-server on a free loopback port; yields its URL."""
     binary = shutil.which("redis-server") or "/usr/bin/redis-server"
     if not os.access(binary, os.X_OK):
         pytest.fail("redis-server is not installed (scripts/services.sh ensure-test-deps installs it)")
     port = free_port()
-    args = ["--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(realtime_dir)]
+    args = ["--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(workdir)]
     proc = subprocess.Popen(
         [binary, *args],
         stdout=subprocess.DEVNULL,
@@ -85,6 +88,12 @@ def redis_url(realtime_dir: Path) -> Iterator[str]:
         yield f"redis://127.0.0.1:{port}"
     finally:
         stop_process(proc)
+
+
+@pytest.fixture(scope="session")
+def redis_url(realtime_dir: Path) -> Iterator[str]:
+    with redis_server(realtime_dir) as url:
+        yield url
 
 
 def centrifugo_environment() -> dict[str, str]:
@@ -173,12 +182,27 @@ def centrifugo(centrifugo_server: CentrifugoServer) -> Iterator[CentrifugoServer
         centrifugo_server.start()
 
 
-def _test_database_url() -> str:
+def database_url_for_processes() -> str:
     db = settings.DATABASES["default"]
     if not db["ENGINE"].endswith("postgresql"):
         pytest.skip("the relay subprocess needs the PostgreSQL test database (scripts/test.sh)")
     auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def process_env(centrifugo_api_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a project process (relay, gunicorn) on the test database."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url_for_processes(),
+        "CENTRIFUGO_API_URL": centrifugo_api_url,
+        "CENTRIFUGO_API_KEY": settings.CENTRIFUGO_API_KEY,
+        "CENTRIFUGO_API_TIMEOUT": "2",
+        "CENTRIFUGO_RELAY_MAX_BACKOFF": "0.3",
+        "CENTRIFUGO_RELAY_POLL_INTERVAL": "1",
+        "LOG_LEVEL": "INFO",
+        **extra,
+    }
 
 
 class RelayProcess:
@@ -187,7 +211,8 @@ class RelayProcess:
         self.log = log
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> None:
+    def start(self, *, wait: bool = True) -> None:
+        self._started_at = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "manage.py", "centrifugo_relay"],
@@ -196,18 +221,77 @@ class RelayProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+        if wait:
+            self.wait_started()
+
+    def wait_started(self) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + 60  # Django starts slowly on a loaded machine
-        while b"relay started" not in self.log.read_bytes():
+        while not self.logged("relay started"):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"the relay did not start:\n{self.log.read_text()[-3000:]}")
             time.sleep(0.05)
 
+    def logged(self, text: str) -> bool:
+        """Whether this run of the process (not an earlier one in the same log) wrote `text`."""
+        with self.log.open("rb") as log:
+            log.seek(self._started_at)
+            return text.encode() in log.read()
+
     def stop(self) -> None:
         stop_process(self.proc)
 
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()  # SIGKILL: no clean-up, the way a crash or the OOM killer ends it
+        self.proc.wait(10)
+
     def tail(self, n: int = 3000) -> str:
         return self.log.read_text(errors="replace")[-n:]
+
+
+class GunicornProcess:
+    """The API as deployed: gunicorn serving application.wsgi on a free loopback port (an "API node")."""
+
+    def __init__(self, env: dict[str, str], workdir: Path, workers: int = 2) -> None:
+        self.env, self.workers = env, workers
+        self.port = free_port()
+        self.log, self.access_log = workdir / "gunicorn.log", workdir / "access.log"
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, *, wait: bool = True) -> None:
+        args = ["--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers), "--preload"]
+        args += ["--access-logfile", str(self.access_log), "--error-logfile", str(self.log)]
+        # gunicorn 27's control socket defaults to one path per user: keep each node's apart.
+        args += ["--control-socket", str(self.log.with_name("gunicorn.ctl"))]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "application.wsgi:application", *args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if wait:
+            self.wait_started()
+
+    def wait_started(self) -> None:
+        try:
+            wait_for_port(self.port, timeout=60, proc=self.proc)
+        except (RuntimeError, TimeoutError) as exc:
+            self.stop()
+            log = self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+            raise RuntimeError(f"gunicorn did not start: {exc}\n{log}") from exc
+
+    def requests_served(self) -> int:
+        return len(self.access_log.read_text().splitlines()) if self.access_log.exists() else 0
+
+    def stop(self) -> None:
+        stop_process(self.proc)
 
 
 @pytest.fixture(scope="session")
@@ -215,17 +299,7 @@ def relay(
     db_sessions_closed: None, django_db_blocker: Any, centrifugo_server: CentrifugoServer, realtime_dir: Path
 ) -> Iterator[RelayProcess]:
     """`manage.py centrifugo_relay` on the test database, as in production (a separate process)."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": _test_database_url(),
-        "CENTRIFUGO_API_URL": centrifugo_server.api_url,
-        "CENTRIFUGO_API_KEY": settings.CENTRIFUGO_API_KEY,
-        "CENTRIFUGO_API_TIMEOUT": "2",
-        "CENTRIFUGO_RELAY_MAX_BACKOFF": "0.3",
-        "CENTRIFUGO_RELAY_POLL_INTERVAL": "1",
-        "LOG_LEVEL": "INFO",
-    }
-    process = RelayProcess(env, realtime_dir / "relay.log")
+    process = RelayProcess(process_env(centrifugo_server.api_url), realtime_dir / "relay.log")
     process.start()
     try:
         yield process
@@ -234,6 +308,32 @@ def relay(
 
 
 # ------------------------------------------------------------------------------------------------------- clients
+class Api:
+    """A user talking HTTP to the live server, as an SPA does."""
+
+    def __init__(self, base: str, user: User) -> None:
+        self.base = base
+        self.user = user
+        self.access = session_start(user).access
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {self.access}"
+
+    def call(self, method: str, path: str, expect: int, **kwargs: Any) -> Any:
+        response = self.session.request(method, f"{self.base}{path}", timeout=10, **kwargs)
+        assert response.status_code == expect, (method, path, response.status_code, response.text[:500])
+        return response.json() if response.content else None
+
+    def create_chat(self, *others: User, title: str = "group") -> str:
+        body = {"is_private": False, "title": title, "members": [str(u.id) for u in others]}
+        return self.call("POST", "/api/chats/", 201, json=body)["id"]
+
+    def send(self, chat: str, text: str) -> dict[str, Any]:
+        return self.call("POST", "/api/messages/", 201, json={"chat": chat, "text": text})
+
+    def message(self, message_id: str) -> dict[str, Any]:
+        return self.call("GET", f"/api/message/{message_id}/", 200)
+
+
 class LoopThread:
     """An asyncio loop in a daemon thread: sync tests submit coroutines with a timeout."""
 
@@ -409,22 +509,21 @@ class NginxServer:
         return f"ws://127.0.0.1:{self.port}/connection/websocket"
 
 
-@pytest.fixture(scope="session")
-def nginx_server(realtime_dir: Path, live_server: Any, centrifugo_server: CentrifugoServer) -> Iterator[NginxServer]:
-    """nginx with the project's config (nginx/render.py) in front of the live server and Centrifugo."""
+def start_nginx(workdir: Path, apis: list[str], centrifugos: list[str]) -> NginxServer:
+    """nginx with the project's config (nginx/render.py): one upstream server per API and Centrifugo node."""
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
     if not os.access(binary, os.X_OK):
         pytest.fail("nginx is not installed (scripts/services.sh ensure-test-deps installs it)")
     port = free_port()
-    runtime, media, static = realtime_dir / "nginx", realtime_dir / "media", realtime_dir / "static"
+    runtime, media, static = workdir / "nginx", workdir / "media", workdir / "static"
     media.mkdir(exist_ok=True)
     static.mkdir(exist_ok=True)
-    api = live_server.url.split("://", 1)[1].replace("localhost", "127.0.0.1")
     subprocess.run(
         [
             *(sys.executable, str(ROOT / "nginx" / "render.py"), "run", "--runtime", str(runtime)),
-            *("--listen", f"127.0.0.1:{port}", "--api", api, "--centrifugo", f"127.0.0.1:{centrifugo_server.port}"),
-            *("--static", str(static), "--media", str(media), "--workers", "1"),
+            *("--listen", f"127.0.0.1:{port}", "--static", str(static), "--media", str(media), "--workers", "1"),
+            *(arg for api in apis for arg in ("--api", api)),
+            *(arg for node in centrifugos for arg in ("--centrifugo", node)),
         ],
         check=True,
         capture_output=True,
@@ -437,6 +536,18 @@ def nginx_server(realtime_dir: Path, live_server: Any, centrifugo_server: Centri
     )
     try:
         wait_for_port(port, proc=proc)
-        yield NginxServer(runtime, port, proc, media, static)
-    finally:
+    except (RuntimeError, TimeoutError):
         stop_process(proc)
+        raise
+    return NginxServer(runtime, port, proc, media, static)
+
+
+@pytest.fixture(scope="session")
+def nginx_server(realtime_dir: Path, live_server: Any, centrifugo_server: CentrifugoServer) -> Iterator[NginxServer]:
+    """nginx with the project's config in front of the live server and Centrifugo."""
+    api = live_server.url.split("://", 1)[1].replace("localhost", "127.0.0.1")
+    server = start_nginx(realtime_dir, [api], [f"127.0.0.1:{centrifugo_server.port}"])
+    try:
+        yield server
+    finally:
+        stop_process(server.proc)

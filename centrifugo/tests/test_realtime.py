@@ -17,36 +17,10 @@ from django.db import transaction
 
 from centrifugo import outbox
 from centrifugo.models import OutboxEvent
+from centrifugo.tests.conftest import Api
 from users.models import User
-from users.services import session_start
 
 pytestmark = [pytest.mark.realtime, pytest.mark.usefixtures("relay")]
-
-
-class Api:
-    """A user talking HTTP to the live server, as an SPA does."""
-
-    def __init__(self, base: str, user: User) -> None:
-        self.base = base
-        self.user = user
-        self.access = session_start(user).access
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {self.access}"
-
-    def call(self, method: str, path: str, expect: int, **kwargs: Any) -> Any:
-        response = self.session.request(method, f"{self.base}{path}", timeout=10, **kwargs)
-        assert response.status_code == expect, (method, path, response.status_code, response.text[:500])
-        return response.json() if response.content else None
-
-    def create_chat(self, *others: User, title: str = "group") -> str:
-        body = {"is_private": False, "title": title, "members": [str(u.id) for u in others]}
-        return self.call("POST", "/api/chats/", 201, json=body)["id"]
-
-    def send(self, chat: str, text: str) -> dict[str, Any]:
-        return self.call("POST", "/api/messages/", 201, json={"chat": chat, "text": text})
-
-    def message(self, message_id: str) -> dict[str, Any]:
-        return self.call("GET", f"/api/message/{message_id}/", 200)
 
 
 @pytest.fixture
