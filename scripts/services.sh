@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system services the project runs beside Django.
 #   scripts/services.sh ensure-test-deps   everything `make test` needs (PostgreSQL, Redis, nginx, Centrifugo,
-#                                          Chromium for the browser tests)
+#                                          Chromium for the browser tests, the Compose file validator)
 #   scripts/services.sh ensure-run-deps    everything `make run` can use (Redis, nginx, Centrifugo; warnings only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +23,7 @@ case "${1:-}" in
     mapfile -t pkgs < <(need_pkgs)
     [ "${#pkgs[@]}" -eq 0 ] || apt_install "${pkgs[@]}" || die "could not install ${pkgs[*]}"
     if [ -x scripts/centrifugo-build.sh ]; then scripts/centrifugo-build.sh >&2; fi
+    scripts/compose-check-build.sh >/dev/null
     ;;
   ensure-run-deps)
     mapfile -t pkgs < <(need_pkgs | grep -v -e postgresql -e gettext -e chromium)
