@@ -130,6 +130,32 @@ _threshold = env("DATABASE_PREPARE_THRESHOLD", default="5")
 _db_options["prepare_threshold"] = int(_threshold) if _threshold.strip() else None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache: local memory by default; CACHE_URL=redis://host:6379/1 shares it between processes and nodes (what the
+# replica's read-your-writes pins and DRF's throttling need once there is more than one API process).
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# A PostgreSQL streaming replica for the reads of authenticated GET requests (application/replica.py,
+# docs/scaling.md). Writes, and reads inside transactions or just after the user's own write, stay on the primary.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+# How long a user's reads wait for the replica to replay their write before it is read regardless.
+DATABASE_REPLICA_PIN_SECONDS = env.float("DATABASE_REPLICA_PIN_SECONDS", default=10.0)
+if DATABASE_REPLICA_URL:
+    if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs a PostgreSQL DATABASE_URL")
+    if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL needs a cache shared by every API process (CACHE_URL=redis://...): a writer's "
+            "next request may reach another process, which must know to read the primary"
+        )
+    DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL)
+    for key in ("ATOMIC_REQUESTS", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS"):
+        DATABASES["replica"][key] = DATABASES["default"][key]
+    DATABASES["replica"]["OPTIONS"] = {**DATABASES["default"]["OPTIONS"], **DATABASES["replica"].get("OPTIONS", {})}
+    # Tests: the replica alias is the test database itself (Django creates no second one).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["application.replica.ReplicaRouter"]
+    MIDDLEWARE.append("application.replica.ReplicaMiddleware")
+
 AUTH_USER_MODEL = "users.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -20,6 +20,7 @@ from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.tokens import Token
 
+from application import replica
 from application.language import use_user_language
 from users.models import AuthSession, User
 from users.services import user_touch_presence
@@ -76,6 +77,8 @@ class JWTAuthentication(authentication.JWTAuthentication):
         if authenticated is not None:
             # The rest of the request speaks the user's saved language (unless it asked for one with ?lang=).
             use_user_language(request, authenticated[0].language)
+            # Its reads may now go to the read replica, when there is one (authentication itself read the primary).
+            replica.authenticated(authenticated[0].pk)
         return authenticated
 
     def _authenticate(self, request: Request) -> tuple[User, Token] | None:
