@@ -74,11 +74,22 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+SHAPE_KEYS = frozenset({"detail", "code", "fields"})
+
+
 def error_body(exc: Exception, data: Any) -> dict[str, Any]:
     if isinstance(exc, exceptions.ValidationError):
         body: dict[str, Any] = data if isinstance(data, dict) else {"non_field_errors": data}
         first = _first_message(body)
-        return {"detail": first or _("Invalid input."), "code": "invalid", **body}
+        # A field named like a key of the shape (the OAuth `code`) is reported under `fields`, so `detail` and
+        # `code` always keep their meaning.
+        clashing = {name: body.pop(name) for name in SHAPE_KEYS & body.keys()}
+        return {
+            "detail": first or _("Invalid input."),
+            "code": "invalid",
+            **body,
+            **({"fields": clashing} if clashing else {}),
+        }
     if isinstance(data, dict) and "detail" in data:
         detail = data["detail"]
         code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")

@@ -26,6 +26,14 @@ class PageNumberPagination(pagination.PageNumberPagination):
     def get_page_size(self, request: Request) -> int:
         return min(query_int(request, "page_size", minimum=1, default=self.page_size), self.max_page_size)
 
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        from application.schema import PAGE_PARAMETERS
+
+        return [
+            {"name": p.name, "in": "query", "required": False, "description": p.description, "schema": p.type}
+            for p in PAGE_PARAMETERS
+        ]
+
     @property
     def page_size(self) -> int:  # read at request time so tests can override the constants
         return settings.CONSTANTS.PAGE_SIZE

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from typing import Any
+
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
 ErrorSerializer = inline_serializer(
@@ -12,6 +14,11 @@ ErrorSerializer = inline_serializer(
             help_text="Human-readable message: English, or the user's saved `language` / `?lang=`"
         ),
         "code": serializers.CharField(help_text="Stable machine code, e.g. `not_found`, `invalid`"),
+        "fields": serializers.DictField(
+            required=False,
+            help_text="Validation errors of input fields named `detail`, `code` or `fields` (the others are "
+            "top-level keys beside `detail` and `code`)",
+        ),
     },
 )
 
@@ -31,3 +38,76 @@ ERROR_RESPONSES = {
     404: OpenApiResponse(ErrorSerializer, description="Unknown or malformed id, or an out-of-range page"),
     413: OpenApiResponse(ErrorSerializer, description="Request body over 10 MB"),
 }
+
+
+def paginated(serializer_class: type[serializers.Serializer], name: str) -> serializers.Serializer:
+    """The contract's page of `serializer_class` items, for views that paginate by hand (APIView)."""
+    return inline_serializer(
+        name=name,
+        fields={
+            "count": serializers.IntegerField(help_text="All items of the list, not just this page"),
+            "next": serializers.URLField(allow_null=True, help_text="The following page, null on the last"),
+            "previous": serializers.URLField(allow_null=True, help_text="The page before, null on the first"),
+            "results": serializer_class(many=True),
+        },
+    )
+
+
+def _whole(minimum: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": minimum, "maximum": 10**18 - 1}
+
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", _whole(1), description="Page number (1 first); past the last page: 404 `Invalid page.`"),
+    OpenApiParameter("page_size", _whole(1), description="Items per page: default 10, larger values count as 100"),
+]
+LIMIT_OFFSET_PARAMETERS = [
+    OpenApiParameter("limit", _whole(1), description="Instead of pages: at most this many items (up to 100)"),
+    OpenApiParameter("offset", _whole(0), description="Instead of pages: skip this many items"),
+]
+
+# ------------------------------------------------------------------------------------------------------------------
+# Facts that hold for every operation, written into each one by a postprocessing hook (SPECTACULAR_SETTINGS).
+# ------------------------------------------------------------------------------------------------------------------
+LANGUAGE_PARAMETER = {
+    "name": "lang",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "enum": ["en", "ru"]},
+    "description": "The language of messages in this response. Without it: the user's saved `language`, or "
+    "English; never the Accept-Language header. Another value is a 400.",
+}
+_EVERY_OPERATION = {
+    "400": "Invalid query parameters (e.g. `lang`, control characters) or input",
+    "406": "The Accept header allows no JSON",
+    "429": "Throttled (production): `Retry-After` tells when to try again",
+    "503": "The database is unreachable for a moment: `Retry-After` tells when to try again",
+}
+_WITH_BODY = {
+    "413": "Request body over 10 MB",
+    "415": "A Content-Type the operation does not take",
+}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def every_operation(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """Write into every operation what the middleware and settings do for all of them: the `lang` parameter and
+    the errors any request may get (operations keep their own, more precise descriptions)."""
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in {"get", "put", "post", "patch", "delete", "head", "options", "trace"}:
+                continue
+            parameters = operation.setdefault("parameters", [])
+            if not any(p.get("name") == "lang" and p.get("in") == "query" for p in parameters):
+                parameters.append(LANGUAGE_PARAMETER)
+            responses = operation.setdefault("responses", {})
+            extra = {**_EVERY_OPERATION, **(_WITH_BODY if "requestBody" in operation else {})}
+            for status, description in extra.items():
+                responses.setdefault(status, _error(description))
+    return result

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from application.pagination import page_or_offset_paginator
 from application.query import query_bool
-from application.schema import ERROR_RESPONSES
+from application.schema import ERROR_RESPONSES, LIMIT_OFFSET_PARAMETERS, PAGE_PARAMETERS, paginated
 from chats import selectors, services
 from chats.serializers import ChatCreateSerializer, ChatSerializer, ChatUpdateSerializer, MemberAddSerializer
 from users.serializers import UserDicts
@@ -28,12 +28,10 @@ class ChatListView(APIView):
         summary="My chats, latest activity first",
         parameters=[
             OpenApiParameter("search", str, description="Title, or the other member's names in private chats"),
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int),
-            OpenApiParameter("limit", int),
-            OpenApiParameter("offset", int),
+            *PAGE_PARAMETERS,
+            *LIMIT_OFFSET_PARAMETERS,
         ],
-        responses={200: ChatSerializer(many=True), **ERROR_RESPONSES},
+        responses={200: paginated(ChatSerializer, "PaginatedChatList"), **ERROR_RESPONSES},
         tags=["chats"],
     )
     def get(self, request: Request) -> Response:
@@ -49,7 +47,14 @@ class ChatListView(APIView):
         summary="Create a private chat or a group",
         description="`?fallback=on` returns the existing private chat (200) instead of a 400 on `members`. "
         "`text` sends an opening message.",
-        parameters=[OpenApiParameter("fallback", str, enum=["on"])],
+        parameters=[
+            OpenApiParameter(
+                "fallback",
+                str,
+                enum=["on", "off", "true", "false", "1", "0", "yes", "no"],
+                description="`on`: an existing private chat with the member is answered (200) instead of a 400",
+            )
+        ],
         request={"application/json": ChatCreateSerializer, "multipart/form-data": ChatCreateSerializer},
         responses={201: ChatSerializer, 200: ChatSerializer, **ERROR_RESPONSES},
         tags=["chats"],

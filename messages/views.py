@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from application.pagination import KeysetPagination
-from application.schema import ERROR_RESPONSES
+from application.schema import ERROR_RESPONSES, LIMIT_OFFSET_PARAMETERS, PAGE_PARAMETERS, paginated
 from chats.selectors import membership_get
 from messages import selectors, services
 from messages.serializers import (
@@ -38,14 +38,12 @@ class MessageListView(APIView):
         parameters=[
             OpenApiParameter("chat", uuid.UUID, required=True),
             OpenApiParameter("search", str, description="Text, or the sender's username, first or last name"),
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int),
+            *PAGE_PARAMETERS,
             OpenApiParameter("before", uuid.UUID, description="Messages older than this one"),
             OpenApiParameter("after", uuid.UUID, description="Messages newer than this one"),
-            OpenApiParameter("limit", int),
-            OpenApiParameter("offset", int),
+            *LIMIT_OFFSET_PARAMETERS,
         ],
-        responses={200: MessageSerializer(many=True), **ERROR_RESPONSES},
+        responses={200: paginated(MessageSerializer, "PaginatedMessageList"), **ERROR_RESPONSES},
         tags=["messages"],
     )
     def get(self, request: Request) -> Response:
@@ -98,7 +96,17 @@ class MessageDetailView(APIView):
 
     @extend_schema(
         summary="Change a message's text (the sender only)",
-        request=MessageUpdateSerializer,
+        description="`text` is required (a PATCH that omits it is a 400); empty or blank text removes the text "
+        "of a message that has files or a voice recording.",
+        # Written out: drf-spectacular documents every PATCH body as partial (all fields optional), this one is not.
+        request={
+            media_type: {
+                "type": "object",
+                "required": ["text"],
+                "properties": {"text": {"type": "string", "nullable": True}},
+            }
+            for media_type in ("application/json", "multipart/form-data", "application/x-www-form-urlencoded")
+        },
         responses={200: MessageSerializer, **ERROR_RESPONSES},
         tags=["messages"],
     )

@@ -48,19 +48,30 @@ class LogoutSerializer(serializers.Serializer):
         required=False, help_text="The refresh token to revoke; without it, the Bearer token's or the cookie's session"
     )
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A form's empty field counts as absent for DRF; here an empty `refresh` is a mistake, not "no token".
+        if "refresh" in self.initial_data and not attrs.get("refresh"):
+            raise serializers.ValidationError({"refresh": [_("This field may not be blank.")]})
+        return attrs
+
 
 class OAuthAuthorizeSerializer(serializers.Serializer):
     authorize_url = serializers.URLField(help_text="Send the browser here")
     state = serializers.CharField(help_text="Signed, valid for a few minutes; Yandex sends it back with the code")
 
 
+TOKEN_CHARACTERS = r"^[A-Za-z0-9\-._~+/]+=*$"
+
+
 class OAuthCredentialsSerializer(serializers.Serializer):
     """Either a YandexID OAuth token (obtained by the client, e.g. with Yandex's SDK) or an authorization code
     with the `state` from GET /api/auth/yandex/."""
 
-    oauth_token = serializers.CharField(required=False, trim_whitespace=True)
-    code = serializers.CharField(required=False, trim_whitespace=True)
-    state = serializers.CharField(required=False)
+    # Tokens and codes travel in HTTP headers and forms to the provider: only the characters OAuth allows
+    # (RFC 6750's b64token), so nothing else ever reaches the provider's client.
+    oauth_token = serializers.RegexField(TOKEN_CHARACTERS, required=False, max_length=2048)
+    code = serializers.RegexField(TOKEN_CHARACTERS, required=False, max_length=512)
+    state = serializers.CharField(required=False, max_length=1024)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if bool(attrs.get("oauth_token")) == bool(attrs.get("code")):

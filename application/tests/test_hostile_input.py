@@ -322,3 +322,38 @@ def test_errors_are_json_for_a_browser_too(client: APIClient) -> None:
     # The browsable API (development) renders pages for browsers; its error pages would be HTML.
     assert_error(client.get("/api/chat/00000000-0000-0000-0000-000000000000/", HTTP_ACCEPT="text/html"), 404)
     assert_error(client.post("/api/chats/", {"title": "x" * 5000}, HTTP_ACCEPT="text/html"), 400)
+
+
+# --- values once accepted in silence (found by fuzzing) -------------------------------------------------------
+
+
+def test_an_empty_refresh_at_logout_is_refused(client: APIClient) -> None:
+    for fmt in ("json", "multipart"):
+        body = assert_error(client.post("/api/auth/logout/", {"refresh": ""}, format=fmt), 400, "invalid")
+        assert "refresh" in body
+    assert client.get("/api/user/current/").status_code == 200  # the session was not ended
+
+
+def test_a_blank_member_id_is_refused(client: APIClient) -> None:
+    body = assert_error(post_json(client, "/api/chats/", '{"members": [""], "title": "x"}'), 400, "invalid")
+    assert "members" in body
+    # a multipart form's empty `members` field still means "no members" (the contract's clients send it)
+    assert client.post("/api/chats/", {"members": "", "title": "x"}, format="multipart").status_code == 201
+
+
+@pytest.mark.parametrize("fallback", ["AAA", "2", "onn"])
+def test_an_unknown_fallback_value_is_refused(client: APIClient, fallback: str) -> None:
+    body = assert_error(client.post(f"/api/chats/?fallback={fallback}", {"title": "x"}, format="json"), 400)
+    assert "fallback" in body
+
+
+def test_an_input_field_named_like_the_shape_keeps_the_shape(client: APIClient) -> None:
+    body = assert_error(client.post("/api/auth/yandex/link/", {"code": ""}, format="json"), 400, "invalid")
+    assert body["fields"]["code"]
+
+
+@pytest.mark.parametrize("token", ["tok\u00e9n", "a b", "x" * 3000, "\U000eb326"])
+def test_oauth_tokens_outside_the_oauth_alphabet(anon: APIClient, token: str, settings: Any) -> None:
+    settings.YANDEX_CLIENT_ID, settings.YANDEX_CLIENT_SECRET = "id", "secret"
+    body = assert_error(anon.post("/api/auth/yandex/login/", {"oauth_token": token}, format="multipart"), 400)
+    assert "oauth_token" in body
