@@ -13,8 +13,9 @@ from rest_framework.test import APIClient
 from users.models import User
 from users.services import session_start
 
-# Playwright fixtures driving Debian's Chromium (browser, new_context, context, page, console_errors).
-pytest_plugins = ["application.tests.browser"]
+# Playwright fixtures driving Debian's Chromium (browser, new_context, context, page, console_errors); the realtime
+# stack (Redis, Centrifugo, the relay, nginx, centrifuge-python clients), shared by every app's tests.
+pytest_plugins = ["application.tests.browser", "centrifugo.tests.stack"]
 
 PASSWORD = "correct-horse-battery-staple"
 _counter = itertools.count(1)

@@ -26,7 +26,7 @@ from django.core.cache import cache
 from django.db import OperationalError, connections, transaction
 
 from application import replica
-from centrifugo.tests.conftest import (
+from centrifugo.tests.stack import (
     Api,
     GunicornProcess,
     database_url_for_processes,

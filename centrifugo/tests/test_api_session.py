@@ -14,7 +14,7 @@ from cent.exceptions import CentNetworkError, CentUnauthorizedError
 from django.conf import settings
 
 from centrifugo.api_session import KeepAliveSession
-from centrifugo.tests.conftest import free_port
+from centrifugo.tests.stack import free_port
 
 
 def client_for(api_url: str, api_key: str) -> Client:

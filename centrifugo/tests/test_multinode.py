@@ -24,7 +24,7 @@ from django.conf import settings
 
 from centrifugo.models import OutboxEvent
 from centrifugo.relay import ADVISORY_LOCK_KEY, Relay
-from centrifugo.tests.conftest import (
+from centrifugo.tests.stack import (
     WAIT,
     Api,
     CentrifugoServer,

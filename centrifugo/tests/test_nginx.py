@@ -12,7 +12,7 @@ import requests
 from django.db import transaction
 
 from centrifugo import outbox
-from centrifugo.tests.conftest import ROOT, Listener
+from centrifugo.tests.stack import ROOT, Listener
 
 pytestmark = pytest.mark.realtime
 

@@ -17,7 +17,7 @@ from django.db import transaction
 
 from centrifugo import outbox
 from centrifugo.models import OutboxEvent
-from centrifugo.tests.conftest import Api
+from centrifugo.tests.stack import Api
 from users.models import User
 
 pytestmark = [pytest.mark.realtime, pytest.mark.usefixtures("relay")]

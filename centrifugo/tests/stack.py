@@ -1,5 +1,9 @@
 """Real servers for the realtime tests: Redis, Centrifugo (generated config), the relay (a subprocess on the test
-database), and centrifuge-python clients driven from an asyncio loop in a background thread.
+database), nginx, and centrifuge-python clients driven from an asyncio loop in a background thread.
+
+A pytest plugin registered by the root conftest.py rather than this folder's conftest, so that every test that
+needs the stack (these, the web client's browser tests) shares one set of servers: two relays on one database
+would not both deliver (only the holder of the advisory lock does).
 
 Everything listens on free loopback ports and every wait has a timeout.
 """
