@@ -11,6 +11,9 @@ The database of a read is chosen per request, here, never in selectors or servic
   reads go to the replica only once the replica has replayed past it (`pg_last_wal_replay_lsn()`), else to the
   primary. Other users may read the replica's slightly older state meanwhile.
 - A replica that cannot be reached is skipped (primary) for `REPLICA_RETRY_SECONDS`.
+- Realtime events wait for the replica: the relay publishes a batch once the replica has replayed it
+  (`wait_until_replayed`, at most `REPLICA_EVENT_WAIT` seconds), so a client that refetches on an event (the SPAs
+  re-read the chat) reads the replica's copy of the change.
 
 The choice is made once per request, at its first read after authentication. Django-only imports:
 users.authentication imports this module while DRF's settings are being loaded.
@@ -36,6 +39,9 @@ PRIMARY = "default"
 REPLICA = "replica"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 REPLICA_RETRY_SECONDS = 5.0
+# How long the relay holds events back for a lagging replica before it publishes them anyway.
+REPLICA_EVENT_WAIT = 1.0
+REPLAY_POLL = 0.002
 
 
 @dataclass
@@ -120,6 +126,38 @@ def choose(user_id: str) -> str:
         _replica_down_until = time.monotonic() + REPLICA_RETRY_SECONDS
         return PRIMARY
     return REPLICA if caught_up else PRIMARY
+
+
+def wait_for_replay() -> None:
+    """The relay, before it publishes a batch: when there is a replica, wait until it holds the batch's changes."""
+    if enabled():
+        wait_until_replayed(connections[PRIMARY], connections[REPLICA])
+
+
+def wait_until_replayed(primary: Any, replica: Any, timeout: float = REPLICA_EVENT_WAIT) -> bool:
+    """Wait until `replica` has replayed everything committed on `primary` so far; False after `timeout` seconds
+    or when the replica cannot be asked. Both are connections (Django's or psycopg's)."""
+    global _replica_down_until
+    if time.monotonic() < _replica_down_until:
+        return False
+    try:
+        with primary.cursor() as cursor:
+            cursor.execute("SELECT pg_current_wal_insert_lsn()::text")
+            lsn = cursor.fetchone()[0]
+        deadline = time.monotonic() + timeout
+        with replica.cursor() as cursor:
+            while True:
+                cursor.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [lsn])
+                if cursor.fetchone()[0]:
+                    return True
+                if time.monotonic() >= deadline:
+                    logger.warning("the replica has not replayed %s after %ss; publishing anyway", lsn, timeout)
+                    return False
+                time.sleep(REPLAY_POLL)
+    except DatabaseError:
+        logger.warning("the replica is unreachable; not waiting for it", exc_info=True)
+        _replica_down_until = time.monotonic() + REPLICA_RETRY_SECONDS
+        return False
 
 
 class ReplicaRouter:

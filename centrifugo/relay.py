@@ -25,6 +25,7 @@ from cent.exceptions import CentApiResponseError, CentError, CentTransportError
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
+from application import replica
 from centrifugo.api_session import KeepAliveSession
 from centrifugo.models import OutboxEvent
 
@@ -127,6 +128,9 @@ class Relay:
     def drain(self) -> bool:
         """Deliver one batch in id order. True when the batch was full (call again at once)."""
         rows = list(OutboxEvent.objects.order_by("id")[: self.batch_size])
+        if rows:
+            # Clients refetch over REST on an event: a read replica must hold the change before they hear of it.
+            replica.wait_for_replay()
         delivered: list[int] = []
         try:
             for row in rows:

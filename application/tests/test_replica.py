@@ -195,6 +195,23 @@ def test_an_unreachable_cache_means_the_primary(fake_replica: Any, monkeypatch: 
     assert replica.choose("u1") == replica.PRIMARY
 
 
+def test_the_relay_waits_for_the_replica_before_publishing_a_batch(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from centrifugo import outbox
+    from centrifugo.relay import Relay
+
+    steps: list[str] = []
+    monkeypatch.setattr(replica, "wait_for_replay", lambda: steps.append("wait"))
+    relay = Relay(api_url="http://127.0.0.1:9/api", timeout=0.5)
+    monkeypatch.setattr(relay, "deliver", lambda row: steps.append("deliver"))
+    assert relay.drain() is False
+    assert steps == []  # nothing to publish, nothing to wait for
+    with transaction.atomic():
+        outbox.publish(["a"], {"n": 1})
+        outbox.publish(["a"], {"n": 2})
+    relay.drain()
+    assert steps == ["wait", "deliver", "deliver"]  # once per batch, before it goes out
+
+
 # ------------------------------------------------------------------------------------------------- settings
 def settings_with(env: dict[str, str], expression: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "CACHE_", "PRODUCTION"))}
@@ -363,3 +380,22 @@ def test_the_writer_reads_their_write_while_others_read_the_paused_replica(
     finally:
         streaming_replica.resume()
     streaming_replica.caught_up()
+
+
+def test_the_relay_waits_until_the_replica_has_replayed(
+    streaming_replica: ReplicaSetup, transactional_db: None, make_user: Any
+) -> None:
+    with (
+        psycopg.connect(database_url_for_processes(), autocommit=True) as primary,
+        psycopg.connect(streaming_replica.url, autocommit=True) as standby,
+    ):
+        assert replica.wait_until_replayed(primary, standby, timeout=10)
+        streaming_replica.pause()
+        try:
+            make_user()  # a commit the replica does not replay
+            started = time.monotonic()
+            assert not replica.wait_until_replayed(primary, standby, timeout=0.3)
+            assert time.monotonic() - started >= 0.3
+        finally:
+            streaming_replica.resume()
+        assert replica.wait_until_replayed(primary, standby, timeout=10)
