@@ -2,13 +2,16 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
-.PHONY: help run test smoke bench lint fmt migrate messages schema clean
+.PHONY: help run cluster test smoke bench bench-scaling lint fmt migrate messages schema clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 run: ## the whole service at http://localhost:8080 (PostgreSQL, local media, Centrifugo, nginx)
 	@scripts/run.sh
+
+cluster: ## the scaled topology on loopback to try by hand: two API and two Centrifugo nodes, a replica (:8090)
+	@scripts/cluster.sh
 
 test: ## the full test suite on a throwaway PostgreSQL, real Centrifugo, real S3 server, real nginx
 	@scripts/test.sh $(ARGS)
@@ -19,6 +22,9 @@ smoke: ## a black-box contract client against a running stack (URL=http://localh
 
 bench: ## benchmarks on PostgreSQL at a million messages (see README, "Performance")
 	@scripts/bench.sh $(ARGS)
+
+bench-scaling: ## what one Centrifugo node and one relay hold: WebSocket connections, broadcast latency (docs/scaling.md)
+	@scripts/bench-scaling.sh $(ARGS)
 
 lint: ## ruff and the migrations check
 	@scripts/bootstrap.sh

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import http.client
+import itertools
 import json
 import multiprocessing
 import queue
@@ -144,6 +145,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     )
 
     received: dict[str, dict[str, float]] = {}  # message text -> recipient id -> arrival time
+    arrival_order: dict[str, list[str]] = {}  # recipient id -> message texts as they arrived
+    duplicates = 0
 
     def handler_for(user: User) -> centrifuge.SubscriptionEventHandler:
         class Handler(centrifuge.SubscriptionEventHandler):
@@ -152,8 +155,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 data = ctx.pub.data
                 if data.get("event") != "create":
                     return
+                nonlocal duplicates
                 text = data["message"].get("text") or ""
+                if user.id in received.get(text, {}):
+                    duplicates += 1
+                    return
                 received.setdefault(text, {})[user.id] = now
+                arrival_order.setdefault(user.id, []).append(text)
 
         return Handler()
 
@@ -226,6 +234,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     lost += args.messages - len(measured)
     for client in clients:
         await client.disconnect()
+    # With one sending connection the messages are committed in send order, so they must arrive in it.
+    position = {message_text(tag, i): i for i in sent}
+    out_of_order = (
+        sum(
+            sum(1 for a, b in itertools.pairwise(texts) if position.get(a, -1) > position.get(b, -1))
+            for texts in arrival_order.values()
+        )
+        if args.connections == 1
+        else None
+    )
 
     return {
         "url": base,
@@ -234,6 +252,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "rate_per_s": args.rate,
         "recipients": len(recipients),
         "lost": lost,
+        "duplicates": duplicates,
+        "out_of_order": out_of_order,
         "post_rtt_ms": summary(post_rtt),
         "post_to_publication_ms": summary(delivery),
         "response_to_publication_ms": summary(after_response),
@@ -243,7 +263,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 def print_table(result: dict[str, Any]) -> None:
     print(
         f"\n{result['messages']} messages at {result['rate_per_s']}/s to {result['recipients']} recipient(s) "
-        f"via {result['ws_url']} — lost: {result['lost']}\n"
+        f"via {result['ws_url']} — lost: {result['lost']}, duplicates: {result['duplicates']}, out of order: "
+        f"{'n/a (several sending connections)' if result['out_of_order'] is None else result['out_of_order']}\n"
     )
     columns = ("count", "min", "p50", "p90", "p99", "max", "mean")
     print(f"{'ms':<26}" + "".join(f"{c:>9}" for c in columns))
@@ -279,7 +300,7 @@ def main() -> None:
     if args.json_out:
         with open(args.json_out, "w", encoding="utf-8") as out:
             out.write(text + "\n")
-    sys.exit(1 if result["lost"] else 0)
+    sys.exit(1 if result["lost"] or result["duplicates"] or result["out_of_order"] else 0)
 
 
 if __name__ == "__main__":
