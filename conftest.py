@@ -130,13 +130,3 @@ def as_member(client_for: Callable[[User], APIClient], member: User) -> APIClien
 @pytest.fixture
 def as_outsider(client_for: Callable[[User], APIClient], outsider: User) -> APIClient:
     return client_for(outsider)
-
-
-@pytest.fixture(params=["sql", "python"])
-def user_json_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Runs a test twice: PostgreSQL writing the users' JSON (users.json_sql), then the Python path."""
-    from users import json_sql
-
-    if request.param == "python":
-        monkeypatch.setattr(json_sql, "ENABLED", False)
-    return request.param

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime
 import math
+import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from rest_framework import pagination
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from application.query import query_int
+
+R = TypeVar("R")
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -67,20 +73,73 @@ def page_or_offset_paginator(request: Request) -> pagination.BasePagination:
     return LimitOffsetPagination() if "limit" in params or "offset" in params else PageNumberPagination()
 
 
-class KeysetPagination:
-    """Pages of a list ordered newest first by a unique integer key (a message's `seq`), in three modes:
+class Cursor(Protocol):
+    """How a list's cursors map to its ordering keys (newest first, descending on every key)."""
 
-    - `before=<id>` / `after=<id>` (with `page_size`): keyset cursors — `WHERE key < x ORDER BY key DESC LIMIT n`
-      walks the index, so page 100,000 costs what page 1 does, and messages arriving meanwhile cause neither gaps
-      nor duplicates. `next` is `before=<last id>` (older), `previous` is `after=<first id>` (newer).
-      Without any paging parameter the first (newest) page is served in this mode, so following `next` is safe.
+    keys: tuple[str, ...]
+
+    def decode(self, raw: str) -> tuple[Any, ...]:
+        """The keys' values for a cursor (values, or expressions evaluated inside the page's query); a malformed
+        cursor raises NotFound."""
+        ...
+
+    def encode(self, row: Any) -> str:
+        """The cursor that points at a row of a page."""
+        ...
+
+    def check(self, raw: str) -> None:
+        """Called when a cursor page comes back empty: raise NotFound if the cursor points at nothing."""
+        ...
+
+
+class TimeCursor:
+    """Cursors of a list ordered by a timestamp and the id: opaque base64 of both (e.g. the posts feed)."""
+
+    def __init__(self, field: str) -> None:
+        self.keys = (field, "id")
+
+    def decode(self, raw: str) -> tuple[Any, ...]:
+        try:
+            text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+            moment, pk = text.split("|")
+            at = datetime.datetime.fromisoformat(moment)
+            if at.tzinfo is None:
+                raise ValueError("naive cursor")
+            return at, uuid.UUID(hex=pk)
+        except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+            raise NotFound(_("Invalid cursor.")) from exc
+
+    def encode(self, row: Any) -> str:
+        raw = f"{getattr(row, self.keys[0]).isoformat()}|{row.id.hex}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def check(self, raw: str) -> None:
+        """A well-formed time cursor needs no row: it is a position in the order."""
+
+
+class KeysetPagination:
+    """The one pagination of histories (messages, the posts feed): `{count, next, previous, results}` in three modes.
+
+    - `before=<cursor>` / `after=<cursor>` (with `page_size`): keyset cursors — `WHERE key < x ORDER BY key DESC
+      LIMIT n` walks the index, so page 100,000 costs what page 1 does, and items arriving meanwhile cause neither
+      gaps nor duplicates. `next` is `before=<last>` (older), `previous` is `after=<first>` (newer); a link is null
+      when nothing lies that way (the side a cursor came from always has its cursor's item). Without any paging
+      parameter the newest page is served in this mode (unless `numbered_by_default`), so following `next` is
+      safe. `before` and `after` together are a 400.
     - `page` (with `page_size`): the contract's page numbers; an out-of-range page is 404 "Invalid page.".
     - `limit`/`offset`.
 
-    `count` is a callable so callers can answer it from a counter instead of a COUNT(*). `cursor_key` turns a
-    cursor into its key: a value, or an expression evaluated inside the page's query; with an expression,
-    `cursor_check` is called when a cursor page comes back empty, to refuse a cursor that does not exist.
+    `count` is a callable, so callers can answer it from a counter instead of a COUNT(*); `rows` turns the page's
+    queryset into the rows the response renders (one query).
     """
+
+    def __init__(self, cursor: Cursor, *, numbered_by_default: bool = False) -> None:
+        self.cursor = cursor
+        # Without paging parameters: the newest page with cursor links, or page 1 with page-number links.
+        self.numbered_by_default = numbered_by_default
+        self.count = 0
+        self.next: str | None = None
+        self.previous: str | None = None
 
     def paginate(
         self,
@@ -88,25 +147,23 @@ class KeysetPagination:
         request: Request,
         *,
         count: Callable[[], int],
-        cursor_key: Callable[[str], Any],
-        cursor_check: Callable[[str], object] | None = None,
-        key: str = "seq",
-    ) -> list:
+        rows: Callable[[QuerySet], list[R]],
+    ) -> list[R]:
         self.request = request
-        self.key = key
         params = request.query_params
+        before, after = params.get("before"), params.get("after")
+        if before and after:
+            raise ValidationError({"before": [_("Use either `before` or `after`, not both.")]})
         self.count = count()
-        self.next = self.previous = None
-        self.cursor_check = cursor_check
-        if params.get("before") or params.get("after"):
-            return self._cursor_page(queryset, cursor_key)
+        if before or after:
+            return self._cursor_page(queryset, rows, before, after)
         if "limit" in params or "offset" in params:
-            return self._offset_page(queryset)
-        if "page" in params:
-            return self._numbered_page(queryset)
-        return self._cursor_page(queryset, cursor_key)
+            return self._offset_page(queryset, rows)
+        if "page" in params or self.numbered_by_default:
+            return self._numbered_page(queryset, rows)
+        return self._cursor_page(queryset, rows, None, None)
 
-    def get_paginated_response(self, data: list) -> Response:
+    def get_paginated_response(self, data: list[Any]) -> Response:
         return Response({"count": self.count, "next": self.next, "previous": self.previous, "results": data})
 
     def _size(self, param: str = "page_size") -> int:
@@ -121,53 +178,71 @@ class KeysetPagination:
             url = replace_query_param(url, name, value)
         return url
 
-    def _cursor_page(self, queryset: QuerySet, cursor_key: Callable[[str], int]) -> list:
-        size = self._size()
-        before, after = self.request.query_params.get("before"), self.request.query_params.get("after")
-        if after and not before:
-            rows = list(queryset.filter(**{f"{self.key}__gt": cursor_key(after)}).order_by(self.key)[: size + 1])
-            if not rows and self.cursor_check is not None:
-                self.cursor_check(after)  # an empty page: the newest one, or an unknown cursor (404)
-            newer = len(rows) > size
-            rows = rows[:size][::-1]
-            if rows:
-                self.previous = self._url(after=rows[0].pk, page_size=size) if newer else None
-                self.next = self._url(before=rows[-1].pk, page_size=size)
-            return rows
-        if before:
-            queryset = queryset.filter(**{f"{self.key}__lt": cursor_key(before)})
-        rows = list(queryset[: size + 1])
-        if before and not rows and self.cursor_check is not None:
-            self.cursor_check(before)  # an empty page: past the oldest message, or an unknown cursor (404)
-        older = len(rows) > size
-        rows = rows[:size]
-        if rows:
-            self.next = self._url(before=rows[-1].pk, page_size=size) if older else None
-            self.previous = self._url(after=rows[0].pk, page_size=size) if before else None
-        return rows
+    def _beyond(self, raw: str, direction: str) -> Q:
+        """Items strictly older (`lt`) or newer (`gt`) than the cursor, in the keys' order. With several keys the
+        first one is also bounded on its own (`k1 <= x1 AND (k1 < x1 OR ...)`), so the index scan starts at the
+        cursor instead of filtering its way there."""
+        keys, values = self.cursor.keys, self.cursor.decode(raw)
+        beyond = Q()
+        for i, key in enumerate(keys):
+            beyond |= Q(**dict(zip(keys[:i], values[:i], strict=True)), **{f"{key}__{direction}": values[i]})
+        if len(keys) > 1:
+            beyond &= Q(**{f"{keys[0]}__{direction}e": values[0]})
+        return beyond
 
-    def _numbered_page(self, queryset: QuerySet) -> list:
+    def _cursor_page(
+        self, queryset: QuerySet, rows: Callable[[QuerySet], list[R]], before: str | None, after: str | None
+    ) -> list[R]:
         size = self._size()
-        try:
-            number = int(self.request.query_params.get("page") or 1)
-        except ValueError:
-            number = 0
+        keys = self.cursor.keys
+        if after:
+            newer = rows(queryset.filter(self._beyond(after, "gt")).order_by(*keys)[: size + 1])
+            if not newer:
+                self.cursor.check(after)  # the newest page, or an unknown cursor (404)
+            more_newer = len(newer) > size
+            page = newer[:size][::-1]
+            if page:
+                self.previous = self._link("after", page[0], size) if more_newer else None
+                self.next = self._link("before", page[-1], size)
+            return page
+        ordered = queryset.order_by(*(f"-{key}" for key in keys))
+        if before:
+            ordered = ordered.filter(self._beyond(before, "lt"))
+        older = rows(ordered[: size + 1])
+        if before and not older:
+            self.cursor.check(before)  # past the oldest item, or an unknown cursor (404)
+        page = older[:size]
+        if page:
+            self.next = self._link("before", page[-1], size) if len(older) > size else None
+            self.previous = self._link("after", page[0], size) if before else None
+        return page
+
+    def _link(self, direction: str, row: Any, size: int) -> str:
+        return self._url(**{direction: self.cursor.encode(row)}, page_size=size)
+
+    def _numbered_page(self, queryset: QuerySet, rows: Callable[[QuerySet], list[R]]) -> list[R]:
+        size = self._size()
+        raw = self.request.query_params.get("page") or "1"
+        # As DRF's page numbers (the chat list): anything but a page that exists is 404 "Invalid page.".
+        number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else 0
         pages = max(1, math.ceil(self.count / size))
-        if number < 1 or number > pages:
+        if not 1 <= number <= pages:
             raise NotFound(_("Invalid page."))
-        rows = list(queryset[(number - 1) * size : number * size])
+        ordered = queryset.order_by(*(f"-{key}" for key in self.cursor.keys))
+        page = rows(ordered[(number - 1) * size : number * size])
         if number < pages:
             self.next = self._url(page=number + 1, page_size=size)
         if number > 1:
             self.previous = self._url(page=number - 1, page_size=size)
-        return rows
+        return page
 
-    def _offset_page(self, queryset: QuerySet) -> list:
+    def _offset_page(self, queryset: QuerySet, rows: Callable[[QuerySet], list[R]]) -> list[R]:
         limit = self._size("limit") if "limit" in self.request.query_params else self._size()
         offset = query_int(self.request, "offset", minimum=0, default=0)
-        rows = list(queryset[offset : offset + limit]) if offset < self.count else []
+        ordered = queryset.order_by(*(f"-{key}" for key in self.cursor.keys))
+        page = rows(ordered[offset : offset + limit]) if offset < self.count else []
         if offset + limit < self.count:
             self.next = self._url(limit=limit, offset=offset + limit)
         if offset > 0:
             self.previous = self._url(limit=limit, offset=max(0, offset - limit))
-        return rows
+        return page

@@ -65,7 +65,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "users",
+    "accounts",
     "chats",
+    "conversations",
     "messages.apps.MessagesConfig",
     "centrifugo",
     "uploads",
@@ -225,7 +227,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
-    "DEFAULT_RENDERER_CLASSES": ["messages.renderers.FastJSONRenderer"]
+    "DEFAULT_RENDERER_CLASSES": ["application.renderers.FastJSONRenderer"]
     + ([] if PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
     "DEFAULT_PAGINATION_CLASS": "application.pagination.PageNumberPagination",
     "PAGE_SIZE": CONSTANTS.PAGE_SIZE,
@@ -276,6 +278,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "application.schema.every_operation",
     ],
+    "ENUM_NAME_OVERRIDES": {"LanguageEnum": "users.models.User.Language"},
 }
 
 # Centrifugo: the names of the contract's .env (CENTRIFUGO_API_KEY, CENTRIFUGO_TOKEN_HMAC_SECRET_KEY,

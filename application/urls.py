@@ -8,7 +8,8 @@ from application.health import DatabaseHealthView
 
 api = [
     path("", include("users.urls")),
-    path("", include("chats.urls")),
+    path("", include("accounts.urls")),
+    path("", include("conversations.urls")),
     path("", include("messages.urls")),
     path("", include("centrifugo.urls")),
     path("", include("posts.urls")),

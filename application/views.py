@@ -1,42 +1,46 @@
-"""Shared view pieces: a paginated list that only says what it lists, its OpenAPI GET, and a serialized response."""
+"""Shared view pieces: a paginated list of a shape that only says what it lists, and its OpenAPI GET."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import BaseSerializer
+from rest_framework.views import APIView
 
-from application.schema import ERROR_RESPONSES
-
-
-# A paginated GET of `serializer_class` items; subclasses give the query in `list_queryset()`. During schema
-# generation (no request user) the query is the empty queryset of the serializer's model. No docstring: drf-spectacular
-# would show it as the description of every operation of every subclass.
-class ListView(generics.ListAPIView):
-    def get_queryset(self) -> QuerySet:
-        if getattr(self, "swagger_fake_view", False):
-            return self.get_serializer_class().Meta.model.objects.none()
-        return self.list_queryset()  # every subclass defines it (friends and posts list views)
+from application.pagination import page_or_offset_paginator
+from application.schema import ERROR_RESPONSES, LIMIT_OFFSET_PARAMETERS, PAGE_PARAMETERS, paginated
+from application.shapes import RenderContext, Shape
 
 
-def list_schema(summary: str, *, tags: list[str], **kwargs: Any) -> Callable[[type[ListView]], type[ListView]]:
-    """Documents a `ListView`'s GET: 200 with a page of its `serializer_class`, plus the shared errors."""
+# A paginated GET (the contract's page numbers, or limit/offset) of `shape`; subclasses give the query in
+# `list_queryset()`, whose items are the shape's rows. No docstring: drf-spectacular would show it as the description
+# of every operation of every subclass.
+class ShapeListView(APIView):
+    shape: ClassVar[type[Shape]]
 
-    def decorate(view: type[ListView]) -> type[ListView]:
-        responses = {200: view.serializer_class(many=True), **ERROR_RESPONSES}
-        return extend_schema_view(get=extend_schema(summary=summary, responses=responses, tags=tags, **kwargs))(view)
+    def list_queryset(self) -> QuerySet:
+        raise TypeError(f"{type(self).__name__} must define list_queryset()")
+
+    def get(self, request: Request, **kwargs: Any) -> Response:
+        paginator = page_or_offset_paginator(request)
+        page = paginator.paginate_queryset(self.list_queryset(), request, view=self)
+        return paginator.get_paginated_response(self.shape.render_many(page or [], RenderContext()))
+
+
+def list_schema(
+    summary: str, *, tags: list[str], **kwargs: Any
+) -> Callable[[type[ShapeListView]], type[ShapeListView]]:
+    """Documents a `ShapeListView`'s GET: 200 with a page of its shape, plus the shared errors."""
+
+    def decorate(view: type[ShapeListView]) -> type[ShapeListView]:
+        page = paginated(view.shape.serializer(), f"Paginated{view.shape.schema_name}List")
+        responses = {200: page, **ERROR_RESPONSES}
+        parameters = [*PAGE_PARAMETERS, *LIMIT_OFFSET_PARAMETERS, *kwargs.pop("parameters", [])]
+        schema = extend_schema(summary=summary, responses=responses, parameters=parameters, tags=tags, **kwargs)
+        return extend_schema_view(get=schema)(view)
 
     return decorate
-
-
-def serialized(
-    request: Request, serializer_class: type[BaseSerializer], instance: Any, *, status_code: int = status.HTTP_200_OK
-) -> Response:
-    """`instance` through `serializer_class` (with the request in its context, for absolute URLs)."""
-    return Response(serializer_class(instance, context={"request": request}).data, status=status_code)

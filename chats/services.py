@@ -1,9 +1,6 @@
-"""Every write on chats and memberships. Each function is one transaction and queues its realtime event inside it.
-
-Chat events go to `chats:<user id>` of every affected user and carry only viewer-independent data
-(`{"event": ..., "chat": {"id": ...}, ...}`): a private chat's title and avatar and the unread count differ
-per viewer, so clients refetch `GET /api/chat/{id}/` (see docs/api-chats.md).
-"""
+"""Every write on chats and memberships that does not reach their messages (conversations/services.py has those).
+Each function is one transaction, checks its own rules (membership 404/403, a group's creator 403) and queues its
+realtime event inside it, through the event catalogue (chats/events.py)."""
 
 from __future__ import annotations
 
@@ -14,19 +11,23 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
-from centrifugo import outbox
+from chats.events import CHAT_CREATE, CHAT_UPDATE, MEMBER_JOINED, MEMBER_LEFT
 from chats.models import Chat, Membership, private_key_for
+from chats.selectors import member_ids, membership_get, parse_uuid
 from uploads.cleanup import delete_files_on_commit
 from users.models import User
 
-_UNSET: Any = object()
+
+class Unset:
+    """A keyword not given (None means "remove" for an avatar)."""
+
+
+UNSET: Any = Unset()
 
 
 @dataclass
@@ -44,21 +45,7 @@ class MembersChanged:
     channels: list[str] = field(default_factory=list)
 
 
-def chat_channels(user_ids: Iterable[Any]) -> list[str]:
-    return sorted({f"chats:{user_id}" for user_id in user_ids})
-
-
-def _publish(event: str, chat_id: Any, user_ids: Iterable[Any], **extra: Any) -> list[str]:
-    channels = chat_channels(user_ids)
-    outbox.publish(channels, {"event": event, "chat": {"id": str(chat_id)}, **extra})
-    return channels
-
-
-def _member_ids(chat: Chat) -> list[uuid.UUID]:
-    return list(Membership.objects.filter(chat=chat).values_list("user_id", flat=True))
-
-
-def _resolve_users(ids: Iterable[Any], *, field_name: str = "members") -> list[User]:
+def _resolve_users(ids: Iterable[object], *, field_name: str = "members") -> list[User]:
     wanted: list[uuid.UUID] = []
     for raw in ids:
         try:
@@ -86,8 +73,10 @@ def _add_memberships(chat: Chat, users: Iterable[User], *, read_up_to: int) -> N
     )
 
 
-def _lock(chat: Chat) -> Chat:
-    return Chat.objects.select_for_update().get(pk=chat.pk)
+def _locked_chat_of_member(actor: User, chat_id: object) -> Chat:
+    """The chat, locked, when `actor` is a member: 404 for an unknown chat, 403 for somebody else's."""
+    chat_uuid = membership_get(actor, chat_id).chat_id
+    return Chat.objects.select_for_update().get(pk=chat_uuid)
 
 
 def _require_group_creator(chat: Chat, actor: User) -> None:
@@ -108,16 +97,14 @@ def _private_exists(fallback: bool, key: str) -> ChatCreated:
 def chat_create(
     *,
     creator: User,
-    members: Iterable[Any] = (),
+    members: Iterable[object] = (),
     is_private: bool = False,
     title: str | None = "",
     avatar: UploadedFile | None = None,
-    text: str | None = None,
     fallback: bool = False,
 ) -> ChatCreated:
     """Create a private chat (the creator and exactly one other user, unique per pair) or a group (the creator
-    is always a member). `fallback` returns the existing private chat instead of a 400 on `members`; `text`
-    sends an opening message in the same transaction."""
+    is always a member). `fallback` returns the existing private chat instead of a 400 on `members`."""
     others = [u for u in _resolve_users(members) if u.pk != creator.pk]
     if is_private:
         if len(others) != 1:
@@ -135,37 +122,65 @@ def chat_create(
         chat = Chat.objects.create(title=title or "", avatar=avatar, creator=creator)
     users = [creator, *others]
     _add_memberships(chat, users, read_up_to=0)
-    channels = _publish("chat_create", chat.pk, [u.pk for u in users])
-    if text:
-        from messages.services import message_create
-
-        message_create(sender=creator, chat_id=chat.pk, text=text)
+    _data, channels = CHAT_CREATE.publish([u.pk for u in users], chat=chat)
     return ChatCreated(chat=chat, created=True, channels=channels)
 
 
 @transaction.atomic
 def chat_update(
-    chat: Chat,
     *,
     actor: User,
-    title: str | None = _UNSET,
-    avatar: UploadedFile | None = _UNSET,
-    members: Iterable[Any] | None = _UNSET,
+    chat_id: object,
+    title: str | None = UNSET,
+    avatar: UploadedFile | None = UNSET,
+    members: Iterable[object] | None = UNSET,
 ) -> MembersChanged:
-    """Change a group's title, avatar (None removes it) or its whole member list (the creator stays)."""
+    """Change a group (its creator): the title, the avatar (None removes it) or the whole member list (the creator
+    stays)."""
+    chat = _locked_chat_of_member(actor, chat_id)
     _require_group_creator(chat, actor)
-    chat = _lock(chat)
+    return _change(chat, title=title, avatar=avatar, members=members, keep=actor)
+
+
+@transaction.atomic
+def chat_moderate_update(
+    *, chat_id: object, title: str | None = UNSET, avatar: UploadedFile | None = UNSET, creator_id: object = UNSET
+) -> MembersChanged:
+    """Change any group (moderators, through the admin): title, avatar, or the creator — one of its members. Tells
+    the members as the creator's change does."""
+    chat = Chat.objects.select_for_update().filter(pk=parse_uuid(chat_id)).first()
+    if chat is None:
+        raise NotFound()
+    if chat.is_private:
+        raise PermissionDenied(_("Private chats cannot be changed."))
+    if creator_id is not UNSET:
+        chat.creator_id = chat_creator_check(chat.pk, creator_id)
+    return _change(chat, title=title, avatar=avatar, members=UNSET, keep=None)
+
+
+def chat_creator_check(chat_id: uuid.UUID, creator_id: object) -> uuid.UUID:
+    """The rule for a group's creator: one of its members (400 on `creator` otherwise)."""
+    creator_uuid = parse_uuid(creator_id)
+    if not Membership.objects.filter(chat_id=chat_id, user_id=creator_uuid).exists():
+        raise ValidationError({"creator": [_("The creator must be a member of the group.")]})
+    return creator_uuid
+
+
+def _change(
+    chat: Chat, *, title: str | None, avatar: UploadedFile | None, members: Iterable[object] | None, keep: User | None
+) -> MembersChanged:
     old_avatar = chat.avatar.name if chat.avatar else None
-    if title is not _UNSET:
+    if title is not UNSET:
         chat.title = title or ""
-    if avatar is not _UNSET:
+    if avatar is not UNSET:
         chat.avatar = avatar
-    before = set(_member_ids(chat))
+    before = set(member_ids(chat.pk))
     added: list[User] = []
     removed: set[uuid.UUID] = set()
-    if members is not _UNSET and members is not None:
+    if members is not UNSET and members is not None:
         wanted = {u.pk: u for u in _resolve_users(members)}
-        wanted.setdefault(actor.pk, actor)
+        if keep is not None:
+            wanted.setdefault(keep.pk, keep)
         _check_group_size(len(wanted))
         added = [u for pk, u in wanted.items() if pk not in before]
         removed = before - wanted.keys()
@@ -177,22 +192,21 @@ def chat_update(
     if old_avatar and old_avatar != new_avatar:
         delete_files_on_commit([(chat.avatar.storage, old_avatar)])
     added_ids = [u.pk for u in added]
-    channels = _publish(
-        "chat_update",
-        chat.pk,
+    _data, channels = CHAT_UPDATE.publish(
         before | set(added_ids),
-        members_added=sorted(str(pk) for pk in added_ids),
-        members_removed=sorted(str(pk) for pk in removed),
+        chat=chat,
+        members_added=sorted(added_ids, key=str),
+        members_removed=sorted(removed, key=str),
     )
     return MembersChanged(chat=chat, added=added_ids, removed=sorted(removed), channels=channels)
 
 
 @transaction.atomic
-def chat_member_add(chat: Chat, *, actor: User, users: Iterable[Any]) -> MembersChanged:
-    """Add members to a group (creator only); users already in it are left alone."""
+def chat_member_add(*, actor: User, chat_id: object, users: Iterable[object]) -> MembersChanged:
+    """Add members to a group (its creator); users already in it are left alone."""
+    chat = _locked_chat_of_member(actor, chat_id)
     _require_group_creator(chat, actor)
-    chat = _lock(chat)
-    before = set(_member_ids(chat))
+    before = set(member_ids(chat.pk))
     added = [u for u in _resolve_users(users, field_name="user") if u.pk not in before]
     _check_group_size(len(before) + len(added))
     _add_memberships(chat, added, read_up_to=chat.last_seq)
@@ -200,152 +214,37 @@ def chat_member_add(chat: Chat, *, actor: User, users: Iterable[Any]) -> Members
     channels: list[str] = []
     if added_ids:
         Chat.objects.filter(pk=chat.pk).update(updated_at=timezone.now())
-        channels = _publish(
-            "member_joined", chat.pk, before | set(added_ids), users=sorted(str(pk) for pk in added_ids)
-        )
+        _data, channels = MEMBER_JOINED.publish(before | set(added_ids), chat=chat, users=sorted(added_ids, key=str))
     return MembersChanged(chat=chat, added=added_ids, channels=channels)
 
 
 @transaction.atomic
-def chat_member_remove(chat: Chat, *, actor: User, user_id: Any) -> MembersChanged:
-    """Remove one member from a group (creator only; the creator cannot be removed)."""
+def chat_member_remove(*, actor: User, chat_id: object, user_id: object) -> MembersChanged:
+    """Remove one member from a group (its creator; the creator cannot be removed)."""
+    chat = _locked_chat_of_member(actor, chat_id)
     _require_group_creator(chat, actor)
-    chat = _lock(chat)
-    try:
-        target = uuid.UUID(str(user_id))
-    except ValueError as exc:
-        raise NotFound() from exc
+    target = parse_uuid(user_id)
     if target == chat.creator_id:
         raise ValidationError({"user": [_("The creator cannot be removed from the group.")]})
-    before = set(_member_ids(chat))
+    before = set(member_ids(chat.pk))
     if target not in before:
         raise NotFound(_("This user is not a member of the chat."))
     Membership.objects.filter(chat=chat, user_id=target).delete()
     Chat.objects.filter(pk=chat.pk).update(updated_at=timezone.now())
-    channels = _publish("member_left", chat.pk, before, users=[str(target)])
+    _data, channels = MEMBER_LEFT.publish(before, chat=chat, users=[target])
     return MembersChanged(chat=chat, removed=[target], channels=channels)
 
 
 @transaction.atomic
-def chat_leave(chat: Chat, *, actor: User) -> MembersChanged:
-    """Leave a group. Private chats cannot be left (delete them); the creator cannot leave (delete the group)."""
+def chat_leave(*, actor: User, chat_id: object) -> MembersChanged:
+    """Leave a group (a member). Private chats cannot be left (delete them); the creator cannot leave (delete the
+    group)."""
+    chat = _locked_chat_of_member(actor, chat_id)
     if chat.is_private:
         raise PermissionDenied(_("Private chats cannot be left."))
     if chat.creator_id == actor.pk:
         raise PermissionDenied(_("The creator cannot leave the group; delete it instead."))
-    chat = _lock(chat)
-    before = set(_member_ids(chat))
+    before = set(member_ids(chat.pk))
     Membership.objects.filter(chat=chat, user=actor).delete()
-    channels = _publish("member_left", chat.pk, before, users=[str(actor.pk)])
+    _data, channels = MEMBER_LEFT.publish(before, chat=chat, users=[actor.pk])
     return MembersChanged(chat=chat, removed=[actor.pk], channels=channels)
-
-
-@transaction.atomic
-def chat_delete(chat: Chat, *, actor: User) -> list[str]:
-    """Delete a chat with its messages and their files (either member of a private chat, a group's creator).
-    Returns the channels told."""
-    if not chat.is_private and chat.creator_id != actor.pk:
-        raise PermissionDenied(_("Only the creator can delete this group."))
-    return _chat_destroy(chat)
-
-
-@transaction.atomic
-def chat_moderate_delete(chat: Chat) -> list[str]:
-    """Delete any chat (moderators, through the admin), files and events included."""
-    return _chat_destroy(chat)
-
-
-def _chat_destroy(chat: Chat) -> list[str]:
-    from messages.models import Message, MessageFile
-
-    member_ids = _member_ids(chat)
-    files = [
-        *(
-            (MessageFile.item.field.storage, name)
-            for name in MessageFile.objects.filter(message__chat=chat).values_list("item", flat=True)
-        ),
-        *(
-            (Message.voice.field.storage, name)
-            for name in Message.objects.filter(chat=chat)
-            .exclude(voice="")
-            .exclude(voice=None)
-            .values_list("voice", flat=True)
-        ),
-    ]
-    if chat.avatar:
-        files.append((chat.avatar.storage, chat.avatar.name))
-    # Set-based deletes: the ORM's collector would load every message of the chat into memory first.
-    MessageFile.objects.filter(message__chat=chat).delete()
-    Chat.objects.filter(pk=chat.pk).update(last_message=None)
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {Message._meta.db_table} WHERE chat_id = %s", [chat.pk])
-    Membership.objects.filter(chat=chat).delete()
-    Chat.objects.filter(pk=chat.pk).delete()
-    delete_files_on_commit(files)
-    return _publish("chat_delete", chat.pk, member_ids)
-
-
-@transaction.atomic
-def chats_forget_user(user: User) -> None:
-    """Before a user is deleted: their private chats go; groups they created pass to the longest-standing
-    member (or go, when nobody is left); their messages in groups go, with every counter recomputed."""
-    from messages.models import Message, MessageFile
-
-    memberships = list(Membership.objects.filter(user=user).select_related("chat"))
-    for membership in memberships:
-        chat = membership.chat
-        if chat.is_private:
-            _chat_destroy(chat)
-            continue
-        heir = Membership.objects.filter(chat=chat).exclude(user=user).order_by("joined_at", "id").first()
-        if heir is None:
-            _chat_destroy(chat)
-            continue
-        if chat.creator_id == user.pk:
-            Chat.objects.filter(pk=chat.pk).update(creator_id=heir.user_id)
-        own = Message.objects.filter(chat=chat, sender=user)
-        files = [
-            *(
-                (MessageFile.item.field.storage, n)
-                for n in MessageFile.objects.filter(message__in=own).values_list("item", flat=True)
-            ),
-            *(
-                (Message.voice.field.storage, n)
-                for n in own.exclude(voice="").exclude(voice=None).values_list("voice", flat=True)
-            ),
-        ]
-        own.delete()
-        _recount(chat)
-        delete_files_on_commit(files)
-        member_ids = _member_ids(chat)
-        Membership.objects.filter(chat=chat, user=user).delete()
-        _publish("member_left", chat.pk, member_ids, users=[str(user.pk)])
-
-
-def _recount(chat: Chat) -> None:
-    """Recompute a chat's counters from its messages (rare, bulk removals only)."""
-    from messages.models import Message
-
-    newest = Message.objects.filter(chat=OuterRef("pk")).order_by("-seq")
-    Chat.objects.filter(pk=chat.pk).update(
-        last_message=Subquery(newest.values("pk")[:1]),
-        message_count=Coalesce(
-            Subquery(
-                Message.objects.filter(chat=OuterRef("pk"))
-                .order_by()
-                .values("chat")
-                .annotate(n=Count("pk"))
-                .values("n")
-            ),
-            Value(0),
-        ),
-    )
-    unread = (
-        Message.objects.filter(chat=OuterRef("chat"), seq__gt=OuterRef("last_read_seq"))
-        .exclude(sender=OuterRef("user"))
-        .order_by()
-        .values("chat")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    Membership.objects.filter(chat=chat).update(unread_count=Coalesce(Subquery(unread), Value(0)))

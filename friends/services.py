@@ -5,8 +5,8 @@ requests crossing each other cannot deadlock). That makes "A asks B while B asks
 of two pending requests, and keeps the two directed Friendship rows in step. `NO KEY` does not conflict with the
 key-share locks that inserts referencing the users take, so messages, likes etc. are never blocked by it.
 
-Events go to the recipient's social channel `social:<user id>` (docs/social.md), never to the personal message
-channel.
+Events (friends/events.py) go to the recipient's social channel `social:<user id>` (docs/social.md), never to the
+personal message channel.
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
-from centrifugo.outbox import publish
-from centrifugo.tokens import social_channel
 from friends import selectors
+from friends.events import FRIEND_ACCEPT, FRIEND_REQUEST
 from friends.models import FriendRequest, Friendship
 from users.models import User
 
@@ -48,20 +47,8 @@ def _befriend(a: User, b: User) -> None:
     Friendship.objects.bulk_create([Friendship(user=a, friend=b), Friendship(user=b, friend=a)], ignore_conflicts=True)
 
 
-def _user_payload(user: User) -> dict:
-    from users.serializers import UserSerializer
-
-    return dict(UserSerializer(user).data)
-
-
-def _request_payload(friend_request: FriendRequest) -> dict:
-    from friends.serializers import FriendRequestSerializer
-
-    return dict(FriendRequestSerializer(friend_request).data)
-
-
 def _publish_accept(*, to: User, by: User, request_id: uuid.UUID) -> None:
-    publish([social_channel(to.pk)], {"event": "friend_accept", "request": str(request_id), "user": _user_payload(by)})
+    FRIEND_ACCEPT.publish([to.pk], request=request_id, user=by)
 
 
 @transaction.atomic
@@ -85,7 +72,7 @@ def friend_request_send(*, from_user: User, to_user: User) -> FriendRequestResul
         existing.from_user, existing.to_user = from_user, to_user
         return FriendRequestResult(user=to_user, user_is_friend=False, request=existing, created=False)
     friend_request = FriendRequest.objects.create(from_user=from_user, to_user=to_user)
-    publish([social_channel(to_user.pk)], {"event": "friend_request", "request": _request_payload(friend_request)})
+    FRIEND_REQUEST.publish([to_user.pk], request=friend_request)
     return FriendRequestResult(user=to_user, user_is_friend=False, request=friend_request, created=True)
 
 

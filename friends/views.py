@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -9,24 +10,22 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from application.schema import ERROR_RESPONSES
-from application.views import ListView, list_schema, serialized
+from application.shapes import RenderContext
+from application.views import ShapeListView, list_schema
 from friends import selectors, services
-from friends.serializers import (
-    FriendRequestCreateSerializer,
-    FriendRequestListQuerySerializer,
-    FriendRequestResultSerializer,
-    FriendRequestSerializer,
-    UserIsFriendSerializer,
-)
+from friends.serializers import FriendRequestCreateSerializer, FriendRequestListQuerySerializer
+from friends.shapes import FriendRequestResultShape, FriendRequestShape, UserIsFriendShape
 from users import selectors as user_selectors
-from users.serializers import UserSerializer
+from users.shapes import UserShape
+
+FriendRequestResult = FriendRequestResultShape.serializer()
 
 TAGS = ["friends"]
 
 
 @list_schema("My friends (paginated users, by username)", tags=TAGS)
-class FriendListView(ListView):
-    serializer_class = UserSerializer
+class FriendListView(ShapeListView):
+    shape = UserShape
 
     def list_queryset(self):
         return selectors.friend_list(self.request.user)
@@ -35,12 +34,13 @@ class FriendListView(ListView):
 class FriendDetailView(APIView):
     @extend_schema(
         summary="Is this user my friend?",
-        responses={200: UserIsFriendSerializer, **ERROR_RESPONSES},
+        responses={200: UserIsFriendShape.serializer(), **ERROR_RESPONSES},
         tags=TAGS,
     )
     def get(self, request: Request, user_id: uuid.UUID) -> Response:
         other = user_selectors.user_get(user_id)
-        return Response({"user_is_friend": selectors.are_friends(request.user, other)})
+        answer = SimpleNamespace(user_is_friend=selectors.are_friends(request.user, other))
+        return Response(UserIsFriendShape.render(answer, RenderContext()))
 
     @extend_schema(
         summary="Remove a friend (both sides; idempotent)",
@@ -65,8 +65,8 @@ class FriendDetailView(APIView):
     ],
     tags=TAGS,
 )
-class FriendRequestListView(ListView):
-    serializer_class = FriendRequestSerializer
+class FriendRequestListView(ShapeListView):
+    shape = FriendRequestShape
 
     def list_queryset(self):
         query = FriendRequestListQuerySerializer(data=self.request.query_params)
@@ -81,7 +81,7 @@ class FriendRequestListView(ListView):
             "friends now and `request` is null)."
         ),
         request=FriendRequestCreateSerializer,
-        responses={201: FriendRequestResultSerializer, 200: FriendRequestResultSerializer, **ERROR_RESPONSES},
+        responses={201: FriendRequestResult, 200: FriendRequestResult, **ERROR_RESPONSES},
         tags=TAGS,
     )
     def post(self, request: Request) -> Response:
@@ -89,18 +89,18 @@ class FriendRequestListView(ListView):
         serializer.is_valid(raise_exception=True)
         result = services.friend_request_send(from_user=request.user, to_user=serializer.validated_data["user"])
         status_code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-        return serialized(request, FriendRequestResultSerializer, result, status_code=status_code)
+        return Response(FriendRequestResultShape.render(result, RenderContext()), status=status_code)
 
 
 class FriendRequestDetailView(APIView):
     @extend_schema(
         summary="A pending friend request I sent or received",
-        responses={200: FriendRequestSerializer, **ERROR_RESPONSES},
+        responses={200: FriendRequestShape.serializer(), **ERROR_RESPONSES},
         tags=TAGS,
     )
     def get(self, request: Request, request_id: uuid.UUID) -> Response:
         friend_request = selectors.friend_request_get(request.user, request_id)
-        return serialized(request, FriendRequestSerializer, friend_request)
+        return Response(FriendRequestShape.render(friend_request, RenderContext()))
 
     @extend_schema(
         summary="Cancel a friend request I sent",
@@ -118,13 +118,13 @@ class FriendRequestAcceptView(APIView):
     @extend_schema(
         summary="Accept a friend request sent to me",
         request=None,
-        responses={200: FriendRequestResultSerializer, **ERROR_RESPONSES},
+        responses={200: FriendRequestResult, **ERROR_RESPONSES},
         tags=TAGS,
     )
     def post(self, request: Request, request_id: uuid.UUID) -> Response:
         friend_request = selectors.friend_request_get(request.user, request_id)
         result = services.friend_request_accept(user=request.user, friend_request=friend_request)
-        return serialized(request, FriendRequestResultSerializer, result)
+        return Response(FriendRequestResultShape.render(result, RenderContext()))
 
 
 class FriendRequestDeclineView(APIView):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -45,7 +46,7 @@ class MessageAdmin(admin.ModelAdmin):
     search_fields = ["text", "sender__username"]
     list_select_related = ["sender", "chat"]
     raw_id_fields = ["chat", "sender", "reply_to"]
-    readonly_fields = ["id", "chat", "sender", "seq", "voice", "reply_to", "created_at"]
+    readonly_fields = ["id", "chat", "sender", "seq", "voice", "reply_to", "created_at", "updated_at"]
     fields = ["id", "chat", "sender", "seq", "text", "voice", "reply_to", "created_at", "updated_at"]
     inlines = [MessageFileInline]
     ordering = ["-created_at"]
@@ -58,10 +59,15 @@ class MessageAdmin(admin.ModelAdmin):
     def short_text(self, message: Message) -> str:
         return Truncator(message.text or "").chars(60) or "—"
 
+    def save_model(self, request: HttpRequest, obj: Message, form: forms.ModelForm, change: bool) -> None:
+        # Through the service: the same rules, `updated_at` and `update` event as the sender's edit.
+        if "text" in form.changed_data:
+            services.message_moderate_update(message_id=obj.pk, text=form.cleaned_data["text"])
+
     def delete_model(self, request: HttpRequest, obj: Message) -> None:
         # Through the service: counters, last_message, files and the realtime event.
-        services.message_moderate_delete(obj)
+        services.message_moderate_delete(message_id=obj.pk)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
-        for message in queryset:
-            services.message_moderate_delete(message)
+        for message_id in queryset.values_list("pk", flat=True):
+            services.message_moderate_delete(message_id=message_id)

@@ -1,54 +1,51 @@
-"""Every read query on messages. A page costs: the page, its files, and the chat's readers — whatever its size."""
+"""Every read on messages. A page costs: its rows (files included) and the chat's readers, whatever its size."""
 
 from __future__ import annotations
 
+import bisect
 import uuid
 from collections.abc import Iterable
+from itertools import accumulate
+from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied
 
+from application.shapes import RenderContext, Rendered
 from chats.models import Chat, Membership
-from chats.selectors import member_rows, parse_uuid
+from chats.selectors import MemberJSON, member_json, parse_uuid
 from messages.models import Message, MessageFile
-from users import json_sql
+from messages.shapes import FileRow, MessageRow, ReplyRow
 from users.models import User
-from users.serializers import UserDicts
+from users.shapes import UserRow
 
-# Readers per chat id: membership rows (chats.selectors.member_rows) whose pointer reaches at least the oldest
-# message at hand.
-Readers = dict[object, list[tuple]]
-
-
-def _for_serializer(messages: QuerySet[Message]) -> QuerySet[Message]:
-    return messages.select_related("sender", "reply_to", "reply_to__sender").prefetch_related(
-        Prefetch("files", queryset=MessageFile.objects.order_by("id"))
-    )
-
-
-def for_page(messages: QuerySet[Message], users: UserDicts | None) -> QuerySet[Message]:
-    """A page's messages as the serializer reads them. Where PostgreSQL writes the users (users.json_sql), the
-    sender and the replied-to message's sender come as JSON text and the files as an array of names: no user or
-    file instances per row, and no second query for the files (most of a short page's Python time)."""
-    sender = json_sql.user_json_columns(users, "sender__")
-    reply_sender = json_sql.user_json_columns(users, "reply_to__sender__")
-    if sender is None or reply_sender is None:
-        return _for_serializer(messages)
-    files = MessageFile.objects.filter(message=OuterRef("pk")).order_by("id").values("item")
-    return messages.select_related("reply_to").annotate(
-        sender_json=sender[0],
-        sender_unsafe_avatar=sender[1],
-        reply_sender_json=reply_sender[0],
-        reply_sender_unsafe_avatar=reply_sender[1],
-        file_names=ArraySubquery(files),
-    )
+# The columns of a MessageRow, in the order `_row` reads them.
+_SENDER = UserRow.columns("sender__")
+_REPLY_SENDER = UserRow.columns("reply_to__sender__")
+_COLUMNS = (
+    "id",
+    "chat_id",
+    "seq",
+    "text",
+    "voice",
+    "created_at",
+    "updated_at",
+    "file_names",
+    *_SENDER,
+    "reply_to_id",
+    "reply_to__text",
+    "reply_to__voice",
+    "reply_to__created_at",
+    *_REPLY_SENDER,
+)
+_USER = len(_SENDER)
 
 
-def message_list(chat: Chat, *, search: str | None = None, users: UserDicts | None = None) -> QuerySet[Message]:
-    """A chat's messages, newest first (the (chat, seq) index); `search` matches text and the sender's names.
-    `users`: the response's UserDicts, which lets PostgreSQL write the users (see `for_page`)."""
+def message_list(chat: Chat, *, search: str = "") -> QuerySet[Message]:
+    """A chat's messages (paginate them newest first: the (chat, seq) index); `search` matches the text and the
+    sender's names."""
     messages = Message.objects.filter(chat=chat)
     if search:
         messages = messages.filter(
@@ -57,15 +54,89 @@ def message_list(chat: Chat, *, search: str | None = None, users: UserDicts | No
             | Q(sender__first_name__icontains=search)
             | Q(sender__last_name__icontains=search)
         )
-    return for_page(messages, users).order_by("-seq")
+    return messages
+
+
+def message_rows(messages: QuerySet[Message]) -> list[MessageRow]:
+    """The messages as MessageShape reads them, in the queryset's order, in one query (files as an array of stored
+    names beside each row). `was_read_by` is left empty: `attach_readers` fills it."""
+    files = MessageFile.objects.filter(message=OuterRef("pk")).order_by("id").values("item")
+    return [_row(values) for values in messages.annotate(file_names=ArraySubquery(files)).values_list(*_COLUMNS)]
+
+
+def _row(values: tuple[Any, ...]) -> MessageRow:
+    message_id, chat_id, seq, text, voice, created_at, updated_at, names = values[:8]
+    sender = UserRow(*values[8 : 8 + _USER])
+    reply_id, reply_text, reply_voice, reply_created_at = values[8 + _USER : 12 + _USER]
+    reply = None
+    if reply_id is not None:
+        reply_sender = UserRow(*values[12 + _USER :])
+        reply = ReplyRow(reply_id, reply_text, reply_voice or None, reply_sender, reply_created_at)
+    return MessageRow(
+        id=message_id,
+        chat_id=chat_id,
+        seq=seq,
+        sender=sender,
+        text=text,
+        voice=voice or None,
+        files=[FileRow(name) for name in names],
+        reply_to=reply,
+        created_at=created_at,
+        updated_at=updated_at,
+    )
+
+
+class Readers:
+    """`was_read_by` for the messages of one chat: the members other than the sender whose read pointer reaches
+    the message, in pointer order (highest first; join order among equals). One JSON array body is joined once per
+    chat and response, and each message gets a slice of it."""
+
+    def __init__(self, members: list[MemberJSON]) -> None:
+        members = sorted(members, key=lambda member: -member.last_read_seq)
+        # Negated pointers ascend, for bisect: the readers at or past a message are a prefix.
+        self.pointers = [-member.last_read_seq for member in members]
+        self.position = {member.user_id: i for i, member in enumerate(members)}
+        self.joined = memoryview(b",".join(member.json for member in members))
+        # ends[i]: where item i ends in `joined` (a comma or the end follows).
+        self.ends = [end - 1 for end in accumulate(len(member.json) + 1 for member in members)]
+
+    def of(self, seq: int, sender_id: uuid.UUID | str | None) -> Rendered:
+        count = bisect.bisect_right(self.pointers, -seq)
+        if count == 0:
+            return Rendered(b"[]")
+        end, joined, ends = self.ends[count - 1], self.joined, self.ends
+        sender = self.position.get(str(sender_id)) if sender_id is not None else None
+        if sender is None or sender >= count:
+            parts: tuple[memoryview, ...] = (joined[:end],)
+        elif sender == 0:
+            parts = (joined[ends[0] + 1 : end],) if count > 1 else ()
+        else:
+            # The items before the sender, then the comma after it and the items up to `count`.
+            parts = (joined[: ends[sender - 1]], joined[ends[sender] : end])
+        return Rendered(b"".join((b"[", *parts, b"]")))
+
+
+def attach_readers(
+    rows: Iterable[MessageRow], context: RenderContext, members: dict[uuid.UUID, list[MemberJSON]] | None = None
+) -> None:
+    """Fill `was_read_by` of any number of messages: one query for the members whose pointer reaches the oldest of
+    them, unless the chats' `members` are at hand already (the chat list has them)."""
+    rows = list(rows)
+    if not rows:
+        return
+    if members is None:
+        members = member_json({row.chat_id for row in rows}, context, read_from=min(row.seq for row in rows))
+    readers = {chat_id: Readers(chat_members) for chat_id, chat_members in members.items()}
+    for row in rows:
+        row.was_read_by = readers[row.chat_id].of(row.seq, row.sender_id)
 
 
 def message_get_for_user(
     user: User, message_id: object, *, lock_membership: bool = False
 ) -> tuple[Message, Membership]:
-    """A message and the viewer's membership of its chat: 404 if unknown, 403 if the viewer is not a member."""
-    message_uuid = parse_uuid(message_id)
-    message = _for_serializer(Message.objects.filter(pk=message_uuid).select_related("chat")).first()
+    """A message (the model, for writes) and the viewer's membership of its chat: 404 if unknown, 403 if the viewer
+    is not a member. `lock_membership` locks the membership row (the read pointer)."""
+    message = Message.objects.filter(pk=parse_uuid(message_id)).select_related("chat").first()
     if message is None:
         raise NotFound()
     memberships = Membership.objects.select_for_update() if lock_membership else Membership.objects
@@ -76,36 +147,46 @@ def message_get_for_user(
     return message, membership
 
 
-def message_readers(messages: Iterable[Message], users: UserDicts | None = None) -> Readers:
-    """One query for `was_read_by` of any number of messages: members whose read pointer reaches the oldest
-    of them. Each message then keeps those at or past its own seq (see MessageSerializer). `users`: the
-    response's UserDicts, which lets PostgreSQL write the users (users.json_sql)."""
-    messages = list(messages)
-    if not messages:
-        return {}
-    chat_ids = {m.chat_id for m in messages}
-    oldest = min(m.seq for m in messages)
-    memberships = Membership.objects.filter(chat_id__in=chat_ids, last_read_seq__gte=oldest).order_by("joined_at", "id")
-    return member_rows(memberships, chat_ids, users)
+def message_row_for_user(user: User, message_id: object, context: RenderContext) -> MessageRow:
+    """A message as its chat's member sees it (404 if unknown, 403 if the viewer is not a member), readers filled."""
+    rows = message_rows(Message.objects.filter(pk=parse_uuid(message_id)))
+    if not rows:
+        raise NotFound()
+    if not Membership.objects.filter(chat_id=rows[0].chat_id, user=user).exists():
+        raise PermissionDenied(_("You are not a member of this chat."))
+    attach_readers(rows, context)
+    return rows[0]
 
 
-def _cursor_uuid(message_id: object) -> uuid.UUID:
-    try:
-        return parse_uuid(message_id)
-    except NotFound as exc:
-        raise NotFound(_("Unknown cursor message.")) from exc
+def message_row(message_id: uuid.UUID, context: RenderContext) -> MessageRow:
+    """A message as everyone sees it (for events: no permission check), readers filled."""
+    rows = message_rows(Message.objects.filter(pk=message_id))
+    attach_readers(rows, context)
+    return rows[0]
 
 
-def message_seq_in_chat(chat: Chat, message_id: object) -> int:
-    """The seq of a cursor message of this chat (unknown, malformed or from another chat: 404)."""
-    seq = Message.objects.filter(pk=_cursor_uuid(message_id), chat=chat).values_list("seq", flat=True).first()
-    if seq is None:
-        raise NotFound(_("Unknown cursor message."))
-    return seq
+class MessageCursor:
+    """A message list's cursors are message ids (the `before`/`after` of docs/api-chats.md): the key is the
+    message's seq in this chat, looked up inside the page's own query (one round trip fewer per page). A cursor
+    that is not a message of this chat gives an empty page, and then a 404."""
 
+    keys = ("seq",)
 
-def message_seq_subquery(chat: Chat, message_id: object) -> Subquery:
-    """The cursor's seq inside the page's own query (one round trip fewer per cursor page). It is NULL, and the
-    page empty, for a cursor that is not a message of this chat: the paginator then asks `message_seq_in_chat`,
-    which answers 404. A malformed id is 404 at once."""
-    return Subquery(Message.objects.filter(pk=_cursor_uuid(message_id), chat=chat).values("seq")[:1])
+    def __init__(self, chat: Chat) -> None:
+        self.chat = chat
+
+    def _id(self, raw: str) -> uuid.UUID:
+        try:
+            return parse_uuid(raw)
+        except NotFound as exc:
+            raise NotFound(_("Unknown cursor message.")) from exc
+
+    def decode(self, raw: str) -> tuple[Any, ...]:
+        return (Subquery(Message.objects.filter(pk=self._id(raw), chat=self.chat).values("seq")[:1]),)
+
+    def encode(self, row: MessageRow) -> str:
+        return str(row.id)
+
+    def check(self, raw: str) -> None:
+        if not Message.objects.filter(pk=self._id(raw), chat=self.chat).exists():
+            raise NotFound(_("Unknown cursor message."))

@@ -1,6 +1,6 @@
-"""Every write on messages and read state. Each function is one transaction and queues one realtime publication
-for all recipients inside it: `{"event": ..., "message": <the REST message>}` to each member's personal channel
-(`str(user.id)`, as the contract says).
+"""Every write on messages and read state. Each function is one transaction, checks its own rules (membership,
+authorship) and queues one realtime event for all recipients inside it, through the event catalogue
+(messages/events.py): `{"event": ..., "message": <the REST message>}` on each member's personal channel.
 
 Read state (docs/api-chats.md, "Read state"): each membership keeps a read pointer (`last_read_seq`) and the
 number of others' messages after it (`unread_count`). Writes keep both exact with set-based statements, so
@@ -10,24 +10,26 @@ reading a chat's unread count or a message's `was_read_by` never scans its histo
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
-from centrifugo import outbox
+from application.shapes import RenderContext
 from chats.models import Chat, Membership
-from chats.selectors import membership_get, parse_uuid, raise_not_member_or_missing
+from chats.selectors import member_ids, membership_get, parse_uuid, raise_not_member_or_missing
+from messages.events import MESSAGE_CREATE, MESSAGE_DELETE, MESSAGE_READ, MESSAGE_UPDATE, MESSAGES_READ_ALL
 from messages.models import Message, MessageFile
-from messages.selectors import Readers, _for_serializer, message_get_for_user, message_readers
-from messages.serializers import MessageSerializer, as_json
+from messages.selectors import message_get_for_user, message_row
+from messages.shapes import FileRow, MessageRow, ReadAllRow, ReplyRow
 from uploads.cleanup import delete_files_on_commit
 from users.models import User
 
@@ -36,56 +38,30 @@ from users.models import User
 class MessageWrite:
     """What a write changed and what it told: `data` is the published `message` (the REST representation)."""
 
-    message: Message | None
+    row: MessageRow | None
     data: dict[str, Any]
     channels: list[str] = field(default_factory=list)
     changed: bool = True
 
 
-def member_channels(chat_id: Any) -> list[str]:
-    """Personal channels of every member: the user id, formatted as in the Centrifugo tokens."""
-    return [str(pk) for pk in Membership.objects.filter(chat_id=chat_id).values_list("user_id", flat=True)]
-
-
-def serialize(message: Message, readers: Readers | None = None) -> dict[str, Any]:
-    """The message as REST returns it; `was_read_by` is the same for every viewer, so one payload serves all."""
-    if readers is None:
-        readers = message_readers([message])
-    return as_json(MessageSerializer(message, context={"readers": readers}).data)
-
-
-def _publish(event: str, data: dict[str, Any], chat_id: Any) -> list[str]:
-    channels = member_channels(chat_id)
-    outbox.publish(channels, {"event": event, "message": data})
-    return channels
-
-
-def _file_names(messages: Iterable[Message]) -> list[tuple[Any, str]]:
-    names: list[tuple[Any, str]] = []
-    for message in messages:
-        if message.voice:
-            names.append((message.voice.storage, message.voice.name))
-        names.extend((f.item.storage, f.item.name) for f in message.files.all())
-    return names
-
-
+# ----------------------------------------------------------------------------------------------------------- send
 @transaction.atomic
 def message_create(
     *,
     sender: User,
-    chat_id: Any,
+    chat_id: object,
     text: str | None = None,
     voice: UploadedFile | None = None,
     files: Sequence[UploadedFile] = (),
-    reply_to: Any = None,
+    reply_to: object = None,
 ) -> MessageWrite:
     """Send a message (the sender must be a member).
 
-    Everything slow happens before the chat row is locked: storing the voice and files, serializing the event.
-    Then one statement (on PostgreSQL) takes the chat's next seq, inserts the message and counts it unread for
-    every other member; the lock is held from there to the commit only, which is what bounds the send rate of
-    one busy chat. That statement also checks the membership, so a plain text message costs no query before it;
-    uploads and replies are checked first, so nothing is stored, and no message id confirmed, for a non-member.
+    Everything slow happens before the chat row is locked: storing the voice and files, rendering the event.
+    Then one statement takes the chat's next seq, inserts the message and counts it unread for every other
+    member; the lock is held from there to the commit only, which is what bounds the send rate of one busy chat.
+    That statement also checks the membership, so a plain text message costs no query before it; uploads and
+    replies are checked first, so nothing is stored, and no message id confirmed, for a non-member.
     """
     chat_uuid = parse_uuid(chat_id)
     if voice or files or reply_to:
@@ -93,14 +69,14 @@ def message_create(
     if not (text or voice or files):
         raise ValidationError({"non_field_errors": [_("A message needs text, a voice recording or files.")]})
     now = timezone.now()
-    # The message is serialized from memory (the sender as authenticated in this request), not read back.
+    parent = _reply_target(chat_uuid, reply_to)
     message = Message(
         chat_id=chat_uuid,
         sender=sender,
         seq=0,  # provisional (the payload does not show it): the write below assigns it
         text=text or None,
         voice=voice,
-        reply_to=_reply_target(chat_uuid, reply_to),
+        reply_to=parent,
         created_at=now,
         updated_at=now,
     )
@@ -109,17 +85,29 @@ def message_create(
     attachments = [MessageFile(message=message, item=upload) for upload in files]
     if attachments:
         MessageFile.objects.bulk_create(attachments)  # stores the files: `item.name` is the stored name
-    _prefetched(message, "files", attachments)
-    # Nobody's pointer can reach a seq that did not exist yet: was_read_by is empty, no query needed.
-    data = serialize(message, readers={})
+    # The event is rendered from memory (the sender as authenticated in this request), not read back; nobody's
+    # pointer can reach a seq that did not exist yet, so `was_read_by` is empty.
+    row = MessageRow(
+        id=message.pk,
+        chat_id=chat_uuid,
+        seq=0,
+        sender=sender,
+        text=message.text,
+        voice=message.voice.name or None,
+        files=[FileRow(attachment.item.name) for attachment in attachments],
+        reply_to=None
+        if parent is None
+        else ReplyRow(parent.pk, parent.text, parent.voice.name or None, parent.sender, parent.created_at),
+        created_at=now,
+        updated_at=now,
+    )
+    event = MESSAGE_CREATE.render(RenderContext(now), message=row)
     seq, recipients = _write(message, columns)
     if seq is None:  # not a member (403), or no such chat (404); nothing was written
         raise_not_member_or_missing(chat_uuid)
-    message.seq = seq
-    message._state.adding = False
-    channels = [str(sender.pk), *(str(pk) for pk in recipients)]
-    outbox.publish(channels, {"event": "create", "message": data})
-    return MessageWrite(message=message, data=data, channels=channels)
+    row.seq = seq
+    channels = MESSAGE_CREATE.send([sender.pk, *recipients], event)
+    return MessageWrite(row=row, data=event["message"], channels=channels)
 
 
 def _insert_columns(message: Message) -> dict[str, Any]:
@@ -169,21 +157,12 @@ def _write(message: Message, columns: dict[str, Any]) -> tuple[int | None, list[
     return seq, recipients
 
 
-def _prefetched(instance: Any, name: str, objects: list[Any]) -> None:
-    """Fill a relation's prefetch cache with objects at hand (as prefetch_related would), so reading it costs no
-    query."""
-    queryset = getattr(instance, name).all()
-    queryset._result_cache = objects
-    queryset._prefetch_done = True
-    instance._prefetched_objects_cache = {**getattr(instance, "_prefetched_objects_cache", {}), name: queryset}
-
-
-def _reply_target(chat_id: Any, reply_to: Any) -> Message | None:
+def _reply_target(chat_id: uuid.UUID, reply_to: object) -> Message | None:
     if not reply_to:
         return None
     try:
-        reply_uuid = uuid.UUID(str(reply_to))
-    except ValueError:
+        reply_uuid: uuid.UUID | None = parse_uuid(reply_to)
+    except NotFound:
         reply_uuid = None
     parent = (
         Message.objects.filter(pk=reply_uuid, chat_id=chat_id).select_related("sender").first() if reply_uuid else None
@@ -193,26 +172,40 @@ def _reply_target(chat_id: Any, reply_to: Any) -> Message | None:
     return parent
 
 
+# ---------------------------------------------------------------------------------------------- edit and delete
 @transaction.atomic
-def message_update(*, actor: User, message_id: Any, text: str | None) -> MessageWrite:
-    """Change a message's text (the sender only); `updated_at` moves. Text may only be emptied when the
-    message still has a voice recording or files."""
+def message_update(*, actor: User, message_id: object, text: str | None) -> MessageWrite:
+    """Change a message's text (its sender, a member of the chat). Text may only be emptied when the message still
+    has a voice recording or files; `updated_at` moves."""
     message, _membership = message_get_for_user(actor, message_id)
     if message.sender_id != actor.pk:
         raise PermissionDenied(_("Only the sender can change this message."))
-    if not text and not message.voice and not message.files.all():
-        raise ValidationError({"text": [_("A message needs text, a voice recording or files.")]})
-    message.text = text or None
-    message.updated_at = timezone.now()
-    message.save(update_fields=["text", "updated_at"])
-    data = serialize(message)
-    channels = _publish("update", data, message.chat_id)
-    return MessageWrite(message=message, data=data, channels=channels)
+    return _change_text(message, text)
 
 
 @transaction.atomic
-def message_delete(*, actor: User, message_id: Any) -> MessageWrite:
-    """Delete a message (the sender only) and, once committed, its files."""
+def message_moderate_update(*, message_id: object, text: str | None) -> MessageWrite:
+    """Change any message's text (moderators, through the admin), with the same rules and event as the sender's."""
+    message = Message.objects.filter(pk=parse_uuid(message_id)).first()
+    if message is None:
+        raise NotFound()
+    return _change_text(message, text)
+
+
+def _change_text(message: Message, text: str | None) -> MessageWrite:
+    if not text and not message.voice and not MessageFile.objects.filter(message=message).exists():
+        raise ValidationError({"text": [_("A message needs text, a voice recording or files.")]})
+    # The UPDATE locks the message row: a later event about this message cannot commit first.
+    Message.objects.filter(pk=message.pk).update(text=text or None, updated_at=timezone.now())
+    context = RenderContext()
+    row = message_row(message.pk, context)
+    data, channels = MESSAGE_UPDATE.publish(member_ids(message.chat_id), context, message=row)
+    return MessageWrite(row=row, data=data["message"], channels=channels)
+
+
+@transaction.atomic
+def message_delete(*, actor: User, message_id: object) -> MessageWrite:
+    """Delete a message (its sender, a member of the chat) and, once committed, its files."""
     message, _membership = message_get_for_user(actor, message_id)
     if message.sender_id != actor.pk:
         raise PermissionDenied(_("Only the sender can delete this message."))
@@ -220,35 +213,39 @@ def message_delete(*, actor: User, message_id: Any) -> MessageWrite:
 
 
 @transaction.atomic
-def message_moderate_delete(message: Message) -> MessageWrite:
+def message_moderate_delete(*, message_id: object) -> MessageWrite:
     """Delete any message (moderators, through the admin), with the same bookkeeping and event as the sender's."""
-    message = _for_serializer(Message.objects.filter(pk=message.pk).select_related("chat")).get()
+    message = Message.objects.filter(pk=parse_uuid(message_id)).select_related("chat").first()
+    if message is None:
+        raise NotFound()
     return _message_destroy(message)
 
 
 def _message_destroy(message: Message) -> MessageWrite:
     """Members who had not read the message get their unread count back; the chat's last_message falls back
     to the previous message; the event carries the message as it was."""
-    data = serialize(message)
-    files = _file_names([message])
     chat_id = message.chat_id
     # Lock the chat row first, as message_create does, so counters cannot interleave.
     Chat.objects.filter(pk=chat_id).update(message_count=F("message_count") - 1)
+    context = RenderContext()
+    row = message_row(message.pk, context)
     Membership.objects.filter(chat_id=chat_id, last_read_seq__lt=message.seq, unread_count__gt=0).exclude(
         user_id=message.sender_id
     ).update(unread_count=F("unread_count") - 1)
-    was_last = message.chat.last_message_id == message.pk
+    was_last = Chat.objects.filter(pk=chat_id, last_message_id=message.pk).exists()
     message.delete()
     if was_last:
         previous = Message.objects.filter(chat=OuterRef("pk")).order_by("-seq").values("pk")[:1]
         Chat.objects.filter(pk=chat_id).update(last_message=Subquery(previous))
-    delete_files_on_commit(files)
-    channels = _publish("delete", data, chat_id)
-    return MessageWrite(message=None, data=data, channels=channels)
+    names = [row.voice, *(file.item for file in row.files)]
+    delete_files_on_commit([(default_storage, name) for name in names if name])
+    data, channels = MESSAGE_DELETE.publish(member_ids(chat_id), context, message=row)
+    return MessageWrite(row=None, data=data["message"], channels=channels)
 
 
+# ----------------------------------------------------------------------------------------------------- read state
 @transaction.atomic
-def message_read(*, actor: User, message_id: Any) -> MessageWrite:
+def message_read(*, actor: User, message_id: object) -> MessageWrite:
     """Mark a message, and everything before it, read by `actor` (a member other than the sender).
 
     Moves the read pointer forward only, then recounts the unread messages after it (an index range on
@@ -264,9 +261,12 @@ def message_read(*, actor: User, message_id: Any) -> MessageWrite:
         Membership.objects.filter(pk=membership.pk).update(
             last_read_seq=message.seq, unread_count=Coalesce(Subquery(_unread_after(message.seq, actor)), Value(0))
         )
-    data = serialize(message)
-    channels = _publish("read", data, message.chat_id) if changed else []
-    return MessageWrite(message=message, data=data, channels=channels, changed=changed)
+    context = RenderContext()
+    row = message_row(message.pk, context)
+    if not changed:
+        return MessageWrite(row=row, data=MESSAGE_READ.render(context, message=row)["message"], changed=False)
+    data, channels = MESSAGE_READ.publish(member_ids(message.chat_id), context, message=row)
+    return MessageWrite(row=row, data=data["message"], channels=channels)
 
 
 def _unread_after(seq: int, reader: User) -> Any:
@@ -281,8 +281,9 @@ def _unread_after(seq: int, reader: User) -> Any:
 
 
 @transaction.atomic
-def messages_read_all(*, actor: User, chat_id: Any) -> MessageWrite:
-    """Mark everything in a chat read by `actor` with ONE UPDATE (pointer to the chat's last seq, count 0).
+def messages_read_all(*, actor: User, chat_id: object) -> MessageWrite:
+    """Mark everything in a chat read by `actor` (a member) with ONE UPDATE (pointer to the chat's last seq,
+    count 0).
 
     The membership row is locked first: a message being sent concurrently either committed before (and is
     covered by the pointer) or waits for this transaction (and is counted unread afterwards) — never lost.
@@ -296,6 +297,8 @@ def messages_read_all(*, actor: User, chat_id: Any) -> MessageWrite:
         .order_by("seq")
         .values_list("pk", flat=True)
     )
-    data = {"chat": str(membership.chat_id), "user": str(actor.pk), "messages": [str(pk) for pk in ids]}
-    channels = _publish("read_all", data, membership.chat_id) if ids else []
-    return MessageWrite(message=None, data=data, channels=channels, changed=bool(ids))
+    read = ReadAllRow(chat=membership.chat_id, user=actor.pk, messages=ids)
+    if not ids:
+        return MessageWrite(row=None, data=MESSAGES_READ_ALL.render(message=read)["message"], changed=False)
+    data, channels = MESSAGES_READ_ALL.publish(member_ids(membership.chat_id), message=read)
+    return MessageWrite(row=None, data=data["message"], channels=channels)

@@ -12,15 +12,13 @@ from rest_framework.views import APIView
 
 from application.pagination import KeysetPagination
 from application.schema import ERROR_RESPONSES, LIMIT_OFFSET_PARAMETERS, PAGE_PARAMETERS, paginated
+from application.shapes import RenderContext
 from chats.selectors import membership_get
 from messages import selectors, services
-from messages.serializers import (
-    MessageCreateSerializer,
-    MessageSerializer,
-    MessageUpdateSerializer,
-    ReadAllSerializer,
-)
-from users.serializers import UserDicts
+from messages.serializers import MessageCreateSerializer, MessageUpdateSerializer
+from messages.shapes import MessageShape, ReadAllShape
+
+MessageSerializer = MessageShape.serializer()
 
 
 def _chat_param(request: Request) -> str:
@@ -49,19 +47,18 @@ class MessageListView(APIView):
     def get(self, request: Request) -> Response:
         chat = membership_get(request.user, _chat_param(request)).chat
         search = request.query_params.get("search", "").strip()
-        context = {"request": request}
-        messages = selectors.message_list(chat, search=search, users=UserDicts.of(context))
-        paginator = KeysetPagination()
+        messages = selectors.message_list(chat, search=search)
+        paginator = KeysetPagination(selectors.MessageCursor(chat))
         page = paginator.paginate(
             messages,
             request,
             # The chat row's counter answers `count` in O(1); a search has to count its matches.
-            count=(lambda: messages.count()) if search else (lambda: chat.message_count),
-            cursor_key=lambda message_id: selectors.message_seq_subquery(chat, message_id),
-            cursor_check=lambda message_id: selectors.message_seq_in_chat(chat, message_id),
+            count=messages.count if search else lambda: chat.message_count,
+            rows=selectors.message_rows,
         )
-        context["readers"] = selectors.message_readers(page, UserDicts.of(context))
-        return paginator.get_paginated_response(MessageSerializer(page, many=True, context=context).data)
+        context = RenderContext()
+        selectors.attach_readers(page, context)
+        return paginator.get_paginated_response(MessageShape.render_many(page, context))
 
     @extend_schema(
         summary="Send a message (members only): text, a voice recording and/or up to 5 files",
@@ -89,10 +86,8 @@ class MessageDetailView(APIView):
         summary="A message (members only)", responses={200: MessageSerializer, **ERROR_RESPONSES}, tags=["messages"]
     )
     def get(self, request: Request, message_id: uuid.UUID) -> Response:
-        message, _membership = selectors.message_get_for_user(request.user, message_id)
-        context = {"request": request}
-        context["readers"] = selectors.message_readers([message], UserDicts.of(context))
-        return Response(MessageSerializer(message, context=context).data)
+        context = RenderContext()
+        return Response(MessageShape.render(selectors.message_row_for_user(request.user, message_id, context), context))
 
     @extend_schema(
         summary="Change a message's text (the sender only)",
@@ -144,7 +139,7 @@ class MessageReadAllView(APIView):
         summary="Mark every message of a chat read (members only)",
         parameters=[OpenApiParameter("chat", uuid.UUID, required=True)],
         request=None,
-        responses={200: ReadAllSerializer, **ERROR_RESPONSES},
+        responses={200: ReadAllShape.serializer(), **ERROR_RESPONSES},
         tags=["messages"],
     )
     def post(self, request: Request) -> Response:

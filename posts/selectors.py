@@ -8,8 +8,10 @@ import uuid
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from rest_framework.exceptions import NotFound, PermissionDenied
 
+from application.pagination import TimeCursor
 from friends.selectors import friend_ids
 from posts.models import Post, PostImage, PostLike
+from posts.shapes import PostRow
 from users.models import User
 
 RECENT_LIKERS = 3
@@ -31,21 +33,50 @@ def _with_details(posts: QuerySet[Post], viewer: User) -> QuerySet[Post]:
     )
 
 
+# The feed is ordered by publication, newest first (cursors: `before`/`after`, or the contract's pages).
+FEED_CURSOR = TimeCursor("created_at")
+
+
 def post_list(*, viewer: User, author_id: uuid.UUID | None = None, friends_only: bool = False) -> QuerySet[Post]:
-    """The feed: every post, newest first; `author_id` keeps one author's, `friends_only` the viewer's friends'."""
+    """The feed (paginate it with FEED_CURSOR, then `post_rows`): every post; `author_id` keeps one author's,
+    `friends_only` the viewer's friends'."""
     posts = Post.objects.filter(author__is_active=True)
     if author_id is not None:
         posts = posts.filter(author_id=author_id)
     if friends_only:
         posts = posts.filter(author_id__in=friend_ids(viewer))
-    return _with_details(posts, viewer).order_by("-created_at", "-id")
+    return posts
 
 
-def post_get(post_id: uuid.UUID | str, *, viewer: User) -> Post:
+def post_rows(posts: QuerySet[Post], viewer: User) -> list[PostRow]:
+    """The posts as PostShape reads them, in the queryset's order: the page, its images, the recent likers of all
+    its posts (three queries whatever the page's size)."""
+    return [
+        PostRow(
+            id=post.pk,
+            author=post.author,
+            description=post.description,
+            images=[image.file.name for image in post.images.all()],
+            likes_count=post.likes_count,
+            liked_by_me=post.liked_by_me,
+            recent_likers=[like.user for like in post.recent_likes],
+            views_count=post.views_count,
+            created_at=post.created_at,
+            updated_at=post.updated_at,
+        )
+        for post in _with_details(posts, viewer)
+    ]
+
+
+def post_get(post_id: uuid.UUID | str, *, viewer: User) -> PostRow:
     try:
-        return _with_details(Post.objects.filter(author__is_active=True), viewer).get(pk=post_id)
-    except (Post.DoesNotExist, ValueError) as exc:
+        uuid.UUID(str(post_id))
+    except ValueError as exc:
         raise NotFound() from exc
+    rows = post_rows(Post.objects.filter(author__is_active=True, pk=post_id), viewer)
+    if not rows:
+        raise NotFound()
+    return rows[0]
 
 
 def post_get_for_write(post_id: uuid.UUID | str) -> Post:

@@ -1,54 +1,12 @@
-from __future__ import annotations
+"""Input of the posts endpoints (their output is posts.shapes.PostShape)."""
 
-from typing import Any
+from __future__ import annotations
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from posts.models import Post
 from uploads.validators import clean_image
-from users.serializers import UserSerializer
-
-
-class PostSerializer(serializers.ModelSerializer):
-    """A post as every endpoint shows it. Needs the post from posts.selectors (annotations and prefetches)."""
-
-    author = UserSerializer(read_only=True)
-    images = serializers.SerializerMethodField(help_text="Absolute URLs of the images, in upload order")
-    liked_by_me = serializers.SerializerMethodField()
-    recent_likers = serializers.SerializerMethodField(help_text="Up to 3 users who liked the post last")
-    views = serializers.IntegerField(source="views_count", read_only=True)
-
-    class Meta:
-        model = Post
-        fields = [
-            "id",
-            "author",
-            "description",
-            "images",
-            "likes_count",
-            "liked_by_me",
-            "recent_likers",
-            "views",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
-
-    @extend_schema_field(serializers.ListField(child=serializers.URLField()))
-    def get_images(self, post: Post) -> list[str]:
-        return [image.file.url for image in post.images.all()]
-
-    @extend_schema_field(serializers.BooleanField())
-    def get_liked_by_me(self, post: Post) -> bool:
-        return bool(getattr(post, "liked_by_me", False))
-
-    @extend_schema_field(UserSerializer(many=True))
-    def get_recent_likers(self, post: Post) -> list[dict[str, Any]]:
-        likes = getattr(post, "recent_likes", [])
-        return UserSerializer([like.user for like in likes], many=True, context=self.context).data
 
 
 class PostWriteSerializer(serializers.Serializer):
@@ -75,10 +33,6 @@ class PostWriteSerializer(serializers.Serializer):
         if len(value) > limit:
             raise serializers.ValidationError(_("A post can have at most %(limit)d images.") % {"limit": limit})
         return [clean_image(upload) for upload in value]
-
-
-class PostViewResultSerializer(serializers.Serializer):
-    views = serializers.IntegerField(help_text="The post's view count after this view")
 
 
 class PostListQuerySerializer(serializers.Serializer):

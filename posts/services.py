@@ -20,8 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
-from centrifugo.outbox import publish
-from centrifugo.tokens import social_channel
+from posts.events import POST_LIKE
 from posts.models import Post, PostImage, PostLike, PostView
 from uploads.cleanup import delete_files_on_commit, delete_with_files
 from users.models import User
@@ -137,17 +136,7 @@ def post_like(*, post: Post, user: User) -> bool:
         return False
     likes_count = _add_to_counter(post, "likes_count", 1)
     if post.author_id != user.pk:
-        from users.serializers import UserSerializer
-
-        publish(
-            [social_channel(post.author_id)],
-            {
-                "event": "post_like",
-                "post": str(post.pk),
-                "likes_count": likes_count,
-                "user": dict(UserSerializer(user).data),
-            },
-        )
+        POST_LIKE.publish([post.author_id], post=post.pk, likes_count=likes_count, user=user)
     return True
 
 
@@ -181,9 +170,9 @@ def post_view(*, post: Post, user: User) -> int:
 
 
 @transaction.atomic
-def post_counters_forget_user(user: User) -> None:
-    """Before a user is deleted (their likes and views go with them by cascade): take them out of the counters of
-    the posts they liked or viewed, so `likes_count` and `views` keep matching the rows."""
+def posts_forget_user(user: User) -> None:
+    """Before a user's account is deleted (their likes and views go with them by cascade): take them out of the
+    counters of the posts they liked or viewed, so `likes_count` and `views` keep matching the rows."""
     others = Post.objects.exclude(author=user)
     others.filter(likes__user=user).update(likes_count=F("likes_count") - 1)
     others.filter(views__user=user).update(views_count=F("views_count") - 1)

@@ -1,55 +1,65 @@
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from application.schema import ERROR_RESPONSES
-from application.views import ListView, list_schema, serialized
+from application.pagination import KeysetPagination
+from application.schema import ERROR_RESPONSES, LIMIT_OFFSET_PARAMETERS, PAGE_PARAMETERS, paginated
+from application.shapes import RenderContext
+from application.views import ShapeListView, list_schema
 from posts import selectors, services
-from posts.pagination import FeedPagination
-from posts.serializers import (
-    PostListQuerySerializer,
-    PostSerializer,
-    PostViewResultSerializer,
-    PostWriteSerializer,
-)
+from posts.serializers import PostListQuerySerializer, PostWriteSerializer
+from posts.shapes import PostShape, PostViewsShape
 from users import selectors as user_selectors
-from users.serializers import UserSerializer
+from users.shapes import UserShape
 
 TAGS = ["posts"]
+PostSerializer = PostShape.serializer()
+FEED_PARAMETERS = [
+    OpenApiParameter("before", str, description="Cursor: posts older than this one (the `next` link carries it)"),
+    OpenApiParameter("after", str, description="Cursor: posts newer than this one (the `previous` link carries it)"),
+    *PAGE_PARAMETERS,
+    *LIMIT_OFFSET_PARAMETERS,
+]
 WRITE_REQUEST = {"multipart/form-data": PostWriteSerializer, "application/json": PostWriteSerializer}
 
 
 def _post_response(request: Request, post_id: uuid.UUID, *, status_code: int = status.HTTP_200_OK) -> Response:
-    post = selectors.post_get(post_id, viewer=request.user)
-    return serialized(request, PostSerializer, post, status_code=status_code)
+    return Response(PostShape.render(selectors.post_get(post_id, viewer=request.user), RenderContext()), status_code)
 
 
-class _PostPageView(ListView):
-    serializer_class = PostSerializer
-    pagination_class = FeedPagination
+def _feed(request: Request, posts: QuerySet) -> Response:
+    paginator = KeysetPagination(selectors.FEED_CURSOR)
+    page = paginator.paginate(
+        posts, request, count=posts.count, rows=lambda sliced: selectors.post_rows(sliced, request.user)
+    )
+    return paginator.get_paginated_response(PostShape.render_many(page, RenderContext()))
 
 
-@list_schema(
-    "The feed: all posts, newest first (cursor paging; `page` for page numbers)",
-    parameters=[PostListQuerySerializer],
-    tags=TAGS,
-)
-class PostListView(_PostPageView):
-    def list_queryset(self):
-        query = PostListQuerySerializer(data=self.request.query_params)
+class PostListView(APIView):
+    @extend_schema(
+        summary="The feed: all posts, newest first (cursor paging; `page` for page numbers)",
+        parameters=[PostListQuerySerializer, *FEED_PARAMETERS],
+        responses={200: paginated(PostSerializer, "PaginatedPostList"), **ERROR_RESPONSES},
+        tags=TAGS,
+    )
+    def get(self, request: Request) -> Response:
+        query = PostListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        return selectors.post_list(
-            viewer=self.request.user,
+        posts = selectors.post_list(
+            viewer=request.user,
             author_id=query.validated_data.get("author"),
             friends_only=query.validated_data["friends"],
         )
+        return _feed(request, posts)
 
     @extend_schema(
         summary="Publish a post (a description and/or up to 10 images)",
@@ -64,11 +74,16 @@ class PostListView(_PostPageView):
         return _post_response(request, post.pk, status_code=status.HTTP_201_CREATED)
 
 
-@list_schema("A user's posts, newest first (cursor paging; `page` for page numbers)", tags=TAGS)
-class UserPostListView(_PostPageView):
-    def list_queryset(self):
-        author = user_selectors.user_get(self.kwargs["user_id"])
-        return selectors.post_list(viewer=self.request.user, author_id=author.pk)
+class UserPostListView(APIView):
+    @extend_schema(
+        summary="A user's posts, newest first (cursor paging; `page` for page numbers)",
+        parameters=FEED_PARAMETERS,
+        responses={200: paginated(PostSerializer, "PaginatedPostList"), **ERROR_RESPONSES},
+        tags=TAGS,
+    )
+    def get(self, request: Request, user_id: uuid.UUID) -> Response:
+        author = user_selectors.user_get(user_id)
+        return _feed(request, selectors.post_list(viewer=request.user, author_id=author.pk))
 
 
 class PostDetailView(APIView):
@@ -119,8 +134,8 @@ class PostLikeView(APIView):
 
 
 @list_schema("Who liked the post, most recent first (paginated users)", tags=TAGS)
-class PostLikersView(ListView):
-    serializer_class = UserSerializer
+class PostLikersView(ShapeListView):
+    shape = UserShape
 
     def list_queryset(self):
         return selectors.post_likers(selectors.post_get_for_write(self.kwargs["post_id"]))
@@ -130,9 +145,9 @@ class PostViewView(APIView):
     @extend_schema(
         summary="Count my view of a post (once per user; the author's own views are not counted)",
         request=None,
-        responses={200: PostViewResultSerializer, **ERROR_RESPONSES},
+        responses={200: PostViewsShape.serializer(), **ERROR_RESPONSES},
         tags=TAGS,
     )
     def post(self, request: Request, post_id: uuid.UUID) -> Response:
         views = services.post_view(post=selectors.post_get_for_write(post_id), user=request.user)
-        return Response({"views": views})
+        return Response(PostViewsShape.render(SimpleNamespace(views=views), RenderContext()))

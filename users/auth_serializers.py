@@ -10,8 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from application.passwords import password_field
-from users.models import ExternalIdentity
-from users.serializers import CurrentUserSerializer
 
 
 class CredentialsSerializer(serializers.Serializer):
@@ -32,17 +30,6 @@ class CredentialsSerializer(serializers.Serializer):
         return {"username": identifier, "password": attrs["password"]}
 
 
-class CookieSessionSerializer(serializers.Serializer):
-    user = CurrentUserSerializer()
-    csrf_token = serializers.CharField(
-        help_text="Send it back in the `X-CSRFToken` header on unsafe requests (it is also in the `csrftoken` cookie)"
-    )
-
-
-class CsrfTokenSerializer(serializers.Serializer):
-    csrf_token = serializers.CharField()
-
-
 class LogoutSerializer(serializers.Serializer):
     refresh = serializers.CharField(
         required=False, help_text="The refresh token to revoke; without it, the Bearer token's or the cookie's session"
@@ -53,11 +40,6 @@ class LogoutSerializer(serializers.Serializer):
         if "refresh" in self.initial_data and not attrs.get("refresh"):
             raise serializers.ValidationError({"refresh": [_("This field may not be blank.")]})
         return attrs
-
-
-class OAuthAuthorizeSerializer(serializers.Serializer):
-    authorize_url = serializers.URLField(help_text="Send the browser here")
-    state = serializers.CharField(help_text="Signed, valid for a few minutes; Yandex sends it back with the code")
 
 
 TOKEN_CHARACTERS = r"^[A-Za-z0-9\-._~+/]+=*$"
@@ -81,10 +63,3 @@ class OAuthCredentialsSerializer(serializers.Serializer):
         if attrs.get("code") and not attrs.get("state"):
             raise serializers.ValidationError({"state": [_("This field is required.")]})
         return attrs
-
-
-class ExternalIdentitySerializer(serializers.ModelSerializer):
-    class Meta:
-        model = ExternalIdentity
-        fields = ["provider", "uid", "email", "created_at"]
-        read_only_fields = fields

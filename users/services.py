@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -56,9 +56,16 @@ def user_register(
     return user
 
 
+def user_check_own(actor: User, user: User) -> None:
+    """The rule of every change to an account: only its owner makes it (403)."""
+    if user.pk != actor.pk:
+        raise PermissionDenied(_("You can only change or delete your own account."))
+
+
 @transaction.atomic
-def user_update(user: User, *, avatar: UploadedFile | None = _UNSET, **fields: Any) -> User:
-    """Change the given profile fields; `avatar=None` removes the avatar."""
+def user_update(*, actor: User, user: User, avatar: UploadedFile | None = _UNSET, **fields: Any) -> User:
+    """Change your own profile fields (403 for somebody else's); `avatar=None` removes the avatar."""
+    user_check_own(actor, user)
     old_avatar = user.avatar.name if user.avatar else None
     for name, value in fields.items():
         setattr(user, name, value)
@@ -72,13 +79,10 @@ def user_update(user: User, *, avatar: UploadedFile | None = _UNSET, **fields: A
 
 
 @transaction.atomic
-def user_delete(user: User) -> None:
-    """Delete the account; its sessions go with it, so every token it had is refused from now on.
-
-    Its avatar, and the files of every row the deletion cascades to, are removed from storage after commit."""
-    from chats.services import chats_forget_user  # chats depend on users, not the other way round
-
-    chats_forget_user(user)  # keeps the other members' chats, counters and last messages consistent
+def user_remove(user: User) -> None:
+    """The last step of an account's deletion (accounts.services.account_delete, after every other app let go of
+    the user): the user row goes, and its sessions with it, so every token it had is refused from now on. Its
+    avatar, and the files of every row the deletion cascades to, are removed from storage after commit."""
     delete_with_files(user)
 
 

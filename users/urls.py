@@ -15,6 +15,5 @@ urlpatterns = [
     path("gateway/verify/", views_auth.GatewayVerifyView.as_view(), name="gateway-verify"),
     path("user/current/", views.CurrentUserView.as_view(), name="user-current"),
     path("user/online/", views.OnlineView.as_view(), name="user-online"),
-    path("user/<uuid:user_id>/", views.UserDetailView.as_view(), name="user-detail"),
     path("users/", views.UserListView.as_view(), name="user-list"),
 ]

@@ -1,29 +1,23 @@
 from __future__ import annotations
 
-import uuid
-
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, status
-from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
+from rest_framework import status
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from application.schema import ERROR_RESPONSES
+from application.pagination import page_or_offset_paginator
+from application.schema import ERROR_RESPONSES, LIMIT_OFFSET_PARAMETERS, PAGE_PARAMETERS, paginated
+from application.shapes import RenderContext
 from users import selectors, services
 from users.auth_serializers import CredentialsSerializer
 from users.models import User
-from users.serializers import (
-    CurrentUserSerializer,
-    RefreshSerializer,
-    RegisterSerializer,
-    TokenPairSerializer,
-    UserSerializer,
-    UserUpdateSerializer,
-)
+from users.serializers import RefreshSerializer, RegisterSerializer
+from users.shapes import CurrentUserShape, TokenPairShape, UserShape
 
 
 class PublicAuthView(APIView):
@@ -42,14 +36,14 @@ class RegisterView(PublicAuthView):
     @extend_schema(
         summary="Register a user",
         request={"application/json": RegisterSerializer, "multipart/form-data": RegisterSerializer},
-        responses={201: CurrentUserSerializer, **ERROR_RESPONSES},
+        responses={201: CurrentUserShape.serializer(), **ERROR_RESPONSES},
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.user_register(**serializer.validated_data)
-        return Response(CurrentUserSerializer(user, context={"request": request}).data, status=201)
+        return Response(CurrentUserShape.render(user, RenderContext()), status=201)
 
 
 def authenticate_credentials(request: Request) -> User:
@@ -68,64 +62,32 @@ class LoginView(PublicAuthView):
         description="`username` takes a username or an e-mail address (case-insensitive); `email` is an alias. "
         "Wrong credentials are one 401 `no_active_account`, whether or not the account exists.",
         request=CredentialsSerializer,
-        responses={200: TokenPairSerializer, **ERROR_RESPONSES},
+        responses={200: TokenPairShape.serializer(), **ERROR_RESPONSES},
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
         user = authenticate_credentials(request)
-        return Response(services.session_start(user).as_dict())
+        return Response(TokenPairShape.render(services.session_start(user), RenderContext()))
 
 
 class RefreshView(PublicAuthView):
     @extend_schema(
         summary="Rotate tokens: the old access and refresh tokens stop working",
         request=RefreshSerializer,
-        responses={200: TokenPairSerializer, **ERROR_RESPONSES},
+        responses={200: TokenPairShape.serializer(), **ERROR_RESPONSES},
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return Response(services.session_refresh(serializer.validated_data["refresh"]).as_dict())
+        tokens = services.session_refresh(serializer.validated_data["refresh"])
+        return Response(TokenPairShape.render(tokens, RenderContext()))
 
 
 class CurrentUserView(APIView):
-    @extend_schema(summary="The current user", responses={200: CurrentUserSerializer, **ERROR_RESPONSES})
+    @extend_schema(summary="The current user", responses={200: CurrentUserShape.serializer(), **ERROR_RESPONSES})
     def get(self, request: Request) -> Response:
-        return Response(CurrentUserSerializer(request.user, context={"request": request}).data)
-
-
-class UserDetailView(APIView):
-    def _target(self, request: Request, user_id: uuid.UUID, *, write: bool):
-        user = selectors.user_get(user_id)
-        if write and user.pk != request.user.pk:
-            raise PermissionDenied(_("You can only change or delete your own account."))
-        return user
-
-    def _serialize(self, request: Request, user) -> dict:
-        serializer_class = CurrentUserSerializer if user.pk == request.user.pk else UserSerializer
-        return serializer_class(user, context={"request": request}).data
-
-    @extend_schema(summary="A user", responses={200: UserSerializer, **ERROR_RESPONSES})
-    def get(self, request: Request, user_id: uuid.UUID) -> Response:
-        return Response(self._serialize(request, self._target(request, user_id, write=False)))
-
-    @extend_schema(
-        summary="Change your own profile (`avatar` empty or null removes it)",
-        request={"application/json": UserUpdateSerializer, "multipart/form-data": UserUpdateSerializer},
-        responses={200: CurrentUserSerializer, **ERROR_RESPONSES},
-    )
-    def patch(self, request: Request, user_id: uuid.UUID) -> Response:
-        user = self._target(request, user_id, write=True)
-        serializer = UserUpdateSerializer(user, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        user = services.user_update(user, **serializer.validated_data)
-        return Response(self._serialize(request, user))
-
-    @extend_schema(summary="Delete your own account", responses={204: None, **ERROR_RESPONSES})
-    def delete(self, request: Request, user_id: uuid.UUID) -> Response:
-        services.user_delete(self._target(request, user_id, write=True))
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(CurrentUserShape.render(request.user, RenderContext()))
 
 
 class OnlineView(APIView):
@@ -135,16 +97,18 @@ class OnlineView(APIView):
         return Response(status=status.HTTP_200_OK)
 
 
-class UserListView(generics.ListAPIView):
-    serializer_class = UserSerializer
-
+class UserListView(APIView):
     @extend_schema(
         summary="Search users",
-        parameters=[OpenApiParameter("search", str, description="Matches username, first_name, last_name")],
-        responses={200: UserSerializer(many=True), **ERROR_RESPONSES},
+        parameters=[
+            OpenApiParameter("search", str, description="Matches username, first_name, last_name"),
+            *PAGE_PARAMETERS,
+            *LIMIT_OFFSET_PARAMETERS,
+        ],
+        responses={200: paginated(UserShape.serializer(), "PaginatedUserList"), **ERROR_RESPONSES},
     )
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        return selectors.user_list(search=self.request.query_params.get("search", "").strip())
+    def get(self, request: Request) -> Response:
+        users = selectors.user_list(search=request.query_params.get("search", "").strip())
+        paginator = page_or_offset_paginator(request)
+        page = paginator.paginate_queryset(users, request, view=self)
+        return paginator.get_paginated_response(UserShape.render_many(page, RenderContext()))

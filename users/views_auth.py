@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from types import SimpleNamespace
 from urllib.parse import quote
 
 from django.conf import settings
@@ -16,12 +17,13 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken
 
 from application.schema import ERROR_RESPONSES
+from application.shapes import RenderContext
 from users import services
-from users.auth_serializers import CookieSessionSerializer, CredentialsSerializer, CsrfTokenSerializer, LogoutSerializer
+from users.auth_serializers import CredentialsSerializer, LogoutSerializer
 from users.authentication import JWTAuthentication, enforce_csrf
 from users.cookies import clear_auth_cookies, csrf_token, new_csrf_token, set_auth_cookies
 from users.models import User
-from users.serializers import CurrentUserSerializer
+from users.shapes import CookieSessionShape, CsrfTokenShape
 from users.tokens import SESSION_CLAIM, TokenPair
 from users.views import PublicAuthView, authenticate_credentials
 
@@ -34,11 +36,8 @@ COOKIE_NOTE = (
 
 def cookie_session_response(request: Request, user: User, tokens: TokenPair, status_code: int = 200) -> Response:
     """The answer of a cookie-session login: the user and a fresh CSRF token in the body, the tokens in cookies."""
-    body = {
-        "user": CurrentUserSerializer(user, context={"request": request}).data,
-        "csrf_token": new_csrf_token(request._request),
-    }
-    response = Response(body, status=status_code)
+    session = SimpleNamespace(user=user, csrf_token=new_csrf_token(request._request))
+    response = Response(CookieSessionShape.render(session, RenderContext()), status=status_code)
     set_auth_cookies(response, tokens)
     return response
 
@@ -58,7 +57,7 @@ class CookieLoginView(CookieAuthView):
         summary="Log in with a cookie session (browser apps)",
         description=COOKIE_NOTE + " Takes the same credentials as `POST /api/auth/`; the tokens are not in the body.",
         request=CredentialsSerializer,
-        responses={200: CookieSessionSerializer, **ERROR_RESPONSES},
+        responses={200: CookieSessionShape.serializer(), **ERROR_RESPONSES},
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
@@ -77,7 +76,7 @@ class CookieRefreshView(CookieAuthView):
         description="Reads the `refresh_token` cookie (CSRF token required) and sets new cookies; the old tokens "
         "stop working. A missing, expired, forged or revoked cookie is 401 and the cookies are cleared.",
         request=None,
-        responses={200: CsrfTokenSerializer, **ERROR_RESPONSES},
+        responses={200: CsrfTokenShape.serializer(), **ERROR_RESPONSES},
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
@@ -86,7 +85,8 @@ class CookieRefreshView(CookieAuthView):
             raise NotAuthenticated()
         enforce_csrf(request)
         tokens = services.session_refresh(raw)
-        response = Response({"csrf_token": csrf_token(request._request)})
+        token = SimpleNamespace(csrf_token=csrf_token(request._request))
+        response = Response(CsrfTokenShape.render(token, RenderContext()))
         set_auth_cookies(response, tokens)
         return response
 

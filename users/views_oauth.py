@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -10,10 +12,11 @@ from rest_framework.views import APIView
 
 from application.query import query_bool
 from application.schema import ERROR_RESPONSES, ErrorSerializer
+from application.shapes import RenderContext
 from users import oauth, services_external
-from users.auth_serializers import ExternalIdentitySerializer, OAuthAuthorizeSerializer, OAuthCredentialsSerializer
+from users.auth_serializers import OAuthCredentialsSerializer
 from users.oauth import ExternalProfile
-from users.serializers import TokenPairSerializer
+from users.shapes import ExternalIdentityShape, OAuthAuthorizeShape, TokenPairShape
 from users.views import PublicAuthView
 from users.views_auth import cookie_session_response
 
@@ -52,12 +55,12 @@ class YandexAuthorizeView(PublicAuthView):
         description="The URL carries a signed `state` valid for a few minutes (YANDEX_STATE_MAX_AGE). After the "
         "user agrees, Yandex redirects to the application's callback with `code` and `state`: post both to "
         "`POST /api/auth/yandex/login/`.",
-        responses={200: OAuthAuthorizeSerializer, 503: PROVIDER_ERRORS[503]},
+        responses={200: OAuthAuthorizeShape.serializer(), 503: PROVIDER_ERRORS[503]},
         tags=["auth"],
     )
     def get(self, request: Request) -> Response:
         url, state = oauth.authorize_url()
-        return Response({"authorize_url": url, "state": state})
+        return Response(OAuthAuthorizeShape.render(SimpleNamespace(authorize_url=url, state=state), RenderContext()))
 
 
 class YandexLoginView(PublicAuthView):
@@ -81,8 +84,10 @@ class YandexLoginView(PublicAuthView):
             )
         ],
         responses={
-            200: OpenApiResponse(TokenPairSerializer, description="Logged in (with `cookie=on`: `{user, csrf_token}`)"),
-            201: OpenApiResponse(TokenPairSerializer, description="Registered and logged in"),
+            200: OpenApiResponse(
+                TokenPairShape.serializer(), description="Logged in (with `cookie=on`: `{user, csrf_token}`)"
+            ),
+            201: OpenApiResponse(TokenPairShape.serializer(), description="Registered and logged in"),
             **OAUTH_ERRORS,
             409: OpenApiResponse(ErrorSerializer, description="`oauth_email_in_use`"),
         },
@@ -94,7 +99,7 @@ class YandexLoginView(PublicAuthView):
         status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         if query_bool(request, "cookie"):
             return cookie_session_response(request, user, tokens, status_code)
-        return Response(tokens.as_dict(), status=status_code)
+        return Response(TokenPairShape.render(tokens, RenderContext()), status=status_code)
 
 
 class YandexLinkView(APIView):
@@ -106,7 +111,7 @@ class YandexLinkView(APIView):
         ),
         request=OAuthCredentialsSerializer,
         responses={
-            200: ExternalIdentitySerializer,
+            200: ExternalIdentityShape.serializer(),
             **OAUTH_ERRORS,
             409: OpenApiResponse(
                 ErrorSerializer, description="`oauth_identity_in_use` (another user's) or `oauth_already_linked`"
@@ -117,4 +122,4 @@ class YandexLinkView(APIView):
     def post(self, request: Request) -> Response:
         profile = _profile(request)
         identity = services_external.external_identity_link(request.user, profile)
-        return Response(ExternalIdentitySerializer(identity).data)
+        return Response(ExternalIdentityShape.render(identity, RenderContext()))

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.utils import translation
 from rest_framework.test import APIClient
 
+from messages.models import Message
 from users.models import User
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -446,7 +447,7 @@ def test_message_of_others(make_user: Callable[..., User], client_for: Callable[
 
     creator, member = make_user(), make_user(language="ru")
     chat = chat_create(creator=creator, members=[member.pk], title="Team").chat
-    message = message_create(sender=creator, chat_id=chat.pk, text="hello").message
+    message = Message.objects.get(pk=message_create(sender=creator, chat_id=chat.pk, text="hello").row.id)
     response = client_for(member).patch(f"/api/message/{message.pk}/", {"text": "edited"}, format="json")
     assert response.status_code == 403
     assert response.json()["detail"] == "Изменить сообщение может только его отправитель."

@@ -24,7 +24,9 @@ def private(a: User, b: User) -> Chat:
 
 
 def send(sender: User, chat: Chat, text: str = "hello", **kwargs: Any) -> Message:
-    return message_create(sender=sender, chat_id=chat.pk, text=text, **kwargs).message
+    row = message_create(sender=sender, chat_id=chat.pk, text=text, **kwargs).row
+    assert row is not None
+    return Message.objects.get(pk=row.id)
 
 
 def ogg_upload(name: str = "voice.ogg") -> SimpleUploadedFile:

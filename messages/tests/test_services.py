@@ -141,11 +141,11 @@ class TestSend:
         result = services.message_create(
             sender=member, chat_id=chat.pk, text="two", voice=ogg_upload(), files=[text_upload()], reply_to=first.pk
         )
-        stored = Message.objects.get(pk=result.message.pk)
+        stored = Message.objects.get(pk=result.row.id)
         assert stored.pk.version == 7
         assert (stored.seq, stored.text, stored.reply_to_id, stored.sender_id) == (2, "two", first.pk, member.pk)
         assert stored.voice.name and stored.voice.storage.exists(stored.voice.name)
-        assert [f.item.name for f in stored.files.all()] == [f.item.name for f in result.message.files.all()]
+        assert [f.item.name for f in stored.files.all()] == [f.item for f in result.row.files]
         chat.refresh_from_db()
         assert (chat.last_seq, chat.message_count, chat.last_message_id) == (2, 2, stored.pk)
         assert chat.last_activity_at == stored.created_at

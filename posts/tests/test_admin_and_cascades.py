@@ -3,11 +3,11 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from accounts.services import account_delete
 from posts import services
 from posts.models import Post, PostImage
 from posts.tests.helpers import make_post
 from users.models import User
-from users.services import user_delete
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ class TestUserDeletion:
             services.post_view(post=post, user=liker)
         own = make_post(gone)
         services.post_like(post=own, user=gone)
-        user_delete(gone)
+        account_delete(actor=gone, user_id=gone.pk)
         post.refresh_from_db()
         assert post.likes_count == 1 == post.likes.count()
         assert post.views_count == 1 == post.views.count()
@@ -33,7 +33,7 @@ class TestUserDeletion:
         post = make_post(user, images=2)
         files = [settings.MEDIA_ROOT / image.file.name for image in post.images.all()]
         with django_capture_on_commit_callbacks(execute=True):
-            user_delete(user)
+            account_delete(actor=user, user_id=user.pk)
         assert not PostImage.objects.exists()
         assert not any(path.exists() for path in files)
 

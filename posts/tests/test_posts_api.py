@@ -350,6 +350,6 @@ class TestCursorPaging:
 
 
 def _cursor(post: Post) -> str:
-    from posts.pagination import encode_cursor
+    from posts.selectors import FEED_CURSOR
 
-    return encode_cursor(post.created_at, post.pk)
+    return FEED_CURSOR.encode(post)

@@ -16,6 +16,7 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
+from accounts.services import account_delete
 from chats.services import chat_create
 from messages.models import Message, MessageFile
 from messages.services import message_create
@@ -25,7 +26,6 @@ from uploads.tests import helpers
 from uploads.tests.conftest import Bucket
 from uploads.tests.helpers import image_bytes, upload
 from users.models import User
-from users.services import user_delete
 
 pytestmark = pytest.mark.django_db
 
@@ -105,26 +105,32 @@ class TestOnCommitHelpers:
         alice.avatar = upload(image_bytes(), "a.png", "image/png")
         alice.save()
         chat = chat_create(creator=bob, members=[alice.pk], title="T").chat
-        mine = message_create(
-            sender=alice,
-            chat_id=chat.pk,
-            text="hi",
-            voice=upload(helpers.OGG_OPUS, "v.ogg", "audio/ogg"),
-            files=[upload(b"1", "1.txt"), upload(b"2", "2.txt")],
-        ).message
-        theirs = message_create(sender=bob, chat_id=chat.pk, text="yo", files=[upload(b"3", "3.txt")]).message
+        mine = Message.objects.get(
+            pk=message_create(
+                sender=alice,
+                chat_id=chat.pk,
+                text="hi",
+                voice=upload(helpers.OGG_OPUS, "v.ogg", "audio/ogg"),
+                files=[upload(b"1", "1.txt"), upload(b"2", "2.txt")],
+            ).row.id
+        )
+        theirs = Message.objects.get(
+            pk=message_create(sender=bob, chat_id=chat.pk, text="yo", files=[upload(b"3", "3.txt")]).row.id
+        )
         alice_files = {alice.avatar.name, mine.voice.name, *(f.item.name for f in mine.files.all())}
         assert {name for _, name in collect_file_names(alice)} == alice_files
 
         with django_capture_on_commit_callbacks(execute=True):
-            user_delete(alice)
+            account_delete(actor=alice, user_id=alice.pk)
         assert not Message.objects.filter(pk=mine.pk).exists()
         assert stored_names() == {theirs.files.get().item.name}
 
     def test_delete_with_files_on_a_queryset(self, user: User, django_capture_on_commit_callbacks: Any) -> None:
         chat = chat_create(creator=user, members=[], title="T").chat
         messages = [
-            message_create(sender=user, chat_id=chat.pk, text="", files=[upload(b"%d" % n, f"{n}.txt")]).message
+            Message.objects.get(
+                pk=message_create(sender=user, chat_id=chat.pk, text="", files=[upload(b"%d" % n, f"{n}.txt")]).row.id
+            )
             for n in range(3)
         ]
         with django_capture_on_commit_callbacks(execute=True):
@@ -169,9 +175,11 @@ class TestOrphansInS3:
         user.avatar = upload(image_bytes(), "a.png", "image/png")
         user.save()
         chat = chat_create(creator=user, members=[], title="T").chat
-        message = message_create(
-            sender=user, chat_id=chat.pk, text="", voice=upload(helpers.WAV, "v.wav", "audio/wav")
-        ).message
+        message = Message.objects.get(
+            pk=message_create(
+                sender=user, chat_id=chat.pk, text="", voice=upload(helpers.WAV, "v.wav", "audio/wav")
+            ).row.id
+        )
         for key in ("avatars/aa/orphan.jpg", "voice/bb/orphan.ogg", "attachments/cc/orphan.txt", "backups/db.sql"):
             bucket.put(key)
         referenced = {user.avatar.name, message.voice.name}

@@ -13,8 +13,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
+from application.renderers import FastJSONRenderer
 from chats.tests.helpers import group, private, send, text_upload
-from messages.renderers import FastJSONRenderer
 from messages.services import message_read
 
 UTC = datetime.UTC

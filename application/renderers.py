@@ -17,7 +17,7 @@ import orjson
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
-from users.json_sql import JSONText
+from application.shapes import Rendered
 
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
 _drf_default = JSONEncoder().default
@@ -25,8 +25,9 @@ _LINE_SEPARATORS = re.compile(rb"\xe2\x80[\xa8\xa9]")
 
 
 def _default(value: Any) -> Any:
-    # JSON text written by PostgreSQL is copied as it is (DRF's encoder reads its parsed value: `tolist`).
-    if isinstance(value, JSONText):
+    # Already rendered JSON (written by PostgreSQL) is copied as it is (DRF's encoder reads its parsed value:
+    # `tolist`).
+    if isinstance(value, Rendered):
         return orjson.Fragment(value.raw)
     return _drf_default(value)
 

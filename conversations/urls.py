@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chats import views
+from conversations import views
 
 urlpatterns = [
     path("chats/", views.ChatListView.as_view(), name="chat-list"),

@@ -1,3 +1,5 @@
+"""The chat endpoints: parse the input, call one service, answer with the chat as the caller sees it."""
+
 from __future__ import annotations
 
 import uuid
@@ -8,40 +10,51 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from application.pagination import page_or_offset_paginator
+from application.pagination import KeysetPagination
 from application.query import query_bool
 from application.schema import ERROR_RESPONSES, LIMIT_OFFSET_PARAMETERS, PAGE_PARAMETERS, paginated
-from chats import selectors, services
-from chats.serializers import ChatCreateSerializer, ChatSerializer, ChatUpdateSerializer, MemberAddSerializer
-from users.serializers import UserDicts
+from application.shapes import RenderContext
+from chats import services as chats
+from chats.selectors import chat_ids_for_user
+from conversations import selectors, services
+from conversations.serializers import ChatCreateSerializer, ChatUpdateSerializer, MemberAddSerializer
+from conversations.shapes import ChatShape
+
+Chat = ChatShape.serializer()
 
 
 def _chat_response(request: Request, chat_id: uuid.UUID, status_code: int = 200) -> Response:
     """The chat as the caller sees it, read back through the selector (one fixed set of queries)."""
-    context = {"request": request}
-    chat = selectors.chat_get_for_user(request.user, chat_id, UserDicts.of(context))
-    return Response(ChatSerializer(chat, context=context).data, status=status_code)
+    context = RenderContext()
+    return Response(ChatShape.render(selectors.chat_row_for_user(request.user, chat_id, context), context), status_code)
 
 
 class ChatListView(APIView):
     @extend_schema(
         summary="My chats, latest activity first",
+        description="Paging: the contract's `page`/`page_size` (the default), `limit`/`offset`, or the cursors "
+        "`before`/`after` that the `next`/`previous` links of a cursor page carry.",
         parameters=[
             OpenApiParameter("search", str, description="Title, or the other member's names in private chats"),
             *PAGE_PARAMETERS,
             *LIMIT_OFFSET_PARAMETERS,
+            OpenApiParameter("before", str, description="Cursor (from a `next` link): chats with older activity"),
+            OpenApiParameter("after", str, description="Cursor (from a `previous` link): chats with newer activity"),
         ],
-        responses={200: paginated(ChatSerializer, "PaginatedChatList"), **ERROR_RESPONSES},
+        responses={200: paginated(Chat, "PaginatedChatList"), **ERROR_RESPONSES},
         tags=["chats"],
     )
     def get(self, request: Request) -> Response:
-        ids = selectors.chat_list_for_user(request.user, search=request.query_params.get("search", "").strip())
-        paginator = page_or_offset_paginator(request)
-        context = {"request": request}
-        users = UserDicts.of(context)
-        chats = selectors.chats_for_page(request.user, paginator.paginate_queryset(ids, request, view=self), users)
-        page = selectors.chat_members_attach(chats, users)
-        return paginator.get_paginated_response(ChatSerializer(page, many=True, context=context).data)
+        chat_ids, count = chat_ids_for_user(request.user, search=request.query_params.get("search", "").strip())
+        context = RenderContext()
+        paginator = KeysetPagination(selectors.CHAT_LIST_CURSOR, numbered_by_default=True)
+        page = paginator.paginate(
+            chat_ids.values_list("pk", flat=True),
+            request,
+            count=count,
+            rows=lambda ids: selectors.chat_rows(request.user, ids, context),
+        )
+        return paginator.get_paginated_response(ChatShape.render_many(page, context))
 
     @extend_schema(
         summary="Create a private chat or a group",
@@ -56,34 +69,33 @@ class ChatListView(APIView):
             )
         ],
         request={"application/json": ChatCreateSerializer, "multipart/form-data": ChatCreateSerializer},
-        responses={201: ChatSerializer, 200: ChatSerializer, **ERROR_RESPONSES},
+        responses={201: Chat, 200: Chat, **ERROR_RESPONSES},
         tags=["chats"],
     )
     def post(self, request: Request) -> Response:
         serializer = ChatCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fallback = query_bool(request, "fallback")
-        result = services.chat_create(creator=request.user, fallback=fallback, **serializer.validated_data)
+        result = services.chat_start(creator=request.user, fallback=fallback, **serializer.validated_data)
         return _chat_response(request, result.chat.pk, status.HTTP_201_CREATED if result.created else 200)
 
 
 class ChatDetailView(APIView):
-    @extend_schema(summary="A chat (members only)", responses={200: ChatSerializer, **ERROR_RESPONSES}, tags=["chats"])
+    @extend_schema(summary="A chat (members only)", responses={200: Chat, **ERROR_RESPONSES}, tags=["chats"])
     def get(self, request: Request, chat_id: uuid.UUID) -> Response:
         return _chat_response(request, chat_id)
 
     @extend_schema(
         summary="Change a group: title, avatar, members (the creator only; private chats cannot be changed)",
         request={"application/json": ChatUpdateSerializer, "multipart/form-data": ChatUpdateSerializer},
-        responses={200: ChatSerializer, **ERROR_RESPONSES},
+        responses={200: Chat, **ERROR_RESPONSES},
         tags=["chats"],
     )
     def patch(self, request: Request, chat_id: uuid.UUID) -> Response:
-        chat = selectors.membership_get(request.user, chat_id).chat
         serializer = ChatUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.chat_update(chat, actor=request.user, **serializer.validated_data)
-        return _chat_response(request, chat.pk)
+        chats.chat_update(actor=request.user, chat_id=chat_id, **serializer.validated_data)
+        return _chat_response(request, chat_id)
 
     @extend_schema(
         summary="Delete a chat (a group: the creator; a private chat: either member)",
@@ -91,7 +103,7 @@ class ChatDetailView(APIView):
         tags=["chats"],
     )
     def delete(self, request: Request, chat_id: uuid.UUID) -> Response:
-        services.chat_delete(selectors.membership_get(request.user, chat_id).chat, actor=request.user)
+        services.chat_delete(actor=request.user, chat_id=chat_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -103,7 +115,7 @@ class ChatLeaveView(APIView):
         tags=["chats"],
     )
     def post(self, request: Request, chat_id: uuid.UUID) -> Response:
-        services.chat_leave(selectors.membership_get(request.user, chat_id).chat, actor=request.user)
+        chats.chat_leave(actor=request.user, chat_id=chat_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -111,15 +123,14 @@ class ChatMembersView(APIView):
     @extend_schema(
         summary="Add members to a group (the creator only)",
         request=MemberAddSerializer,
-        responses={200: ChatSerializer, **ERROR_RESPONSES},
+        responses={200: Chat, **ERROR_RESPONSES},
         tags=["chats"],
     )
     def post(self, request: Request, chat_id: uuid.UUID) -> Response:
-        chat = selectors.membership_get(request.user, chat_id).chat
         serializer = MemberAddSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.chat_member_add(chat, actor=request.user, users=serializer.validated_data["members"])
-        return _chat_response(request, chat.pk)
+        chats.chat_member_add(actor=request.user, chat_id=chat_id, users=serializer.validated_data["members"])
+        return _chat_response(request, chat_id)
 
 
 class ChatMemberDetailView(APIView):
@@ -129,6 +140,5 @@ class ChatMemberDetailView(APIView):
         tags=["chats"],
     )
     def delete(self, request: Request, chat_id: uuid.UUID, user_id: uuid.UUID) -> Response:
-        chat = selectors.membership_get(request.user, chat_id).chat
-        services.chat_member_remove(chat, actor=request.user, user_id=user_id)
+        chats.chat_member_remove(actor=request.user, chat_id=chat_id, user_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,3 +1,5 @@
+"""Users in the admin (here rather than in `users`: deleting one is the account deletion, which spans every app)."""
+
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -6,6 +8,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.services import account_moderate_delete
 from users.models import AuthSession, User
 
 
@@ -56,3 +59,11 @@ class UserAdmin(BaseUserAdmin):
     @admin.display(boolean=True, description=_("online"))
     def is_online_now(self, user: User) -> bool:
         return user.is_online
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        # The account's deletion, as the API runs it: the other members' chats stay consistent, and are told.
+        account_moderate_delete(user_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user_id in queryset.values_list("pk", flat=True):
+            account_moderate_delete(user_id=user_id)

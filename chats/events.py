@@ -1,0 +1,64 @@
+"""The chat-list events of the opt-in `chats:<user id>` channel. They carry only what is the same for every member
+(a private chat's title and avatar, and the unread count, differ per viewer): clients refetch
+`GET /api/chat/{id}/`, or drop the chat on `chat_delete` (docs/api-chats.md)."""
+
+from __future__ import annotations
+
+from application.shapes import UUID, ListOf, Nested, Shape
+from centrifugo.events import CHATS, EventKind
+
+
+class ChatRef(Shape):
+    """`{"id": <chat id>}`."""
+
+    schema_name = "ChatRef"
+
+    id = UUID()
+
+
+class ChatPayload(Shape):
+    chat = Nested(ChatRef)
+
+
+class ChatUpdatePayload(Shape):
+    chat = Nested(ChatRef)
+    members_added = ListOf(UUID())
+    members_removed = ListOf(UUID())
+
+
+class ChatMembersPayload(Shape):
+    chat = Nested(ChatRef)
+    users = ListOf(UUID(), help_text="The users who joined or left")
+
+
+CHAT_CREATE = EventKind(
+    "chat_create", CHATS, ChatPayload, ("chat_create",), "A chat was created with the user in it (to every member)."
+)
+CHAT_UPDATE = EventKind(
+    "chat_update",
+    CHATS,
+    ChatUpdatePayload,
+    ("chat_update", "chat_moderate_update"),
+    "A group's title, avatar or member list changed (to the members before and after).",
+)
+CHAT_DELETE = EventKind(
+    "chat_delete",
+    CHATS,
+    ChatPayload,
+    ("chat_delete", "chat_moderate_delete", "conversations_forget_user"),
+    "A chat was deleted with its messages (to its members).",
+)
+MEMBER_JOINED = EventKind(
+    "member_joined",
+    CHATS,
+    ChatMembersPayload,
+    ("chat_member_add",),
+    "Users were added to a group (to every member, the new ones included).",
+)
+MEMBER_LEFT = EventKind(
+    "member_left",
+    CHATS,
+    ChatMembersPayload,
+    ("chat_member_remove", "chat_leave", "conversations_forget_user"),
+    "A member was removed, left, or deleted their account (to the members before, the one who left included).",
+)

@@ -1,0 +1,100 @@
+"""Chats as one member sees them (ChatShape rows): a page of the chat list, or one chat. A page costs three
+queries whatever its size: the chats (with creators and the viewer's unread counts), the members of all of them,
+and their last messages (with files); the last messages' readers come from the members at hand."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+import orjson
+from django.db.models import FilteredRelation, Q
+
+from application.pagination import TimeCursor
+from application.shapes import RenderContext, Rendered
+from chats.models import Chat
+from chats.selectors import MemberJSON, member_json, parse_uuid, raise_not_member_or_missing
+from conversations.shapes import ChatRow
+from messages.models import Message
+from messages.selectors import attach_readers, message_rows
+from users.models import User
+from users.shapes import UserRow
+
+# The chat list is ordered by last activity, newest first (cursors: `before`/`after`, or the contract's pages).
+CHAT_LIST_CURSOR = TimeCursor("last_activity_at")
+
+_CREATOR = UserRow.columns("creator__")
+
+
+def chat_rows(viewer: User, chat_ids: Iterable[uuid.UUID], context: RenderContext) -> list[ChatRow]:
+    """The viewer's chats among `chat_ids`, in that order."""
+    ids = list(chat_ids)
+    if not ids:
+        return []
+    chats = (
+        Chat.objects.filter(pk__in=ids)
+        .annotate(mine=FilteredRelation("memberships", condition=Q(memberships__user=viewer)))
+        .filter(mine__isnull=False)
+        .values_list(
+            "id",
+            "title",
+            "avatar",
+            "is_private",
+            "created_at",
+            "updated_at",
+            "last_message_id",
+            "mine__unread_count",
+            "last_activity_at",
+            *_CREATOR,
+        )
+    )
+    found = {values[0]: values for values in chats}
+    members = member_json(found, context)
+    last = {row.id: row for row in message_rows(Message.objects.filter(pk__in=[v[6] for v in found.values() if v[6]]))}
+    attach_readers(last.values(), context, members)
+    viewer_id = str(viewer.pk)
+    rows = []
+    for chat_id in ids:
+        if chat_id not in found:
+            continue
+        _id, title, avatar, is_private, created_at, updated_at, last_id, unread, last_activity_at = found[chat_id][:9]
+        creator = found[chat_id][9:]
+        chat_members = members[chat_id]
+        avatar_value: str | Rendered | None = avatar or None
+        if is_private:
+            title, avatar_value = _as_the_other_member(chat_members, viewer_id, title)
+        rows.append(
+            ChatRow(
+                id=chat_id,
+                title=title,
+                members=Rendered.array(member.json for member in chat_members),
+                creator=UserRow(*creator) if creator[0] is not None else None,
+                avatar=avatar_value,
+                created_at=created_at,
+                updated_at=updated_at,
+                is_private=is_private,
+                last_message=last.get(last_id),
+                unread_messages_count=unread,
+                last_activity_at=last_activity_at,
+            )
+        )
+    return rows
+
+
+def _as_the_other_member(members: list[MemberJSON], viewer_id: str, title: str) -> tuple[str, Rendered | None]:
+    """A private chat's title and avatar: the other member's name (or username) and avatar URL."""
+    other = next((member for member in members if member.user_id != viewer_id), None)
+    if other is None:
+        return title, None
+    user = orjson.loads(other.json)
+    name = f"{user['first_name']} {user['last_name']}".strip() or user["username"]
+    return name, Rendered(orjson.dumps(user["avatar"])) if user["avatar"] else None
+
+
+def chat_row_for_user(viewer: User, chat_id: object, context: RenderContext) -> ChatRow:
+    """A chat as its member sees it: 404 if unknown, 403 if the viewer is not a member."""
+    chat_uuid = parse_uuid(chat_id)
+    rows = chat_rows(viewer, [chat_uuid], context)
+    if not rows:
+        raise_not_member_or_missing(chat_uuid)
+    return rows[0]

@@ -1,0 +1,45 @@
+"""A chat as the API shows it to one of its members (REST responses), and the row it is rendered from."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass
+
+from application.shapes import UUID, Boolean, DateTime, FileURL, Integer, Nested, Rendered, Shape, Text
+from messages.shapes import MessageRow, MessageShape
+from users.models import User
+from users.shapes import UserRow, UserShape
+
+
+class ChatShape(Shape):
+    """The contract's chat, as one member sees it: a private chat's title and avatar are the other member's, and
+    `unread_messages_count` is the viewer's."""
+
+    schema_name = "Chat"
+
+    id = UUID()
+    title = Text()
+    members = Nested(UserShape, many=True)
+    creator = Nested(UserShape, null=True)
+    avatar = FileURL(null=True)
+    created_at = DateTime()
+    updated_at = DateTime()
+    is_private = Boolean()
+    last_message = Nested(MessageShape, null=True)
+    unread_messages_count = Integer()
+
+
+@dataclass(slots=True)
+class ChatRow:
+    id: uuid.UUID
+    title: str
+    members: Rendered  # the members' JSON array, in join order
+    creator: UserRow | User | None
+    avatar: str | Rendered | None  # a stored name, or the other member's avatar URL (private chats)
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    is_private: bool
+    last_message: MessageRow | None
+    unread_messages_count: int
+    last_activity_at: datetime.datetime  # not shown: the chat list's order and cursors

@@ -1,0 +1,96 @@
+"""ChatShape as the chat list and the chat detail show it — three queries per page, members written by
+PostgreSQL — against a reference built independently from the models, field by field of the declaration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from application.shapes import Rendered
+from chats.models import Chat, Membership
+from chats.tests.helpers import group, private, send, text_upload
+from conversations.shapes import ChatShape
+from messages.services import message_read
+from messages.tests.test_shapes import reference_message
+from users.models import User
+from users.tests.helpers import tricky_users
+from users.tests.test_shapes import reference_user
+
+_DATETIME = serializers.DateTimeField()
+
+
+def reference_chat(chat_id: object, viewer: User) -> dict[str, Any]:
+    """The chat from the models, as `viewer` sees it: a private chat's title and avatar are the other member's."""
+    chat = Chat.objects.select_related("creator").get(pk=chat_id)
+    memberships = list(Membership.objects.filter(chat=chat).select_related("user").order_by("joined_at", "id"))
+    users = [m.user for m in memberships]
+    other = next((u for u in users if u.pk != viewer.pk), None)
+    title, avatar = chat.title, (chat.avatar.storage.url(chat.avatar.name) if chat.avatar else None)
+    if chat.is_private:
+        title = (f"{other.first_name} {other.last_name}".strip() or other.username) if other else chat.title
+        avatar = other.avatar.storage.url(other.avatar.name) if other and other.avatar else None
+    data = {
+        "id": str(chat.pk),
+        "title": title,
+        "members": [reference_user(u) for u in users],
+        "creator": reference_user(chat.creator) if chat.creator else None,
+        "avatar": avatar,
+        "created_at": _DATETIME.to_representation(chat.created_at),
+        "updated_at": _DATETIME.to_representation(chat.updated_at),
+        "is_private": chat.is_private,
+        "last_message": reference_message(chat.last_message_id) if chat.last_message_id else None,
+        "unread_messages_count": next(m.unread_count for m in memberships if m.user_id == viewer.pk),
+    }
+    assert list(data) == list(ChatShape.fields)
+    return data
+
+
+def _scene(make_user) -> tuple[User, list[Chat]]:
+    viewer = make_user()
+    tricky = tricky_users(make_user)
+    chat = group(tricky[0], viewer, *tricky[1:], title='группа "g"')
+    first = send(tricky[1], chat, "first")
+    send(viewer, chat, "second")
+    message_read(actor=tricky[2], message_id=first.pk)
+    pairs = [private(viewer, other) for other in (tricky[4], tricky[1])]  # unsafe avatar name; emoji names
+    send(tricky[4], pairs[0], "psst")
+    # A last message with files that replies to a tricky sender's message.
+    hello = send(tricky[1], pairs[1], "hi 😀")
+    send(viewer, pairs[1], "re", files=[text_upload("a b.txt"), text_upload("c.txt")], reply_to=hello.pk)
+    # A group whose creator's account is gone (creator null).
+    founder = make_user()
+    orphan = group(founder, viewer, title="orphan")
+    send(viewer, orphan, "still here")
+    founder.delete()
+    return viewer, [*pairs, chat, orphan]
+
+
+def test_list_and_details_equal_the_reference(make_user, client_for, django_assert_num_queries) -> None:
+    viewer, chats = _scene(make_user)
+    client = client_for(viewer)
+    client.get("/api/chats/")  # the presence write (throttled) happens once, before the counts
+    with django_assert_num_queries(6):  # authentication, count, ids, chats, members, last messages
+        response = client.get("/api/chats/")
+    assert isinstance(response.data["results"][0]["members"], Rendered)
+    listed = response.json()["results"]
+    assert sorted(listed, key=lambda c: c["id"]) == sorted(
+        (reference_chat(chat.pk, viewer) for chat in chats), key=lambda c: c["id"]
+    )
+    for data in listed:
+        ChatShape.check(data)
+    for chat in chats:
+        with django_assert_num_queries(4):  # authentication, chat, members, last message
+            detail = client.get(f"/api/chat/{chat.pk}/")
+        assert detail.json() == reference_chat(chat.pk, viewer)
+
+
+def test_browsable_api_and_indent(make_user, client_for) -> None:
+    viewer, _chats = _scene(make_user)
+    client = client_for(viewer)
+    expected = client.get("/api/chats/").json()
+    indented = client.get("/api/chats/", HTTP_ACCEPT="application/json; indent=2")
+    assert indented.content.startswith(b"{\n") and indented.json() == expected
+    html = client.get("/api/chats/", HTTP_ACCEPT="text/html")
+    assert html.status_code == 200
+    assert f"&quot;username&quot;: &quot;{viewer.username}&quot;".encode() in html.content

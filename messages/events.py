@@ -1,0 +1,52 @@
+"""The message events of the personal channel: exactly the contract's five kinds."""
+
+from __future__ import annotations
+
+from application.shapes import Nested, Shape
+from centrifugo.events import PERSONAL, EventKind
+from messages.shapes import MessageShape, ReadAllShape
+
+
+class MessagePayload(Shape):
+    """`{"message": <the message as GET /api/message/{id}/ returns it>}`."""
+
+    message = Nested(MessageShape)
+
+
+class ReadAllPayload(Shape):
+    """`{"message": {"chat", "user", "messages"}}` (the contract names the object `message`)."""
+
+    message = Nested(ReadAllShape)
+
+
+MESSAGE_CREATE = EventKind(
+    "create", PERSONAL, MessagePayload, ("message_create",), "A message was sent to a chat of the user."
+)
+MESSAGE_UPDATE = EventKind(
+    "update",
+    PERSONAL,
+    MessagePayload,
+    ("message_update", "message_moderate_update"),
+    "A message's text was changed (by its sender, or a moderator).",
+)
+MESSAGE_DELETE = EventKind(
+    "delete",
+    PERSONAL,
+    MessagePayload,
+    ("message_delete", "message_moderate_delete"),
+    "A message was deleted; the payload is the message as it was.",
+)
+MESSAGE_READ = EventKind(
+    "read",
+    PERSONAL,
+    MessagePayload,
+    ("message_read",),
+    "A member read a message (and everything before it); `was_read_by` includes them now.",
+)
+MESSAGES_READ_ALL = EventKind(
+    "read_all",
+    PERSONAL,
+    ReadAllPayload,
+    ("messages_read_all",),
+    "A member read every message of a chat; `messages` lists the others' messages that became read.",
+)

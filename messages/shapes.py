@@ -1,0 +1,102 @@
+"""A message as the API shows it (REST responses and the personal channel's events), and the rows it is
+rendered from (built by messages.selectors)."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass, field
+
+from application.shapes import UUID, DateTime, FileURL, ListOf, Nested, Rendered, Shape, Text
+from users.models import User
+from users.shapes import UserRow, UserShape
+
+
+class FileShape(Shape):
+    """A file attached to a message."""
+
+    schema_name = "MessageFile"
+
+    item = FileURL(help_text="The file's absolute URL")
+
+
+class ReplyShape(Shape):
+    """The message a reply points at, in short."""
+
+    schema_name = "Reply"
+
+    id = UUID()
+    text = Text(null=True)
+    voice = FileURL(null=True)
+    sender = Nested(UserShape)
+    created_at = DateTime()
+
+
+class MessageShape(Shape):
+    """The contract's message. `was_read_by`: the members other than the sender whose read pointer reaches the
+    message, the same for every viewer (so one payload serves all)."""
+
+    schema_name = "Message"
+
+    id = UUID()
+    text = Text(null=True)
+    voice = FileURL(null=True, help_text="A voice recording's absolute URL")
+    chat = UUID(source="chat_id")
+    sender = Nested(UserShape)
+    files = Nested(FileShape, many=True)
+    was_read_by = Nested(UserShape, many=True)
+    reply_to = Nested(ReplyShape, null=True)
+    updated_at = DateTime()
+    created_at = DateTime()
+
+
+class ReadAllShape(Shape):
+    """What `read_all` marked read: the chat, the reader, and the messages (others', oldest first)."""
+
+    schema_name = "ReadAll"
+
+    chat = UUID()
+    user = UUID()
+    messages = ListOf(UUID())
+
+
+@dataclass(slots=True)
+class FileRow:
+    item: str  # the stored name
+
+
+@dataclass(slots=True)
+class ReplyRow:
+    id: uuid.UUID
+    text: str | None
+    voice: str | None
+    sender: UserRow | User
+    created_at: datetime.datetime
+
+
+@dataclass(slots=True)
+class MessageRow:
+    """A message as MessageShape reads it. `seq` and `sender_id` are not shown: readers and cursors use them."""
+
+    id: uuid.UUID
+    chat_id: uuid.UUID
+    seq: int
+    sender: UserRow | User
+    text: str | None
+    voice: str | None  # the stored name
+    files: list[FileRow]
+    reply_to: ReplyRow | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    was_read_by: Rendered | list[UserRow | User] = field(default_factory=list)
+
+    @property
+    def sender_id(self) -> uuid.UUID:
+        return self.sender.id
+
+
+@dataclass(slots=True)
+class ReadAllRow:
+    chat: uuid.UUID
+    user: uuid.UUID
+    messages: list[uuid.UUID]

@@ -1,0 +1,137 @@
+"""MessageShape as REST and events show it — rows from one query, readers sliced from PostgreSQL-written JSON —
+against a reference built independently from the models, field by field of the declaration."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import orjson
+from rest_framework import serializers
+from rest_framework.test import APIClient
+
+from application.shapes import Rendered
+from chats.models import Chat, Membership
+from chats.selectors import MemberJSON
+from chats.tests.helpers import group, last_event, ogg_upload, send, text_upload
+from messages.models import Message
+from messages.selectors import Readers
+from messages.services import message_read
+from messages.shapes import MessageShape, ReplyShape
+from users.models import User
+from users.tests.helpers import tricky_users
+from users.tests.test_shapes import reference_user
+
+_DATETIME = serializers.DateTimeField()
+
+
+def _url(file: Any) -> str | None:
+    return file.storage.url(file.name) if file else None
+
+
+def reference_message(message_id: object) -> dict[str, Any]:
+    """The message from the models: readers are the members other than the sender whose pointer reaches it,
+    highest pointer first, join order among equals."""
+    message = Message.objects.select_related("sender", "reply_to__sender").get(pk=message_id)
+    memberships = Membership.objects.filter(chat_id=message.chat_id).select_related("user").order_by("joined_at", "id")
+    readers = [
+        m.user
+        for m in sorted(memberships, key=lambda m: -m.last_read_seq)
+        if m.last_read_seq >= message.seq and m.user_id != message.sender_id
+    ]
+    reply = message.reply_to
+    data = {
+        "id": str(message.pk),
+        "text": message.text,
+        "voice": _url(message.voice),
+        "chat": str(message.chat_id),
+        "sender": reference_user(message.sender),
+        "files": [{"item": _url(f.item)} for f in message.files.order_by("id")],
+        "was_read_by": [reference_user(u) for u in readers],
+        "reply_to": None
+        if reply is None
+        else {
+            "id": str(reply.pk),
+            "text": reply.text,
+            "voice": _url(reply.voice),
+            "sender": reference_user(reply.sender),
+            "created_at": _DATETIME.to_representation(reply.created_at),
+        },
+        "updated_at": _DATETIME.to_representation(message.updated_at),
+        "created_at": _DATETIME.to_representation(message.created_at),
+    }
+    assert list(data) == list(MessageShape.fields)
+    assert data["reply_to"] is None or list(data["reply_to"]) == list(ReplyShape.fields)
+    return data
+
+
+def _scene(make_user) -> tuple[User, Chat, list[Message]]:
+    viewer = make_user()
+    tricky = tricky_users(make_user)
+    chat = group(tricky[0], viewer, *tricky[1:], title="g")
+    senders = [tricky[1], viewer, tricky[0], tricky[4], tricky[1], tricky[5]]
+    messages: list[Message] = []
+    for n, sender in enumerate(senders):
+        extra: dict = {}
+        if n in (2, 4):  # replies to a tricky sender's message
+            extra["reply_to"] = messages[n - 2].pk
+        if n in (1, 4):
+            extra["files"] = [text_upload(f"a{n}.txt"), text_upload(f"b {n}.txt")]
+        if n == 5:
+            extra["voice"] = ogg_upload()
+        messages.append(send(sender, chat, f"m{n}", **extra))
+    # Pointers spread out, so senders fall first, in the middle and last among a message's readers.
+    for reader, upto in [(tricky[2], 4), (tricky[3], 1), (tricky[4], 2), (tricky[0], 5), (tricky[5], 0)]:
+        message_read(actor=reader, message_id=messages[upto].pk)
+    return viewer, chat, messages
+
+
+def test_pages_and_details_equal_the_reference(make_user, client_for) -> None:
+    viewer, chat, messages = _scene(make_user)
+    client: APIClient = client_for(viewer)
+    response = client.get("/api/messages/", {"chat": str(chat.pk)})
+    assert isinstance(response.data["results"][0]["was_read_by"], Rendered)
+    body = response.json()["results"]
+    assert body == [reference_message(m.pk) for m in reversed(messages)]
+    assert sorted(len(m["was_read_by"]) for m in body) == [1, 2, 2, 2, 4, 5]
+    for data in body:
+        MessageShape.check(data)
+    cursor_page = client.get("/api/messages/", {"chat": str(chat.pk), "page_size": 2, "before": str(messages[3].pk)})
+    assert cursor_page.json()["results"] == [reference_message(m.pk) for m in (messages[2], messages[1])]
+    for message in messages:
+        assert client.get(f"/api/message/{message.pk}/").json() == reference_message(message.pk)
+
+
+def test_the_event_of_a_send_equals_the_reference(make_user, client_for) -> None:
+    _viewer, chat, messages = _scene(make_user)
+    member = User.objects.get(pk=messages[1].sender_id)
+    response = client_for(member).post(
+        "/api/messages/",
+        {
+            "chat": str(chat.pk),
+            "text": "x",
+            "voice": ogg_upload(),
+            "reply_to": str(messages[0].pk),
+            "files": [text_upload("c.txt"), text_upload("d.txt")],
+        },
+        format="multipart",
+    )
+    assert response.status_code == 201
+    assert response.json() == reference_message(response.json()["id"])
+    assert last_event().data["message"] == response.json()
+
+
+def test_reader_slices_drop_exactly_the_sender() -> None:
+    """Every seq and every sender position (first, middle, last, not a reader, none) over readers that share
+    pointers: the sliced JSON text equals the readers filtered one by one."""
+    pointers = [9, 7, 7, 7, 4, 2, 2]
+    ids = [f"00000000-0000-0000-0000-00000000000{n}" for n in range(len(pointers))]
+    members = [
+        MemberJSON(pk, p, orjson.dumps({"id": pk, "name": f'n"{n}'}))
+        for n, (p, pk) in enumerate(zip(pointers, ids, strict=True))
+    ]
+    readers = Readers(members)
+    by_id = {m.user_id: orjson.loads(m.json) for m in members}
+    for seq, sender in itertools.product(range(11), [*ids, "00000000-0000-0000-0000-0000000000ff", None]):
+        expected = [by_id[m.user_id] for m in members if m.last_read_seq >= seq and m.user_id != sender]
+        assert orjson.loads(readers.of(seq, sender).raw) == expected, (seq, sender)
