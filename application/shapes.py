@@ -327,7 +327,7 @@ class ListOf(Field):
             self.item.check(item, f"{path}[{index}]")
 
     def describe(self) -> str:
-        return f"a list of {self.item.describe()}"
+        return f"[{self.item.describe()}]"
 
 
 class Nested(Field):
@@ -364,7 +364,7 @@ class Nested(Field):
             self.shape.check(value, path)
 
     def describe(self) -> str:
-        return f"a list of {self.shape.__name__}" if self.many else self.shape.__name__
+        return f"[{self.shape.schema_name}]" if self.many else self.shape.schema_name
 
 
 class Constant(Field):
@@ -434,7 +434,9 @@ class Shape:
             data = data.tolist()
         if not isinstance(data, Mapping):
             raise ShapeError(f"{path}: expected an object, got {type(data).__name__}")
-        if list(data) != list(cls.fields):
-            raise ShapeError(f"{path}: fields {list(data)} differ from the declared {list(cls.fields)}")
+        # The keys, in any order (a payload stored as jsonb comes back with its keys reordered).
+        if set(data) != set(cls.fields):
+            missing, extra = sorted(set(cls.fields) - set(data)), sorted(set(data) - set(cls.fields))
+            raise ShapeError(f"{path}: fields differ from the declared ones: missing {missing}, undeclared {extra}")
         for name, field in cls.fields.items():
             field.check(data[name], f"{path}.{name}")

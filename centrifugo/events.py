@@ -83,3 +83,19 @@ class EventKind:
 def kind_of(data: dict[str, Any]) -> EventKind:
     """The declared kind of an event's data (KeyError for an undeclared one)."""
     return CATALOGUE[data["event"]]
+
+
+def _describe(field: Any) -> str:
+    text = field.describe()
+    return f"{text} or null" if field.null else text
+
+
+def catalogue_markdown() -> str:
+    """The catalogue as docs/realtime.md shows it (a test keeps the two equal; `manage.py events_table` prints it)."""
+    lines = ["| event | channel | payload (beside `event`) | emitted by | when |", "| --- | --- | --- | --- | --- |"]
+    for kind in sorted(CATALOGUE.values(), key=lambda kind: FAMILIES.index(kind.family)):
+        payload = ", ".join(f"`{name}`: {_describe(field)}" for name, field in kind.payload.fields.items())
+        emitters = ", ".join(f"`{name}`" for name in kind.emitted_by)
+        channel = f"`{kind.family.template.format(user='<user id>')}`"
+        lines.append(f"| `{kind.name}` | {channel} | {payload} | {emitters} | {kind.description} |")
+    return "\n".join(lines) + "\n"

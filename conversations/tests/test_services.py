@@ -74,7 +74,8 @@ class TestAccountDeletion:
         assert Membership.objects.get(chat=theirs, user=member).unread_count == 0
         body = as_member.get("/api/chats/").json()
         assert {c["title"] for c in body["results"]} == {"Mine", "Theirs"}
-        assert last_event().data == {"event": "member_left", "chat": {"id": str(theirs.id)}, "users": [str(creator.id)]}
+        left = {"event": "member_left", "chat": {"id": str(theirs.id)}, "users": [str(creator.id)]}
+        assert left in [event.data for event in outbox()]
 
     def test_a_group_left_empty_is_deleted(self, creator: User) -> None:
         group(creator, title="Alone")
