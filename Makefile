@@ -26,10 +26,12 @@ bench: ## benchmarks on PostgreSQL at a million messages (see README, "Performan
 bench-scaling: ## what one Centrifugo node and one relay hold: WebSocket connections, broadcast latency (docs/scaling.md)
 	@scripts/bench-scaling.sh $(ARGS)
 
-lint: ## ruff and the migrations check
+lint: ## ruff, the import contracts, the type check and the migrations check
 	@scripts/bootstrap.sh
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
+	@.venv/bin/lint-imports --no-cache
+	@.venv/bin/mypy
 	@.venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
 
 fmt: ## format the code
@@ -51,4 +53,4 @@ schema: ## write the OpenAPI schema to docs/openapi.yaml
 	@.venv/bin/python manage.py spectacular --file docs/openapi.yaml --validate
 
 clean: ## remove local state (the database cluster, media, caches); keeps the Centrifugo build cache
-	rm -rf data media static run .pytest_cache .ruff_cache
+	rm -rf data media static run .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from application.ids import AnyId
 from conversations.services import conversations_forget_user
 from posts.services import posts_forget_user
 from users.models import User
@@ -12,7 +13,7 @@ from users.services import user_check_own, user_remove
 
 
 @transaction.atomic
-def account_delete(*, actor: User, user_id: object) -> None:
+def account_delete(*, actor: User, user_id: AnyId) -> None:
     """Delete your own account (404 for an unknown user, 403 for somebody else's)."""
     user = user_get(user_id)
     user_check_own(actor, user)
@@ -20,7 +21,7 @@ def account_delete(*, actor: User, user_id: object) -> None:
 
 
 @transaction.atomic
-def account_moderate_delete(*, user_id: object) -> None:
+def account_moderate_delete(*, user_id: AnyId) -> None:
     """Delete any account (moderators, through the admin), with the same clean-up as the user's own deletion."""
     _delete(User.objects.get(pk=user_id))
 

@@ -22,3 +22,8 @@ def uuid7() -> uuid.UUID:
     rand_a = (rand >> 62) & 0xFFF
     rand_b = rand & _62_BITS
     return uuid.UUID(int=(millis & _48_BITS) << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b)
+
+
+# An id as a request names it: a UUID (path converters), or text from a body or a query (text that is not a UUID is
+# an unknown id: 404). Services and selectors take these and parse them once (chats.selectors.parse_uuid).
+AnyId = uuid.UUID | str

@@ -20,48 +20,34 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from application.query import query_int
+from application.schema import PAGE_PARAMETERS
 
 R = TypeVar("R")
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
-    """Default page size 10, at most 100; an out-of-range page is 404 `{"detail": "Invalid page."}`."""
+    """Default page size 10, at most 100; an out-of-range page is 404 `{"detail": "Invalid page."}`. The limits are
+    read at request time (tests override the constants)."""
 
     page_size_query_param = "page_size"
 
     def get_page_size(self, request: Request) -> int:
-        return min(query_int(request, "page_size", minimum=1, default=self.page_size), self.max_page_size)
+        size = query_int(request, "page_size", minimum=1, default=settings.CONSTANTS.PAGE_SIZE)
+        return min(size, settings.CONSTANTS.MAX_PAGE_SIZE)
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
-        from application.schema import PAGE_PARAMETERS
-
         return [
             {"name": p.name, "in": "query", "required": False, "description": p.description, "schema": p.type}
             for p in PAGE_PARAMETERS
         ]
 
-    @property
-    def page_size(self) -> int:  # read at request time so tests can override the constants
-        return settings.CONSTANTS.PAGE_SIZE
-
-    @property
-    def max_page_size(self) -> int:
-        return settings.CONSTANTS.MAX_PAGE_SIZE
-
 
 class LimitOffsetPagination(pagination.LimitOffsetPagination):
     """`?limit=&offset=` (some clients of the contract page this way), with the same limits as pages."""
 
-    @property
-    def default_limit(self) -> int:
-        return settings.CONSTANTS.PAGE_SIZE
-
-    @property
-    def max_limit(self) -> int:
-        return settings.CONSTANTS.MAX_PAGE_SIZE
-
     def get_limit(self, request: Request) -> int:
-        return min(query_int(request, "limit", minimum=1, default=self.default_limit), self.max_limit)
+        limit = query_int(request, "limit", minimum=1, default=settings.CONSTANTS.PAGE_SIZE)
+        return min(limit, settings.CONSTANTS.MAX_PAGE_SIZE)
 
     def get_offset(self, request: Request) -> int:
         return query_int(request, "offset", minimum=0, default=0)

@@ -194,7 +194,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 if S3_BUCKET:
-    from uploads.config import StorageConfigError, s3_storage
+    from application.s3 import StorageConfigError, s3_storage
 
     try:
         STORAGES["default"] = s3_storage(

@@ -61,7 +61,7 @@ class Rendered:
         return self.tolist()[key]
 
     def __eq__(self, other: object) -> bool:
-        return self.tolist() == (other.tolist() if isinstance(other, Rendered) else other)
+        return bool(self.tolist() == (other.tolist() if isinstance(other, Rendered) else other))
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -81,7 +81,7 @@ class RenderContext:
     @staticmethod
     def file_url(name: str | None) -> str | None:
         """A stored file's URL (absolute: MEDIA_URL is built from PUBLIC_URL, S3 URLs are absolute)."""
-        return default_storage.url(name) if name else None
+        return str(default_storage.url(name)) if name else None
 
     @staticmethod
     def datetime(value: datetime.datetime | None) -> str | None:
@@ -97,7 +97,7 @@ class Field:
     """One field of a shape. `source` is the row attribute it reads (default: its own name); `compute` derives
     the value from the whole row instead; `null` allows None."""
 
-    json_types: ClassVar[tuple[type, ...]] = ()
+    json_types: tuple[type, ...] = ()
 
     def __init__(
         self,
@@ -391,6 +391,8 @@ class Shape:
 
     fields: ClassVar[dict[str, Field]] = {}
     schema_name: ClassVar[str] = ""
+    _plan: ClassVar[list[tuple[str, Callable[[Any, RenderContext], Any], Callable[[Any, RenderContext], Any]]]] = []
+    _serializer: ClassVar[type[serializers.Serializer] | None] = None
     # Render each row once per context, keyed by this attribute (users repeat within a response).
     cache_key: ClassVar[str | None] = None
 
@@ -399,7 +401,7 @@ class Shape:
         own = {name: value for name, value in vars(cls).items() if isinstance(value, Field)}
         cls.fields = {**{n: f for n, f in cls.fields.items() if n not in own}, **own}
         cls._plan = [(name, field.value, field.present) for name, field in cls.fields.items()]
-        cls._serializer: type[serializers.Serializer] | None = None
+        cls._serializer = None
         cls.schema_name = cls.__dict__.get("schema_name") or cls.__name__.removesuffix("Shape")
 
     @classmethod
@@ -424,6 +426,7 @@ class Shape:
             attrs["__doc__"] = cls.__doc__
             attrs["__module__"] = cls.__module__
             cls._serializer = type(cls.schema_name, (serializers.Serializer,), attrs)
+        assert cls._serializer is not None
         return cls._serializer
 
     @classmethod

@@ -15,7 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Func, TextField
+from django.db.models.sql.compiler import SQLCompiler
 
 from application.shapes import SAFE_NAME, FileURL, RenderContext, Shape, SQLContext
 
@@ -30,7 +32,15 @@ class ShapeJSON(Func):
         self.context = context
         super().__init__(*(F(prefix + (field.source or name)) for name, field in shape.fields.items()))
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, list[Any]]:
         parts: list[str] = []
         params: list[Any] = []
         for index, ((name, field), expression) in enumerate(
@@ -56,7 +66,15 @@ class UnsafeNames(Func):
         self.context = context
         super().__init__(*(F(prefix + source) for source in fields.values()))
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, list[Any]]:
         pairs: list[str] = []
         params: list[Any] = []
         for name, expression in zip(self.names, self.get_source_expressions(), strict=True):

@@ -4,8 +4,6 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from application.health import DatabaseHealthView
-
 api = [
     path("", include("users.urls")),
     path("", include("accounts.urls")),
@@ -14,7 +12,6 @@ api = [
     path("", include("centrifugo.urls")),
     path("", include("posts.urls")),
     path("", include("friends.urls")),
-    path("health/db/", DatabaseHealthView.as_view(), name="health-db"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file of its own (?script=): no inline script, so the page
     # runs under a CSP with `script-src 'self'`.

@@ -1,4 +1,5 @@
-"""The relay's HTTP transport to Centrifugo's server API: one keep-alive connection, no requests machinery.
+"""The relay's client of Centrifugo's server API: cent's request and response types, sent over one keep-alive
+connection instead of cent's requests-based session.
 
 cent's default session goes through requests (environment and proxy lookups, adapters, urllib3's pool) on every
 call; at 100 events/s that was most of the relay's CPU, more than the work it exists for. The relay is a single
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 
 import orjson
 from cent.client.session.base_http_sync import BaseHttpSyncSession
+from cent.dto import CentRequest, CentResultType
 from cent.exceptions import CentNetworkError, CentTimeoutError
 
 # A kept-alive connection the server closed while idle fails on first use with one of these: reconnect once.
@@ -83,3 +85,20 @@ class KeepAliveSession(BaseHttpSyncSession):
             self.check_status_code(status_code=response.status)
             return text
         raise AssertionError("unreachable")
+
+
+class CentrifugoAPI:
+    """Sends cent's request objects (`BroadcastRequest`, ...) and parses their results as cent's Client does, over
+    a KeepAliveSession. Errors are cent's: CentApiResponseError, CentTransportError, CentNetworkError..."""
+
+    def __init__(self, api_url: str, api_key: str, timeout: float | None = 10.0) -> None:
+        self.api_url = api_url
+        self.api_key = api_key
+        self.session = KeepAliveSession(api_url, timeout)
+
+    def send(self, request: CentRequest[CentResultType], timeout: float | None = None) -> CentResultType:
+        content = self.session.make_request(self.api_key, request.api_method, request.api_payload, timeout=timeout)
+        return request.parse_response(content).result
+
+    def close(self) -> None:
+        self.session.close()

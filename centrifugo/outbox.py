@@ -35,4 +35,4 @@ def publish(channels: Iterable[str], data: dict[str, Any]) -> int | None:
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_SQL, [orjson.dumps(channels).decode(), dumps(data).decode()])
         (pk,) = cursor.fetchone()
-    return pk
+    return int(pk)

@@ -20,13 +20,13 @@ import threading
 import time
 from dataclasses import dataclass
 
-from cent import BroadcastRequest, Client
+from cent import BroadcastRequest
 from cent.exceptions import CentApiResponseError, CentError, CentTransportError
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from application import replica
-from centrifugo.api_session import KeepAliveSession
+from centrifugo.api_session import CentrifugoAPI
 from centrifugo.models import OutboxEvent
 
 logger = logging.getLogger("centrifugo.relay")
@@ -79,10 +79,9 @@ class Relay:
     ) -> None:
         api_url = api_url or settings.CENTRIFUGO_API_URL
         timeout = timeout or settings.CENTRIFUGO_API_TIMEOUT
-        self.client = Client(api_url=api_url, api_key=api_key or settings.CENTRIFUGO_API_KEY, timeout=timeout)
-        # cent builds a requests session; the relay sends through one keep-alive connection instead
-        # (centrifugo/api_session.py: requests' per-call work was most of the relay's CPU).
-        self.client._session = KeepAliveSession(api_url, timeout)
+        # cent's requests over one keep-alive connection (centrifugo/api_session.py: the requests-based session's
+        # per-call work was most of the relay's CPU).
+        self.api = CentrifugoAPI(api_url, api_key or settings.CENTRIFUGO_API_KEY, timeout)
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.min_backoff = min_backoff
@@ -96,7 +95,7 @@ class Relay:
     def run(self) -> None:
         """Deliver until stop() is called. Never raises for Centrifugo or database outages."""
         backoff = self.min_backoff
-        logger.info("relay started (Centrifugo API %s)", self.client._api_url)
+        logger.info("relay started (Centrifugo API %s)", self.api.api_url)
         try:
             while not self.stopping.is_set():
                 try:
@@ -152,7 +151,7 @@ class Relay:
         """One broadcast for all of the row's channels. Returns when the row may be deleted; raises Retry."""
         request = BroadcastRequest(channels=row.channels, data=row.data, idempotency_key=f"outbox-{row.id}")
         try:
-            result = self.client.broadcast(request)
+            result = self.api.send(request)
         except CentApiResponseError as exc:
             self._refused(row, f"code {exc.code}: {exc.message}", transient=exc.code in TRANSIENT_CODES)
             return

@@ -6,12 +6,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import NoReturn
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied
 
+from application.ids import AnyId
 from application.shapes import RenderContext
 from application.shapes_sql import JSONRows
 from chats.models import Chat, Membership
@@ -29,14 +31,14 @@ def parse_uuid(value: object) -> uuid.UUID:
         raise NotFound() from exc
 
 
-def raise_not_member_or_missing(chat_id: uuid.UUID) -> None:
+def raise_not_member_or_missing(chat_id: uuid.UUID) -> NoReturn:
     """Called when the membership lookup failed: tell an existing chat (403) from an unknown one (404)."""
     if Chat.objects.filter(pk=chat_id).exists():
         raise PermissionDenied(_("You are not a member of this chat."))
     raise NotFound()
 
 
-def membership_get(user: User, chat_id: object, *, for_update: bool = False) -> Membership:
+def membership_get(user: User, chat_id: AnyId, *, for_update: bool = False) -> Membership:
     """The user's membership of a chat, with the chat row: the permission check of every per-chat action (404 for
     an unknown chat, 403 for a chat the user is not in). `for_update` locks the membership row."""
     chat_uuid = parse_uuid(chat_id)
@@ -46,7 +48,6 @@ def membership_get(user: User, chat_id: object, *, for_update: bool = False) -> 
     membership = memberships.filter(chat_id=chat_uuid, user=user).first()
     if membership is None:
         raise_not_member_or_missing(chat_uuid)
-    assert membership is not None
     return membership
 
 

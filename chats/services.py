@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
+from application.ids import AnyId
 from chats.events import CHAT_CREATE, CHAT_UPDATE, MEMBER_JOINED, MEMBER_LEFT
 from chats.models import Chat, Membership, private_key_for
 from chats.selectors import member_ids, membership_get, parse_uuid
@@ -45,7 +46,7 @@ class MembersChanged:
     channels: list[str] = field(default_factory=list)
 
 
-def _resolve_users(ids: Iterable[object], *, field_name: str = "members") -> list[User]:
+def _resolve_users(ids: Iterable[AnyId], *, field_name: str = "members") -> list[User]:
     wanted: list[uuid.UUID] = []
     for raw in ids:
         try:
@@ -73,7 +74,7 @@ def _add_memberships(chat: Chat, users: Iterable[User], *, read_up_to: int) -> N
     )
 
 
-def _locked_chat_of_member(actor: User, chat_id: object) -> Chat:
+def _locked_chat_of_member(actor: User, chat_id: AnyId) -> Chat:
     """The chat, locked, when `actor` is a member: 404 for an unknown chat, 403 for somebody else's."""
     chat_uuid = membership_get(actor, chat_id).chat_id
     return Chat.objects.select_for_update().get(pk=chat_uuid)
@@ -97,7 +98,7 @@ def _private_exists(fallback: bool, key: str) -> ChatCreated:
 def chat_create(
     *,
     creator: User,
-    members: Iterable[object] = (),
+    members: Iterable[AnyId] = (),
     is_private: bool = False,
     title: str | None = "",
     avatar: UploadedFile | None = None,
@@ -130,10 +131,10 @@ def chat_create(
 def chat_update(
     *,
     actor: User,
-    chat_id: object,
+    chat_id: AnyId,
     title: str | None = UNSET,
     avatar: UploadedFile | None = UNSET,
-    members: Iterable[object] | None = UNSET,
+    members: Iterable[AnyId] | None = UNSET,
 ) -> MembersChanged:
     """Change a group (its creator): the title, the avatar (None removes it) or the whole member list (the creator
     stays)."""
@@ -144,7 +145,7 @@ def chat_update(
 
 @transaction.atomic
 def chat_moderate_update(
-    *, chat_id: object, title: str | None = UNSET, avatar: UploadedFile | None = UNSET, creator_id: object = UNSET
+    *, chat_id: AnyId, title: str | None = UNSET, avatar: UploadedFile | None = UNSET, creator_id: AnyId = UNSET
 ) -> MembersChanged:
     """Change any group (moderators, through the admin): title, avatar, or the creator — one of its members. Tells
     the members as the creator's change does."""
@@ -158,7 +159,7 @@ def chat_moderate_update(
     return _change(chat, title=title, avatar=avatar, members=UNSET, keep=None)
 
 
-def chat_creator_check(chat_id: uuid.UUID, creator_id: object) -> uuid.UUID:
+def chat_creator_check(chat_id: uuid.UUID, creator_id: AnyId) -> uuid.UUID:
     """The rule for a group's creator: one of its members (400 on `creator` otherwise)."""
     creator_uuid = parse_uuid(creator_id)
     if not Membership.objects.filter(chat_id=chat_id, user_id=creator_uuid).exists():
@@ -167,7 +168,7 @@ def chat_creator_check(chat_id: uuid.UUID, creator_id: object) -> uuid.UUID:
 
 
 def _change(
-    chat: Chat, *, title: str | None, avatar: UploadedFile | None, members: Iterable[object] | None, keep: User | None
+    chat: Chat, *, title: str | None, avatar: UploadedFile | None, members: Iterable[AnyId] | None, keep: User | None
 ) -> MembersChanged:
     old_avatar = chat.avatar.name if chat.avatar else None
     if title is not UNSET:
@@ -202,7 +203,7 @@ def _change(
 
 
 @transaction.atomic
-def chat_member_add(*, actor: User, chat_id: object, users: Iterable[object]) -> MembersChanged:
+def chat_member_add(*, actor: User, chat_id: AnyId, users: Iterable[AnyId]) -> MembersChanged:
     """Add members to a group (its creator); users already in it are left alone."""
     chat = _locked_chat_of_member(actor, chat_id)
     _require_group_creator(chat, actor)
@@ -219,7 +220,7 @@ def chat_member_add(*, actor: User, chat_id: object, users: Iterable[object]) ->
 
 
 @transaction.atomic
-def chat_member_remove(*, actor: User, chat_id: object, user_id: object) -> MembersChanged:
+def chat_member_remove(*, actor: User, chat_id: AnyId, user_id: AnyId) -> MembersChanged:
     """Remove one member from a group (its creator; the creator cannot be removed)."""
     chat = _locked_chat_of_member(actor, chat_id)
     _require_group_creator(chat, actor)
@@ -236,7 +237,7 @@ def chat_member_remove(*, actor: User, chat_id: object, user_id: object) -> Memb
 
 
 @transaction.atomic
-def chat_leave(*, actor: User, chat_id: object) -> MembersChanged:
+def chat_leave(*, actor: User, chat_id: AnyId) -> MembersChanged:
     """Leave a group (a member). Private chats cannot be left (delete them); the creator cannot leave (delete the
     group)."""
     chat = _locked_chat_of_member(actor, chat_id)

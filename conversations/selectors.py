@@ -10,6 +10,7 @@ from collections.abc import Iterable
 import orjson
 from django.db.models import FilteredRelation, Q
 
+from application.ids import AnyId
 from application.pagination import TimeCursor
 from application.shapes import RenderContext, Rendered
 from chats.models import Chat
@@ -91,7 +92,7 @@ def _as_the_other_member(members: list[MemberJSON], viewer_id: str, title: str) 
     return name, Rendered(orjson.dumps(user["avatar"])) if user["avatar"] else None
 
 
-def chat_row_for_user(viewer: User, chat_id: object, context: RenderContext) -> ChatRow:
+def chat_row_for_user(viewer: User, chat_id: AnyId, context: RenderContext) -> ChatRow:
     """A chat as its member sees it: 404 if unknown, 403 if the viewer is not a member."""
     chat_uuid = parse_uuid(chat_id)
     rows = chat_rows(viewer, [chat_uuid], context)

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied
 
+from application.ids import AnyId
 from chats import services as chats
 from chats.events import CHAT_DELETE, MEMBER_LEFT
 from chats.models import Chat, Membership
@@ -27,7 +28,7 @@ from users.models import User
 def chat_start(
     *,
     creator: User,
-    members: Iterable[object] = (),
+    members: Iterable[AnyId] = (),
     is_private: bool = False,
     title: str | None = "",
     avatar: UploadedFile | None = None,
@@ -44,7 +45,7 @@ def chat_start(
 
 
 @transaction.atomic
-def chat_delete(*, actor: User, chat_id: object) -> list[str]:
+def chat_delete(*, actor: User, chat_id: AnyId) -> list[str]:
     """Delete a chat with its messages and their files (either member of a private chat, a group's creator).
     Returns the channels told."""
     chat = membership_get(actor, chat_id).chat
@@ -54,7 +55,7 @@ def chat_delete(*, actor: User, chat_id: object) -> list[str]:
 
 
 @transaction.atomic
-def chat_moderate_delete(*, chat_id: object) -> list[str]:
+def chat_moderate_delete(*, chat_id: AnyId) -> list[str]:
     """Delete any chat (moderators, through the admin), files and events included."""
     chat = Chat.objects.filter(pk=parse_uuid(chat_id)).first()
     if chat is None:

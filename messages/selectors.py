@@ -13,6 +13,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied
 
+from application.ids import AnyId
 from application.shapes import RenderContext, Rendered
 from chats.models import Chat, Membership
 from chats.selectors import MemberJSON, member_json, parse_uuid
@@ -131,9 +132,7 @@ def attach_readers(
         row.was_read_by = readers[row.chat_id].of(row.seq, row.sender_id)
 
 
-def message_get_for_user(
-    user: User, message_id: object, *, lock_membership: bool = False
-) -> tuple[Message, Membership]:
+def message_get_for_user(user: User, message_id: AnyId, *, lock_membership: bool = False) -> tuple[Message, Membership]:
     """A message (the model, for writes) and the viewer's membership of its chat: 404 if unknown, 403 if the viewer
     is not a member. `lock_membership` locks the membership row (the read pointer)."""
     message = Message.objects.filter(pk=parse_uuid(message_id)).select_related("chat").first()
@@ -147,7 +146,7 @@ def message_get_for_user(
     return message, membership
 
 
-def message_row_for_user(user: User, message_id: object, context: RenderContext) -> MessageRow:
+def message_row_for_user(user: User, message_id: AnyId, context: RenderContext) -> MessageRow:
     """A message as its chat's member sees it (404 if unknown, 403 if the viewer is not a member), readers filled."""
     rows = message_rows(Message.objects.filter(pk=parse_uuid(message_id)))
     if not rows:

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
+from application.ids import AnyId
 from application.shapes import RenderContext
 from chats.models import Chat, Membership
 from chats.selectors import member_ids, membership_get, parse_uuid, raise_not_member_or_missing
@@ -49,11 +50,11 @@ class MessageWrite:
 def message_create(
     *,
     sender: User,
-    chat_id: object,
+    chat_id: AnyId,
     text: str | None = None,
     voice: UploadedFile | None = None,
     files: Sequence[UploadedFile] = (),
-    reply_to: object = None,
+    reply_to: AnyId | None = None,
 ) -> MessageWrite:
     """Send a message (the sender must be a member).
 
@@ -157,7 +158,7 @@ def _write(message: Message, columns: dict[str, Any]) -> tuple[int | None, list[
     return seq, recipients
 
 
-def _reply_target(chat_id: uuid.UUID, reply_to: object) -> Message | None:
+def _reply_target(chat_id: uuid.UUID, reply_to: AnyId | None) -> Message | None:
     if not reply_to:
         return None
     try:
@@ -174,7 +175,7 @@ def _reply_target(chat_id: uuid.UUID, reply_to: object) -> Message | None:
 
 # ---------------------------------------------------------------------------------------------- edit and delete
 @transaction.atomic
-def message_update(*, actor: User, message_id: object, text: str | None) -> MessageWrite:
+def message_update(*, actor: User, message_id: AnyId, text: str | None) -> MessageWrite:
     """Change a message's text (its sender, a member of the chat). Text may only be emptied when the message still
     has a voice recording or files; `updated_at` moves."""
     message, _membership = message_get_for_user(actor, message_id)
@@ -184,7 +185,7 @@ def message_update(*, actor: User, message_id: object, text: str | None) -> Mess
 
 
 @transaction.atomic
-def message_moderate_update(*, message_id: object, text: str | None) -> MessageWrite:
+def message_moderate_update(*, message_id: AnyId, text: str | None) -> MessageWrite:
     """Change any message's text (moderators, through the admin), with the same rules and event as the sender's."""
     message = Message.objects.filter(pk=parse_uuid(message_id)).first()
     if message is None:
@@ -204,7 +205,7 @@ def _change_text(message: Message, text: str | None) -> MessageWrite:
 
 
 @transaction.atomic
-def message_delete(*, actor: User, message_id: object) -> MessageWrite:
+def message_delete(*, actor: User, message_id: AnyId) -> MessageWrite:
     """Delete a message (its sender, a member of the chat) and, once committed, its files."""
     message, _membership = message_get_for_user(actor, message_id)
     if message.sender_id != actor.pk:
@@ -213,7 +214,7 @@ def message_delete(*, actor: User, message_id: object) -> MessageWrite:
 
 
 @transaction.atomic
-def message_moderate_delete(*, message_id: object) -> MessageWrite:
+def message_moderate_delete(*, message_id: AnyId) -> MessageWrite:
     """Delete any message (moderators, through the admin), with the same bookkeeping and event as the sender's."""
     message = Message.objects.filter(pk=parse_uuid(message_id)).select_related("chat").first()
     if message is None:
@@ -245,7 +246,7 @@ def _message_destroy(message: Message) -> MessageWrite:
 
 # ----------------------------------------------------------------------------------------------------- read state
 @transaction.atomic
-def message_read(*, actor: User, message_id: object) -> MessageWrite:
+def message_read(*, actor: User, message_id: AnyId) -> MessageWrite:
     """Mark a message, and everything before it, read by `actor` (a member other than the sender).
 
     Moves the read pointer forward only, then recounts the unread messages after it (an index range on
@@ -281,7 +282,7 @@ def _unread_after(seq: int, reader: User) -> Any:
 
 
 @transaction.atomic
-def messages_read_all(*, actor: User, chat_id: object) -> MessageWrite:
+def messages_read_all(*, actor: User, chat_id: AnyId) -> MessageWrite:
     """Mark everything in a chat read by `actor` (a member) with ONE UPDATE (pointer to the chat's last seq,
     count 0).
 

@@ -4,8 +4,10 @@ whatever its size (the page, its images, the recent likers of all its posts)."""
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Window
+from django.db.models.functions import RowNumber
 from rest_framework.exceptions import NotFound, PermissionDenied
 
 from application.pagination import TimeCursor
@@ -14,23 +16,39 @@ from posts.models import Post, PostImage, PostLike
 from posts.shapes import PostRow
 from users.models import User
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 RECENT_LIKERS = 3
 
 
-def _with_details(posts: QuerySet[Post], viewer: User) -> QuerySet[Post]:
+class _Liked(TypedDict):
+    liked_by_me: bool
+
+
+def _with_details(posts: QuerySet[Post], viewer: User) -> QuerySet[WithAnnotations[Post, _Liked]]:
     return (
         posts.select_related("author")
         .annotate(liked_by_me=Exists(PostLike.objects.filter(post=OuterRef("pk"), user=viewer)))
-        .prefetch_related(
-            Prefetch("images", queryset=PostImage.objects.order_by("position", "id")),
-            # A sliced prefetch: one query for the whole page, limited per post with a window function.
-            Prefetch(
-                "likes",
-                queryset=PostLike.objects.select_related("user").order_by("-created_at", "-id")[:RECENT_LIKERS],
-                to_attr="recent_likes",
-            ),
-        )
+        .prefetch_related(Prefetch("images", queryset=PostImage.objects.order_by("position", "id")))
     )
+
+
+def _recent_likers(post_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[User]]:
+    """Up to RECENT_LIKERS users who liked each post last: one query for the whole page (a window per post)."""
+    likers: dict[uuid.UUID, list[User]] = {pk: [] for pk in post_ids}
+    if post_ids:
+        rank = Window(RowNumber(), partition_by=F("post_id"), order_by=[F("created_at").desc(), F("id").desc()])
+        likes = (
+            PostLike.objects.filter(post_id__in=post_ids)
+            .annotate(rank=rank)
+            .filter(rank__lte=RECENT_LIKERS)
+            .select_related("user")
+            .order_by("post_id", "rank")
+        )
+        for like in likes:
+            likers[like.post_id].append(like.user)
+    return likers
 
 
 # The feed is ordered by publication, newest first (cursors: `before`/`after`, or the contract's pages).
@@ -51,6 +69,8 @@ def post_list(*, viewer: User, author_id: uuid.UUID | None = None, friends_only:
 def post_rows(posts: QuerySet[Post], viewer: User) -> list[PostRow]:
     """The posts as PostShape reads them, in the queryset's order: the page, its images, the recent likers of all
     its posts (three queries whatever the page's size)."""
+    page = list(_with_details(posts, viewer))
+    likers = _recent_likers([post.pk for post in page])
     return [
         PostRow(
             id=post.pk,
@@ -59,12 +79,12 @@ def post_rows(posts: QuerySet[Post], viewer: User) -> list[PostRow]:
             images=[image.file.name for image in post.images.all()],
             likes_count=post.likes_count,
             liked_by_me=post.liked_by_me,
-            recent_likers=[like.user for like in post.recent_likes],
+            recent_likers=likers[post.pk],
             views_count=post.views_count,
             created_at=post.created_at,
             updated_at=post.updated_at,
         )
-        for post in _with_details(posts, viewer)
+        for post in page
     ]
 
 

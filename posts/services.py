@@ -37,6 +37,7 @@ def _insert_ignoring_conflict(model: type[models.Model], **values: Any) -> bool:
     columns, params = [], []
     for name, value in values.items():
         field = model._meta.get_field(name)
+        assert isinstance(field, models.Field)
         columns.append(quote(field.column))
         params.append(field.get_db_prep_save(value, connection))
     sql = "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING".format(
@@ -44,13 +45,15 @@ def _insert_ignoring_conflict(model: type[models.Model], **values: Any) -> bool:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount == 1
+        return bool(cursor.rowcount == 1)
 
 
 def _add_to_counter(post: Post, field_name: str, delta: int) -> int:
     """`UPDATE post SET n = n + delta RETURNING n`: atomic, and the new value without another query."""
     quote = connection.ops.quote_name
-    column = quote(Post._meta.get_field(field_name).column)
+    counter = Post._meta.get_field(field_name)
+    assert isinstance(counter, models.Field)
+    column = quote(counter.column)
     table, pk = quote(Post._meta.db_table), quote(Post._meta.pk.column)
     sql = f"UPDATE {table} SET {column} = {column} + %s WHERE {pk} = %s RETURNING {column}"
     with connection.cursor() as cursor:
@@ -59,7 +62,7 @@ def _add_to_counter(post: Post, field_name: str, delta: int) -> int:
     if row is None:
         raise NotFound()
     setattr(post, field_name, row[0])
-    return row[0]
+    return int(row[0])
 
 
 def _check_author(post: Post, user: User, message: str) -> None:

@@ -33,6 +33,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 
+from uploads.validators import clean_image
+
 with warnings.catch_warnings():
     # social-auth-core also loads python-openid (for OpenID backends), which warns about defusedxml on import
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -279,8 +281,6 @@ def download_avatar(profile: ExternalProfile) -> SimpleUploadedFile | None:
         return None
     if not content or len(content) > limit:
         return None
-    from uploads.validators import clean_image
-
     upload = SimpleUploadedFile("yandex-avatar.jpg", content, content_type="image/jpeg")
     try:
         return clean_image(upload)

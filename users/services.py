@@ -142,7 +142,8 @@ def session_revoke(*, session_id: str, user_id: str) -> None:
 
 def _refresh_claims(raw_refresh: str) -> dict[str, Any]:
     try:
-        token = RefreshToken(raw_refresh)
+        # simplejwt annotates its argument as a Token, but documents and parses the encoded string.
+        token = RefreshToken(raw_refresh)  # type: ignore[arg-type]
     except TokenError as exc:
         raise _invalid_token() from exc
     claims = {key: token.payload.get(key) for key in ("user_id", SESSION_CLAIM, GENERATION_CLAIM)}

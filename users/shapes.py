@@ -15,7 +15,7 @@ class OnlineSince(Boolean):
     """`is_online`: the user was seen within the online window (derived from `last_online_at`, never stored)."""
 
     def value(self, row: Any, context: RenderContext) -> bool:
-        return getattr(row, self.source or self.name) >= context.online_since
+        return bool(getattr(row, self.source or self.name) >= context.online_since)
 
     def json_sql(self, column: str, context: SQLContext) -> tuple[str, list[Any]]:
         return f"CASE WHEN {column} >= %s THEN 'true' ELSE 'false' END", [context.online_since]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from users import views, views_auth, views_oauth
+from users import health, views, views_auth, views_oauth
 
 urlpatterns = [
     path("register/", views.RegisterView.as_view(), name="register"),
@@ -16,4 +16,5 @@ urlpatterns = [
     path("user/current/", views.CurrentUserView.as_view(), name="user-current"),
     path("user/online/", views.OnlineView.as_view(), name="user-online"),
     path("users/", views.UserListView.as_view(), name="user-list"),
+    path("health/db/", health.DatabaseHealthView.as_view(), name="health-db"),
 ]

@@ -9,39 +9,37 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cent import Client, InfoRequest, PublishRequest
+from cent import InfoRequest, PublishRequest
 from cent.exceptions import CentNetworkError, CentUnauthorizedError
 from django.conf import settings
 
-from centrifugo.api_session import KeepAliveSession
+from centrifugo.api_session import CentrifugoAPI
 from centrifugo.tests.stack import free_port
 
 
-def client_for(api_url: str, api_key: str) -> Client:
-    client = Client(api_url, api_key, timeout=3)
-    client._session = KeepAliveSession(api_url, timeout=3)
-    return client
+def client_for(api_url: str, api_key: str) -> CentrifugoAPI:
+    return CentrifugoAPI(api_url, api_key, timeout=3)
 
 
 @pytest.mark.realtime
 def test_calls_share_one_connection_to_centrifugo(centrifugo: Any) -> None:
     client = client_for(centrifugo.api_url, settings.CENTRIFUGO_API_KEY)
-    assert client.info(InfoRequest()).nodes
-    first = client._session._connection.sock
+    assert client.send(InfoRequest()).nodes
+    first = client.session._connection.sock
     for n in range(20):
-        client.publish(PublishRequest(channel="keepalive", data={"n": n, "text": "привет"}))
-    assert client._session._connection.sock is first  # kept alive, not reconnected per call
+        client.send(PublishRequest(channel="keepalive", data={"n": n, "text": "привет"}))
+    assert client.session._connection.sock is first  # kept alive, not reconnected per call
 
 
 @pytest.mark.realtime
 def test_a_wrong_key_is_centrifugos_401(centrifugo: Any) -> None:
     with pytest.raises(CentUnauthorizedError):
-        client_for(centrifugo.api_url, "wrong-key").info(InfoRequest())
+        client_for(centrifugo.api_url, "wrong-key").send(InfoRequest())
 
 
 def test_nothing_listening_is_a_network_error() -> None:
     with pytest.raises(CentNetworkError):
-        client_for(f"http://127.0.0.1:{free_port()}/api", "k").info(InfoRequest())
+        client_for(f"http://127.0.0.1:{free_port()}/api", "k").send(InfoRequest())
 
 
 class _ClosingHandler(http.server.BaseHTTPRequestHandler):
@@ -81,5 +79,5 @@ def closing_server() -> Iterator[str]:
 def test_a_connection_closed_while_idle_is_reopened_once(closing_server: str) -> None:
     client = client_for(closing_server, "k")
     for _ in range(3):
-        assert client.info(InfoRequest()).nodes == []
+        assert client.send(InfoRequest()).nodes == []
     assert _ClosingHandler.seen == ["/api/info"] * 3  # each call reached the server exactly once

@@ -24,7 +24,7 @@ from botocore.config import Config
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from uploads.config import s3_storage
+from application.s3 import s3_storage
 
 ACCESS_KEY = "test-access-key"
 SECRET_KEY = "test-secret-key"

@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from uploads.config import StorageConfigError, s3_storage
+from application.s3 import StorageConfigError, s3_storage
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,33 +7,40 @@ the user joined to its session) and run one indexed query (the caller's live ses
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from django.db import DatabaseError
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from application.schema import ERROR_RESPONSES
+from application.shapes import Choice, Integer, RenderContext, Shape
 from users.models import AuthSession
+
+
+class DatabaseHealthShape(Shape):
+    schema_name = "DatabaseHealth"
+
+    status = Choice(["ok"])
+    sessions = Integer(help_text="The caller's live sessions")
+
+
+class DatabaseUnavailableShape(Shape):
+    schema_name = "DatabaseUnavailable"
+
+    status = Choice(["unavailable"])
+    code = Choice(["database_unavailable"])
 
 
 class DatabaseHealthView(APIView):
     @extend_schema(
         summary="Health check: authenticate and run one indexed query",
         responses={
-            200: inline_serializer(
-                name="DatabaseHealth",
-                fields={
-                    "status": serializers.CharField(help_text="`ok`"),
-                    "sessions": serializers.IntegerField(help_text="The caller's live sessions"),
-                },
-            ),
-            503: inline_serializer(
-                name="DatabaseUnavailable",
-                fields={"status": serializers.CharField(), "code": serializers.CharField()},
-            ),
+            200: DatabaseHealthShape.serializer(),
+            503: DatabaseUnavailableShape.serializer(),
             **ERROR_RESPONSES,
         },
         tags=["health"],
@@ -42,5 +49,6 @@ class DatabaseHealthView(APIView):
         try:
             sessions = AuthSession.objects.filter(user_id=request.user.pk, expires_at__gt=timezone.now()).count()
         except DatabaseError:
-            return Response({"status": "unavailable", "code": "database_unavailable"}, status=503)
-        return Response({"status": "ok", "sessions": sessions})
+            down = SimpleNamespace(status="unavailable", code="database_unavailable")
+            return Response(DatabaseUnavailableShape.render(down, RenderContext()), status=503)
+        return Response(DatabaseHealthShape.render(SimpleNamespace(status="ok", sessions=sessions), RenderContext()))
