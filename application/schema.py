@@ -40,8 +40,18 @@ ERROR_RESPONSES = {
 }
 
 
+_PAGES: dict[str, serializers.Serializer] = {}
+
+
 def paginated(serializer_class: type[serializers.Serializer], name: str) -> serializers.Serializer:
-    """The contract's page of `serializer_class` items, for views that paginate by hand (APIView)."""
+    """The contract's page of `serializer_class` items, for views that paginate by hand (APIView); one component
+    per name, however many operations answer it."""
+    if name not in _PAGES:
+        _PAGES[name] = _page(serializer_class, name)
+    return _PAGES[name]
+
+
+def _page(serializer_class: type[serializers.Serializer], name: str) -> serializers.Serializer:
     return inline_serializer(
         name=name,
         fields={

@@ -23,7 +23,7 @@ FriendRequestResult = FriendRequestResultShape.serializer()
 TAGS = ["friends"]
 
 
-@list_schema("My friends (paginated users, by username)", tags=TAGS)
+@list_schema("My friends (paginated users, by username)", tags=TAGS, operation_id="friends_list")
 class FriendListView(ShapeListView):
     shape = UserShape
 
@@ -55,6 +55,7 @@ class FriendDetailView(APIView):
 
 @list_schema(
     "My pending friend requests, newest first",
+    operation_id="friends_requests_list",
     parameters=[
         OpenApiParameter(
             "direction",

@@ -133,7 +133,7 @@ class PostLikeView(APIView):
         return _post_response(request, post_id)
 
 
-@list_schema("Who liked the post, most recent first (paginated users)", tags=TAGS)
+@list_schema("Who liked the post, most recent first (paginated users)", tags=TAGS, operation_id="posts_likers_list")
 class PostLikersView(ShapeListView):
     shape = UserShape
 

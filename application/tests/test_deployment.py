@@ -33,7 +33,7 @@ def test_every_manage_py_command_exists() -> None:
 def test_app_environment_names_are_read_by_the_settings() -> None:
     readers = [
         *(ROOT / "application").glob("settings*.py"),
-        ROOT / "uploads" / "config.py",
+        ROOT / "application" / "s3.py",
         ROOT / "centrifugo" / "server.py",
     ]
     settings_source = "".join(path.read_text() for path in readers)

@@ -106,8 +106,9 @@ class World:
         other = User.objects.create(username=f"fuzzother{n}", first_name="Other")
         chat = chat_create(creator=user, members=[other.pk], title="Fuzz").chat
         private = chat_create(creator=user, members=[other.pk], is_private=True).chat
-        mine = message_create(sender=user, chat_id=chat.pk, text="mine").message
-        theirs = message_create(sender=other, chat_id=chat.pk, text="theirs").message
+        mine = message_create(sender=user, chat_id=chat.pk, text="mine").row
+        theirs = message_create(sender=other, chat_id=chat.pk, text="theirs").row
+        assert mine is not None and theirs is not None
         post = post_create(author=user, description="fuzz")
         request = friend_request_send(from_user=other, to_user=user).request
         return cls(
@@ -116,7 +117,7 @@ class World:
             token=session_start(user).access,
             ids={
                 "chat_id": [str(chat.pk), str(private.pk)],
-                "message_id": [str(mine.pk), str(theirs.pk)],
+                "message_id": [str(mine.id), str(theirs.id)],
                 "user_id": [str(user.pk), str(other.pk)],
                 "post_id": [str(post.pk)],
                 "request_id": [str(request.pk)],

@@ -27,7 +27,7 @@ def test_health_db_without_trailing_slash(api) -> None:
 
 
 def test_health_db_reports_an_unavailable_database(api, monkeypatch) -> None:
-    from application import health
+    from users import health
 
     def broken(*args, **kwargs):
         raise DatabaseError("gone")
