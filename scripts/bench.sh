@@ -79,7 +79,7 @@ fi
 # `migrate` runs on the cached cluster every time.
 # (Short: PostgreSQL's socket path inside it must stay under 108 bytes.)
 shape="users=$USERS chats=$CHATS messages=$MESSAGES group=$GROUP_MEMBERS busy=$BUSY_USER_CHATS share=$BIG_CHAT_SHARE"
-seed_code=$( (echo "$shape"; cat chats/management/commands/seed_demo.py 2>/dev/null) | sha256sum | cut -c1-10)
+seed_code=$( (echo "$shape"; cat conversations/management/commands/seed_demo.py 2>/dev/null) | sha256sum | cut -c1-10)
 key="u${USERS}-m${MESSAGES}-${seed_code}"
 cache="$PWD/.cache/bench-pg"
 pgdir="$cache/$key"
@@ -124,7 +124,7 @@ export DATABASE_URL
 log "migrating"
 $PY manage.py migrate --no-input -v0
 if [ ! -f "$pgdir.seeded" ]; then
-  [ -f chats/management/commands/seed_demo.py ] || die "manage.py seed_demo is not in this tree yet"
+  [ -f conversations/management/commands/seed_demo.py ] || die "manage.py seed_demo is not in this tree yet"
   log "seeding: $USERS users, $CHATS chats, $MESSAGES messages (once per dataset; cached in $pgdir)"
   seed_started=$(date +%s)
   $PY manage.py seed_demo --users "$USERS" --chats "$CHATS" --messages "$MESSAGES" \
