@@ -4,11 +4,12 @@ events go through the catalogue (chats/events.py, messages/events.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.files.storage import Storage, default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import Count, OuterRef, Subquery, Value
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -63,8 +64,8 @@ def chat_moderate_delete(*, chat_id: AnyId) -> list[str]:
     return _chat_destroy(chat)
 
 
-def _message_files(messages: Iterable[Message] | object) -> list[tuple[Storage, str]]:
-    """The stored files (voice recordings and attachments) of a queryset of messages."""
+def _message_files(messages: QuerySet[Message, Any]) -> list[tuple[Storage, str]]:
+    """The stored files (voice recordings and attachments) of messages (a `.values("pk")` queryset)."""
     names = [
         *MessageFile.objects.filter(message__in=messages).values_list("item", flat=True),
         *Message.objects.filter(pk__in=messages).exclude(voice="").exclude(voice=None).values_list("voice", flat=True),
