@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from chats.models import Chat, Membership
-from chats.tests.helpers import group, send
+from chats.tests.helpers import group, last_event, outbox, send
 from messages.models import Message
 from users.models import User
 
@@ -50,3 +50,84 @@ def test_chat_admin_delete(admin_client: Client, creator: User, member: User) ->
     response = admin_client.post(f"/admin/chats/chat/{chat.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not Chat.objects.exists()
+
+
+def test_a_message_edited_in_the_admin_is_updated_as_by_its_sender(
+    admin_client: Client, creator: User, member: User
+) -> None:
+    chat = group(creator, member)
+    message = send(creator, chat, "typo")
+    inline = {
+        "files-TOTAL_FORMS": "0",
+        "files-INITIAL_FORMS": "0",
+        "files-MIN_NUM_FORMS": "0",
+        "files-MAX_NUM_FORMS": "0",
+    }
+    response = admin_client.post(f"/admin/chat_messages/message/{message.pk}/change/", {"text": "fixed", **inline})
+    assert response.status_code == 302
+    message.refresh_from_db()
+    assert message.text == "fixed" and message.updated_at > message.created_at
+    event = last_event()
+    assert event.data["event"] == "update" and event.data["message"]["text"] == "fixed"
+    assert event.channels == sorted([str(creator.pk), str(member.pk)])
+
+
+def test_a_chat_edited_in_the_admin_tells_its_members(admin_client: Client, creator: User, member: User) -> None:
+    chat = group(creator, member, title="Old")
+    response = admin_client.post(
+        f"/admin/chats/chat/{chat.pk}/change/",
+        {
+            "title": "New",
+            "creator": str(member.pk),
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "2",
+            "memberships-MIN_NUM_FORMS": "0",
+            "memberships-MAX_NUM_FORMS": "1000",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    chat.refresh_from_db()
+    assert (chat.title, chat.creator_id) == ("New", member.pk)
+    assert last_event().data == {
+        "event": "chat_update",
+        "chat": {"id": str(chat.pk)},
+        "members_added": [],
+        "members_removed": [],
+    }
+
+
+def test_the_admin_refuses_a_creator_who_is_not_a_member(
+    admin_client: Client, creator: User, member: User, outsider: User
+) -> None:
+    chat = group(creator, member, title="Team")
+    response = admin_client.post(
+        f"/admin/chats/chat/{chat.pk}/change/",
+        {
+            "title": "Team",
+            "creator": str(outsider.pk),
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "2",
+            "memberships-MIN_NUM_FORMS": "0",
+            "memberships-MAX_NUM_FORMS": "1000",
+        },
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert "The creator must be a member of the group." in response.content.decode()
+    chat.refresh_from_db()
+    assert chat.creator_id == creator.pk
+
+
+def test_a_user_deleted_in_the_admin_leaves_every_chat_consistent(
+    admin_client: Client, creator: User, member: User, outsider: User
+) -> None:
+    team = group(creator, member, outsider, title="Team")
+    keep = send(member, team, "stays")
+    send(creator, team, "goes")
+    response = admin_client.post(f"/admin/users/user/{creator.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=creator.pk).exists()
+    team.refresh_from_db()
+    assert (team.creator_id, team.message_count, team.last_message_id) == (member.pk, 1, keep.pk)
+    assert Membership.objects.get(chat=team, user=outsider).unread_count == 1
+    left = {"event": "member_left", "chat": {"id": str(team.pk)}, "users": [str(creator.pk)]}
+    assert left in [event.data for event in outbox()]
