@@ -219,6 +219,20 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = CONSTANTS.MAX_BODY_SIZE
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
+# Throttling (application/throttling.py, docs/hardening.md): on in production, on the shared cache (CACHE_URL).
+THROTTLE = env.bool("THROTTLE", default=PRODUCTION)
+THROTTLE_RATES = {
+    "anon": env.str("THROTTLE_ANON", default="60/minute"),
+    "user": env.str("THROTTLE_USER", default="1200/minute"),
+    # login, registration, refresh, logout and YandexID: per client address and per account
+    "auth_ip": env.str("THROTTLE_AUTH_IP", default="30/minute"),
+    "auth_account": env.str("THROTTLE_AUTH_ACCOUNT", default="10/minute"),
+}
+if PRODUCTION and CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    raise ImproperlyConfigured(
+        "PRODUCTION=on needs a cache shared by every API process for throttling: set CACHE_URL=redis://..."
+    )
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["users.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -235,15 +249,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "application.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": (
-        ["rest_framework.throttling.AnonRateThrottle", "rest_framework.throttling.UserRateThrottle"]
-        if PRODUCTION
-        else []
+        ["application.throttling.AnonRateThrottle", "application.throttling.UserRateThrottle"] if THROTTLE else []
     ),
-    "DEFAULT_THROTTLE_RATES": {
-        "anon": env.str("THROTTLE_ANON", default="60/minute"),
-        "user": env.str("THROTTLE_USER", default="1200/minute"),
-        "auth": env.str("THROTTLE_AUTH", default="20/minute"),
-    },
+    "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
+    # The client's address for throttling: the last X-Forwarded-For entry, the one nginx appended.
+    "NUM_PROXIES": env.int("TRUSTED_PROXIES", default=1),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -292,6 +302,13 @@ if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # HSTS on requests that arrived over TLS (nginx sends the same header and hides this copy).
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=63072000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    # No redirect to https from Django: TLS terminates at nginx or in front of it, which redirects; a plain-HTTP
+    # deployment (`make run` with PRODUCTION=on) must keep working. check --deploy would warn (W008) otherwise.
+    SILENCED_SYSTEM_CHECKS = ["security.W008"]
 
 LOGGING = {
     "version": 1,

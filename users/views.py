@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from application.pagination import page_or_offset_paginator
 from application.schema import ERROR_RESPONSES, LIMIT_OFFSET_PARAMETERS, PAGE_PARAMETERS, paginated
 from application.shapes import RenderContext
+from application.throttling import CredentialThrottles
 from users import selectors, services
 from users.auth_serializers import CredentialsSerializer
 from users.models import User
@@ -20,13 +21,13 @@ from users.serializers import RefreshSerializer, RegisterSerializer
 from users.shapes import CurrentUserShape, TokenPairShape, UserShape
 
 
-class PublicAuthView(APIView):
+class PublicAuthView(CredentialThrottles, APIView):
     """Endpoints that take credentials in the body: a stale Authorization header must not get in the way, and
-    failures are 401 with a Bearer challenge (so clients go to the login screen), not 403."""
+    failures are 401 with a Bearer challenge (so clients go to the login screen), not 403. Throttled per client
+    address and per account (application/throttling.py)."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_scope = "auth"
 
     def get_authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'

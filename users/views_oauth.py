@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from application.query import query_bool
 from application.schema import ERROR_RESPONSES, ErrorSerializer
 from application.shapes import RenderContext
+from application.throttling import CredentialThrottles
 from users import oauth, services_external
 from users.auth_serializers import OAuthCredentialsSerializer
 from users.oauth import ExternalProfile
@@ -102,7 +103,7 @@ class YandexLoginView(PublicAuthView):
         return Response(TokenPairShape.render(tokens, RenderContext()), status=status_code)
 
 
-class YandexLinkView(APIView):
+class YandexLinkView(CredentialThrottles, APIView):
     @extend_schema(
         summary="YandexID: link a Yandex account to yourself",
         description=(

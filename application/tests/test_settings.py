@@ -12,7 +12,9 @@ SETUP_AND_PRINT_DEBUG = "import django; django.setup(); from django.conf import 
 
 
 def _django_setup(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CENTRIFUGO_", "PRODUCTION"))}
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CENTRIFUGO_", "PRODUCTION", "CACHE_"))
+    }
     return subprocess.run(
         [
             sys.executable,
@@ -40,6 +42,7 @@ def test_production_starts_with_real_secrets_and_debug_off() -> None:
             "DJANGO_SECRET_KEY": "x" * 50,
             "CENTRIFUGO_API_KEY": "k" * 32,
             "CENTRIFUGO_TOKEN_HMAC_SECRET_KEY": "h" * 32,
+            "CACHE_URL": "redis://127.0.0.1:6379/1",
         }
     )
     assert result.returncode == 0, result.stderr

@@ -269,3 +269,35 @@ def test_the_docs_pages_list_the_operations_offline_under_the_csp(
         page.get_by_role("menuitem", name="chats").click(timeout=30_000)
         expect(page.get_by_role("heading", name="My chats, latest activity first")).to_be_visible(timeout=10_000)
     assert not elsewhere, f"the page asked other origins: {elsewhere}"
+
+
+@pytest.mark.parametrize("cache", ["shared", "down"])
+def test_throttling_across_workers_on_redis(redis_url: str, tmp_path: Path, transactional_db: None, cache: str) -> None:
+    """Two gunicorn workers count one allowance in Redis; with Redis unreachable, requests go through."""
+    env = process_env(
+        "http://127.0.0.1:9/api",
+        THROTTLE="on",
+        THROTTLE_AUTH_ACCOUNT="3/minute",
+        CACHE_URL=f"{redis_url}/2" if cache == "shared" else "redis://127.0.0.1:9/2",
+    )
+    api = GunicornProcess(env, tmp_path, workers=2)
+    api.start()
+    try:
+        statuses = []
+        for n in range(8):
+            # A new connection each time: the two workers take turns.
+            response = requests.post(
+                f"{api.url}/api/auth/",
+                json={"username": f"victim-{cache}", "password": str(n)},
+                headers={"Connection": "close"},
+                timeout=30,
+            )
+            statuses.append(response.status_code)
+            assert response.headers["Content-Type"].startswith("application/json")
+        if cache == "shared":
+            assert statuses == [401] * 3 + [429] * 5, statuses
+            assert int(response.headers["Retry-After"]) > 0 and response.json()["code"] == "throttled"
+        else:
+            assert statuses == [401] * 8, statuses
+    finally:
+        api.stop()
