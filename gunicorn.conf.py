@@ -15,3 +15,7 @@ limit_request_fields = 32768
 # A worker stuck longer than this is killed and replaced (its request fails; the others go on).
 timeout = 60
 graceful_timeout = 10
+
+# gunicorn 27's control socket (gunicornc) is not used here, and its default path is one per user: parallel stacks
+# (`make run`, benchmarks, tests) would contend for it.
+control_socket_disable = True

@@ -27,6 +27,10 @@ export CENTRIFUGO_INTERNAL_PORT=${CENTRIFUGO_INTERNAL_PORT:-8001}
 export CENTRIFUGO_ADDRESS=127.0.0.1
 export CENTRIFUGO_API_URL=${CENTRIFUGO_API_URL:-http://127.0.0.1:$CENTRIFUGO_INTERNAL_PORT/api}
 export PUBLIC_URL=${PUBLIC_URL:-http://localhost:$HTTP_PORT}
+# Django's cache on the Redis started below, shared by the gunicorn workers (throttling; PRODUCTION=on needs it).
+if ! grep -qE '^[[:space:]]*CACHE_URL=' .env 2>/dev/null; then
+  export CACHE_URL=${CACHE_URL:-redis://127.0.0.1:$REDIS_PORT/1}
+fi
 export DJANGO_SETTINGS_MODULE=application.settings
 PY=.venv/bin/python
 
@@ -94,8 +98,10 @@ supervise() {
       "$@" &
       child=$!
       echo "$child" >"$RUN/$name.pid"
-      wait "$child"
-      warn "$name exited (status $?); restarting it in 1 s"
+      # `|| status=$?`: under `set -e` a bare `wait` on a crashed child would end this loop with it.
+      status=0
+      wait "$child" || status=$?
+      warn "$name exited (status $status); restarting it in 1 s"
       sleep 1 &
       wait $!
     done
