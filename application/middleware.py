@@ -51,11 +51,7 @@ class ApiErrorShapeMiddleware:
             return response
         generic = GENERIC_ERRORS.get(response.status_code)
         detail, code = generic if generic else (response.reason_phrase, "error")
-        replaced = JsonResponse(
-            {"detail": str(detail), "code": code},
-            status=response.status_code,
-            json_dumps_params={"ensure_ascii": False},
-        )
+        replaced = json_error(response.status_code, str(detail), code)
         for name, value in response.items():
             if name.lower() not in {"content-type", "content-length"}:
                 replaced[name] = value

@@ -17,7 +17,9 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from redis.exceptions import RedisError
 from rest_framework import throttling
+from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import UntypedToken
@@ -36,7 +38,7 @@ class FailOpen:
     def allow_request(self, request: Request, view: Any) -> bool:
         try:
             return super().allow_request(request, view)  # type: ignore[misc]
-        except Exception as exc:  # the cache backend's connection errors (redis.exceptions.ConnectionError, ...)
+        except (RedisError, OSError) as exc:  # Redis down or restarting (OSError covers socket errors and timeouts)
             logger.warning("throttle %s skipped: the cache is unavailable (%s)", self.scope, exc)
             return True
 
@@ -72,7 +74,10 @@ def account_of(request: Request) -> str | None:
     user of a genuine refresh token, or the OAuth token or code itself."""
     if request.user and request.user.is_authenticated:
         return f"user:{request.user.pk}"
-    data = request.data if hasattr(request.data, "get") else {}
+    try:
+        data = request.data if hasattr(request.data, "get") else {}
+    except ParseError:
+        data = {}  # the view answers the malformed body with its 400; the address throttle still counts it
     for field in ("username", "email"):
         value = data.get(field)
         if isinstance(value, str) and value.strip():
