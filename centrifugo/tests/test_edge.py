@@ -19,7 +19,14 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from centrifugo.tests.stack import GunicornProcess, NginxServer, process_env, start_nginx, stop_process
+from centrifugo.tests.stack import (
+    CentrifugoServer,
+    GunicornProcess,
+    NginxServer,
+    process_env,
+    start_nginx,
+    stop_process,
+)
 
 pytestmark = pytest.mark.realtime
 
@@ -35,12 +42,14 @@ class Edge:
 
 
 @pytest.fixture(scope="module")
-def edge(db_sessions_closed: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
+def edge(
+    db_sessions_closed: None, centrifugo_server: CentrifugoServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Edge]:
     root = tmp_path_factory.mktemp("edge")
-    gunicorn = GunicornProcess(process_env("http://127.0.0.1:9/api"), root, workers=1)
+    gunicorn = GunicornProcess(process_env(centrifugo_server.api_url), root, workers=1)
     gunicorn.start()
     try:
-        nginx = start_nginx(root, [f"127.0.0.1:{gunicorn.port}"], ["127.0.0.1:9"])
+        nginx = start_nginx(root, [f"127.0.0.1:{gunicorn.port}"], [f"127.0.0.1:{centrifugo_server.port}"])
         try:
             yield Edge(nginx, gunicorn)
         finally:
@@ -175,6 +184,7 @@ CASES = {
     "media-directory": (request(b"GET /media/ HTTP/1.1"), 403, "permission_denied"),
     "missing-static": (request(b"GET /static/nope.js HTTP/1.1"), 404, "not_found"),
     "internal-errors-location": (request(b"GET /_errors/500 HTTP/1.1"), 404, "not_found"),
+    "websocket-without-upgrade": (request(b"GET /connection/websocket HTTP/1.1"), 400, "bad_request"),
 }
 
 
