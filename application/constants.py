@@ -30,6 +30,12 @@ class Constants:
     GROUP_MAX_MEMBERS: int = 10_000
     MESSAGE_TEXT_MAX_LENGTH: int = 10_000
     MESSAGE_MAX_FILES: int = 5
+    # reactions: distinct emojis on one message
+    MESSAGE_MAX_REACTIONS: int = 20
+    # typing: at most one event per user and chat in this window (more are coalesced); clients expire it after
+    # TYPING_EXPIRY without a new one
+    TYPING_THROTTLE: timedelta = timedelta(seconds=3)
+    TYPING_EXPIRY: timedelta = timedelta(seconds=6)
     # pagination
     PAGE_SIZE: int = 10
     MAX_PAGE_SIZE: int = 100

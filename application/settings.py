@@ -296,6 +296,8 @@ SPECTACULAR_SETTINGS = {
 CENTRIFUGO_ALLOWED_ORIGINS = env.list("CENTRIFUGO_ALLOWED_ORIGINS", default=["*"])
 CENTRIFUGO_API_URL = env.str("CENTRIFUGO_API_URL", default="http://127.0.0.1:8001/api")
 CENTRIFUGO_API_TIMEOUT = env.float("CENTRIFUGO_API_TIMEOUT", default=3.0)
+# Ephemeral events (typing) are published from the request itself: a short wait, then they are dropped.
+CENTRIFUGO_EPHEMERAL_TIMEOUT = env.float("CENTRIFUGO_EPHEMERAL_TIMEOUT", default=0.5)
 CENTRIFUGO_REDIS_URL = env.str("CENTRIFUGO_REDIS_URL", default="")
 
 if PRODUCTION:

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from application.shapes import RenderContext, Shape, ShapeError
-from centrifugo import outbox
+from centrifugo import ephemeral, outbox
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,9 @@ class EventKind:
     payload: type[Shape]
     emitted_by: tuple[str, ...]
     description: str
+    # Durable kinds go through the outbox (committed with the change, kept in the channel's history); the others
+    # are published at once, without history (centrifugo.ephemeral), and may be lost.
+    durable: bool = True
 
     def __post_init__(self) -> None:
         if self.name in CATALOGUE:
@@ -66,9 +69,20 @@ class EventKind:
         data = self.render(context, **fields)
         return data, self.send(user_ids, data)
 
+    def publish_now(
+        self, user_ids: Iterable[uuid.UUID | str], context: RenderContext | None = None, **fields: Any
+    ) -> tuple[dict[str, Any], list[str]]:
+        """Publish an ephemeral kind to every user's channel of this family at once, kept in no history; returns
+        the data and the channels (none when Centrifugo could not take it)."""
+        assert not self.durable, f"{self.name!r} is durable: publish() it through the outbox"
+        data = self.render(context, **fields)
+        channels = sorted({self.family.channel(user_id) for user_id in user_ids})
+        return data, channels if ephemeral.broadcast(channels, data) else []
+
     def send(self, user_ids: Iterable[uuid.UUID | str], data: dict[str, Any]) -> list[str]:
         """Queue data rendered earlier by `render` (a service that renders before it locks anything)."""
         assert data["event"] == self.name, f"{data['event']!r} data sent as {self.name!r}"
+        assert self.durable, f"{self.name!r} is ephemeral: publish_now() it"
         channels = sorted({self.family.channel(user_id) for user_id in user_ids})
         outbox.publish(channels, data)
         return channels
@@ -97,5 +111,6 @@ def catalogue_markdown() -> str:
         payload = ", ".join(f"`{name}`: {_describe(field)}" for name, field in kind.payload.fields.items())
         emitters = ", ".join(f"`{name}`" for name in kind.emitted_by)
         channel = f"`{kind.family.template.format(user='<user id>')}`"
-        lines.append(f"| `{kind.name}` | {channel} | {payload} | {emitters} | {kind.description} |")
+        note = "" if kind.durable else " **Ephemeral**: published at once, not through the outbox, kept in no history."
+        lines.append(f"| `{kind.name}` | {channel} | {payload} | {emitters} | {kind.description}{note} |")
     return "\n".join(lines) + "\n"

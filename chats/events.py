@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from application.shapes import UUID, ListOf, Nested, Shape
+from application.shapes import UUID, Integer, ListOf, Nested, Shape
 from centrifugo.events import CHATS, EventKind
+from users.shapes import UserShape
 
 
 class ChatRef(Shape):
@@ -61,4 +62,20 @@ MEMBER_LEFT = EventKind(
     ChatMembersPayload,
     ("chat_member_remove", "chat_leave", "conversations_forget_user"),
     "A member was removed, left, or deleted their account (to the members before, the one who left included).",
+)
+
+
+class TypingPayload(Shape):
+    chat = Nested(ChatRef)
+    user = Nested(UserShape, help_text="Who is typing")
+    expires_in = Integer(help_text="Seconds after which the indicator goes unless another `typing` arrives")
+
+
+TYPING = EventKind(
+    "typing",
+    CHATS,
+    TypingPayload,
+    ("chat_typing",),
+    "A member is typing in a chat (to the other members; at most one per user and chat every 3 s).",
+    durable=False,
 )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from application.ids import AnyId
-from chats.events import CHAT_CREATE, CHAT_UPDATE, MEMBER_JOINED, MEMBER_LEFT
+from chats.events import CHAT_CREATE, CHAT_UPDATE, MEMBER_JOINED, MEMBER_LEFT, TYPING
 from chats.models import Chat, Membership, private_key_for
 from chats.selectors import member_ids, membership_get, parse_uuid
 from uploads.cleanup import delete_files_on_commit
@@ -249,3 +250,19 @@ def chat_leave(*, actor: User, chat_id: AnyId) -> MembersChanged:
     Membership.objects.filter(chat=chat, user=actor).delete()
     _data, channels = MEMBER_LEFT.publish(before, chat=chat, users=[actor.pk])
     return MembersChanged(chat=chat, removed=[actor.pk], channels=channels)
+
+
+def chat_typing(*, actor: User, chat_id: AnyId) -> list[str]:
+    """Tell the other members of a chat that `actor` (a member) is typing: an ephemeral event (no outbox, no
+    history). At most one per user and chat every TYPING_THROTTLE (a cache key, shared by every API process with a
+    shared cache): the ones in between are dropped, so a client may call this on every keystroke. Returns the
+    channels told (none when throttled)."""
+    membership = membership_get(actor, chat_id)
+    limits = settings.CONSTANTS
+    if not cache.add(f"typing:{membership.chat_id}:{actor.pk}", 1, timeout=limits.TYPING_THROTTLE.total_seconds()):
+        return []
+    others = [user_id for user_id in member_ids(membership.chat_id) if user_id != actor.pk]
+    _data, channels = TYPING.publish_now(
+        others, chat=membership.chat, user=actor, expires_in=int(limits.TYPING_EXPIRY.total_seconds())
+    )
+    return channels

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterable
 
 import orjson
-from django.db.models import FilteredRelation, Q
+from django.db.models import FilteredRelation, OuterRef, Q, Subquery
 
 from application.ids import AnyId
 from application.pagination import TimeCursor
@@ -32,10 +32,12 @@ def chat_rows(viewer: User, chat_ids: Iterable[uuid.UUID], context: RenderContex
     ids = list(chat_ids)
     if not ids:
         return []
+    latest_pin = Message.objects.filter(chat=OuterRef("pk"), pinned_at__isnull=False).order_by("-pinned_at")
     chats = (
         Chat.objects.filter(pk__in=ids)
         .annotate(mine=FilteredRelation("memberships", condition=Q(memberships__user=viewer)))
         .filter(mine__isnull=False)
+        .annotate(pin_id=Subquery(latest_pin.values("pk")[:1]))
         .values_list(
             "id",
             "title",
@@ -46,20 +48,25 @@ def chat_rows(viewer: User, chat_ids: Iterable[uuid.UUID], context: RenderContex
             "last_message_id",
             "mine__unread_count",
             "last_activity_at",
+            "pin_id",
             *_CREATOR,
         )
     )
     found = {values[0]: values for values in chats}
     members = member_json(found, context)
-    last = {row.id: row for row in message_rows(Message.objects.filter(pk__in=[v[6] for v in found.values() if v[6]]))}
-    attach_readers(last.values(), context, members)
+    # The last messages and the latest pins: one query.
+    wanted = {message_id for values in found.values() for message_id in (values[6], values[9]) if message_id}
+    messages = {row.id: row for row in message_rows(Message.objects.filter(pk__in=wanted))}
+    attach_readers(messages.values(), context, members)
     viewer_id = str(viewer.pk)
     rows = []
     for chat_id in ids:
         if chat_id not in found:
             continue
-        _id, title, avatar, is_private, created_at, updated_at, last_id, unread, last_activity_at = found[chat_id][:9]
-        creator = found[chat_id][9:]
+        _id, title, avatar, is_private, created_at, updated_at, last_id, unread, last_activity_at, pin_id = found[
+            chat_id
+        ][:10]
+        creator = found[chat_id][10:]
         chat_members = members[chat_id]
         avatar_value: str | Rendered | None = avatar or None
         if is_private:
@@ -74,8 +81,9 @@ def chat_rows(viewer: User, chat_ids: Iterable[uuid.UUID], context: RenderContex
                 created_at=created_at,
                 updated_at=updated_at,
                 is_private=is_private,
-                last_message=last.get(last_id),
+                last_message=messages.get(last_id),
                 unread_messages_count=unread,
+                pinned_message=messages.get(pin_id),
                 last_activity_at=last_activity_at,
             )
         )

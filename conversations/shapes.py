@@ -28,6 +28,7 @@ class ChatShape(Shape):
     is_private = Boolean()
     last_message = Nested(MessageShape, null=True)
     unread_messages_count = Integer()
+    pinned_message = Nested(MessageShape, null=True, help_text="The latest pinned message (GET /api/chat/{id}/pins/)")
 
 
 @dataclass(slots=True)
@@ -42,4 +43,5 @@ class ChatRow:
     is_private: bool
     last_message: MessageRow | None
     unread_messages_count: int
+    pinned_message: MessageRow | None
     last_activity_at: datetime.datetime  # not shown: the chat list's order and cursors

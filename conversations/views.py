@@ -142,3 +142,22 @@ class ChatMemberDetailView(APIView):
     def delete(self, request: Request, chat_id: uuid.UUID, user_id: uuid.UUID) -> Response:
         chats.chat_member_remove(actor=request.user, chat_id=chat_id, user_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ChatTypingView(APIView):
+    @extend_schema(
+        summary="Tell the other members I am typing (members only)",
+        description="Publishes an ephemeral `typing` event to the other members' `chats:<user id>` channels (not "
+        "stored, no history). At most one event per user and chat every 3 s: calls in between are answered 204 "
+        "and dropped, so a client may call it on every keystroke. Clients drop the indicator after 6 s "
+        "without a new event (`expires_in`).",
+        request=None,
+        responses={
+            204: OpenApiResponse(description="Told, or coalesced with an event sent less than 3 s ago"),
+            **ERROR_RESPONSES,
+        },
+        tags=["chats"],
+    )
+    def post(self, request: Request, chat_id: uuid.UUID) -> Response:
+        chats.chat_typing(actor=request.user, chat_id=chat_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

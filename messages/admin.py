@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from chats.models import Chat
 from chats.selectors import parse_uuid
 from messages import services
-from messages.models import Message, MessageFile
+from messages.models import Message, MessageFile, Reaction
 
 
 class ChatFilter(admin.SimpleListFilter):
@@ -39,21 +39,63 @@ class MessageFileInline(admin.TabularInline):
         return False
 
 
+class ReactionInline(admin.TabularInline):
+    """Shown for moderation: a reaction is removed from the Reactions page (through the service, with its event)."""
+
+    model = Reaction
+    extra = 0
+    can_delete = False
+    fields = ["emoji", "user", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Message | None = None) -> bool:
+        return False
+
+
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ["short_text", "sender", "chat", "seq", "created_at", "updated_at"]
-    list_filter = [ChatFilter, ("created_at", admin.DateFieldListFilter)]
+    list_display = ["short_text", "sender", "chat", "seq", "pinned_at", "created_at", "updated_at"]
+    list_filter = [ChatFilter, ("created_at", admin.DateFieldListFilter), ("pinned_at", admin.EmptyFieldListFilter)]
     search_fields = ["text", "sender__username"]
     list_select_related = ["sender", "chat"]
     raw_id_fields = ["chat", "sender", "reply_to"]
-    readonly_fields = ["id", "chat", "sender", "seq", "voice", "reply_to", "created_at", "updated_at"]
-    fields = ["id", "chat", "sender", "seq", "text", "voice", "reply_to", "created_at", "updated_at"]
-    inlines = [MessageFileInline]
+    readonly_fields = [
+        "id",
+        "chat",
+        "sender",
+        "seq",
+        "voice",
+        "reply_to",
+        "pinned_at",
+        "pinned_by",
+        "created_at",
+        "updated_at",
+    ]
+    fields = [
+        "id",
+        "chat",
+        "sender",
+        "seq",
+        "text",
+        "voice",
+        "reply_to",
+        "pinned_at",
+        "pinned_by",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [MessageFileInline, ReactionInline]
+    actions = ["unpin"]
     ordering = ["-created_at"]
     show_full_result_count = False  # no second COUNT(*) over millions of rows on every page
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # messages are sent through the API, which assigns seq and keeps read state
+
+    @admin.action(description=_("Unpin the selected messages"))
+    def unpin(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
+        for message_id in queryset.filter(pinned_at__isnull=False).values_list("pk", flat=True):
+            services.message_moderate_unpin(message_id=message_id)
 
     @admin.display(description=_("text"))
     def short_text(self, message: Message) -> str:
@@ -71,3 +113,29 @@ class MessageAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
         for message_id in queryset.values_list("pk", flat=True):
             services.message_moderate_delete(message_id=message_id)
+
+
+@admin.register(Reaction)
+class ReactionAdmin(admin.ModelAdmin):
+    """Moderation of reactions: removal goes through the service (the members get the message's `update`)."""
+
+    list_display = ["emoji", "user", "message", "created_at"]
+    list_select_related = ["user", "message"]
+    search_fields = ["emoji", "user__username"]
+    raw_id_fields = ["message", "user"]
+    readonly_fields = ["message", "user", "emoji", "created_at"]
+    ordering = ["-id"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Reaction | None = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: Reaction) -> None:
+        services.reaction_moderate_delete(reaction_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Reaction]) -> None:
+        for reaction_id in queryset.values_list("pk", flat=True):
+            services.reaction_moderate_delete(reaction_id=reaction_id)

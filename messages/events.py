@@ -26,8 +26,15 @@ MESSAGE_UPDATE = EventKind(
     "update",
     PERSONAL,
     MessagePayload,
-    ("message_update", "message_moderate_update"),
-    "A message's text was changed (by its sender, or a moderator).",
+    (
+        "message_update",
+        "message_moderate_update",
+        "message_react",
+        "reaction_moderate_delete",
+        "message_pin",
+        "message_moderate_unpin",
+    ),
+    "A message changed: its text (by its sender, or a moderator), its reactions, or its pin.",
 )
 MESSAGE_DELETE = EventKind(
     "delete",

@@ -22,11 +22,22 @@ class Message(models.Model):
     reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Pinned in its chat (docs/api-chats.md, "Pins"): when and by whom; NULL when not pinned.
+    pinned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    pinned_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
 
     class Meta:
         ordering = ["-seq"]
         # The unique (chat, seq) index is the one every message query in a chat walks.
         constraints = [models.UniqueConstraint(fields=["chat", "seq"], name="message_chat_seq_uniq")]
+        indexes = [
+            # A chat's pins, latest first (the pin list and the chat's `pinned_message`): only pinned rows.
+            models.Index(
+                fields=["chat", "-pinned_at"], name="message_chat_pins_idx", condition=models.Q(pinned_at__isnull=False)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"message {self.seq} in {self.chat_id}"
@@ -41,3 +52,23 @@ class MessageFile(models.Model):
 
     def __str__(self) -> str:
         return self.item.name
+
+
+class Reaction(models.Model):
+    """One user's emoji on a message (unique per message, emoji and user). A message shows them aggregated per
+    emoji (messages.selectors: a column of the page's one query)."""
+
+    id = models.BigAutoField(primary_key=True)
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions", db_index=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    emoji = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        # Leads with the message: the aggregate of a message's reactions walks it.
+        constraints = [
+            models.UniqueConstraint(fields=["message", "emoji", "user"], name="reaction_message_emoji_user_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} by {self.user_id} on {self.message_id}"

@@ -8,17 +8,19 @@ from collections.abc import Iterable
 from itertools import accumulate
 from typing import Any
 
+import orjson
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, Func, OuterRef, Q, QuerySet, Subquery, TextField
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied
 
 from application.ids import AnyId
+from application.pagination import TimeCursor
 from application.shapes import RenderContext, Rendered
 from chats.models import Chat, Membership
 from chats.selectors import MemberJSON, member_json, parse_uuid
-from messages.models import Message, MessageFile
-from messages.shapes import FileRow, MessageRow, ReplyRow
+from messages.models import Message, MessageFile, Reaction
+from messages.shapes import FileRow, MessageRow, ReactionRow, ReplyRow
 from users.models import User
 from users.shapes import UserRow
 
@@ -33,7 +35,10 @@ _COLUMNS = (
     "voice",
     "created_at",
     "updated_at",
+    "pinned_at",
+    "pinned_by_id",
     "file_names",
+    "reaction_list",
     *_SENDER,
     "reply_to_id",
     "reply_to__text",
@@ -58,20 +63,38 @@ def message_list(chat: Chat, *, search: str = "") -> QuerySet[Message]:
     return messages
 
 
+class ReactionsJSON(Func):
+    """A message's reactions, aggregated per emoji (first used first), as JSON text `[[emoji, count, [user ids]]]`:
+    a column of the page's query, walking the (message, emoji, user) index — no query per message."""
+
+    output_field = TextField()
+    template = (
+        "(SELECT coalesce(json_agg(json_build_array(r.emoji, r.n, r.users) ORDER BY r.first, r.emoji)::text, '[]') "
+        "FROM (SELECT emoji, count(*) AS n, array_agg(user_id ORDER BY created_at, id) AS users, "
+        f"min(created_at) AS first FROM {Reaction._meta.db_table} WHERE message_id = %(expressions)s "
+        "GROUP BY emoji) r)"
+    )
+
+    def __init__(self) -> None:
+        super().__init__(F("pk"))
+
+
 def message_rows(messages: QuerySet[Message]) -> list[MessageRow]:
     """The messages as MessageShape reads them, in the queryset's order, in one query (files as an array of stored
-    names beside each row). `was_read_by` is left empty: `attach_readers` fills it."""
+    names, reactions as JSON, beside each row). `was_read_by` is left empty: `attach_readers` fills it."""
     files = MessageFile.objects.filter(message=OuterRef("pk")).order_by("id").values("item")
-    return [_row(values) for values in messages.annotate(file_names=ArraySubquery(files)).values_list(*_COLUMNS)]
+    annotated = messages.annotate(file_names=ArraySubquery(files), reaction_list=ReactionsJSON())
+    return [_row(values) for values in annotated.values_list(*_COLUMNS)]
 
 
 def _row(values: tuple[Any, ...]) -> MessageRow:
-    message_id, chat_id, seq, text, voice, created_at, updated_at, names = values[:8]
-    sender = UserRow(*values[8 : 8 + _USER])
-    reply_id, reply_text, reply_voice, reply_created_at = values[8 + _USER : 12 + _USER]
+    message_id, chat_id, seq, text, voice, created_at, updated_at, pinned_at, pinned_by, names, reactions = values[:11]
+    base = 11
+    sender = UserRow(*values[base : base + _USER])
+    reply_id, reply_text, reply_voice, reply_created_at = values[base + _USER : base + 4 + _USER]
     reply = None
     if reply_id is not None:
-        reply_sender = UserRow(*values[12 + _USER :])
+        reply_sender = UserRow(*values[base + 4 + _USER :])
         reply = ReplyRow(reply_id, reply_text, reply_voice or None, reply_sender, reply_created_at)
     return MessageRow(
         id=message_id,
@@ -84,6 +107,9 @@ def _row(values: tuple[Any, ...]) -> MessageRow:
         reply_to=reply,
         created_at=created_at,
         updated_at=updated_at,
+        reactions=[ReactionRow(*item) for item in orjson.loads(reactions)],
+        pinned_at=pinned_at,
+        pinned_by=pinned_by,
     )
 
 
@@ -189,3 +215,13 @@ class MessageCursor:
     def check(self, raw: str) -> None:
         if not Message.objects.filter(pk=self._id(raw), chat=self.chat).exists():
             raise NotFound(_("Unknown cursor message."))
+
+
+# Pins are listed latest pin first.
+PIN_CURSOR = TimeCursor("pinned_at")
+
+
+def message_pins(chat: Chat) -> QuerySet[Message]:
+    """A chat's pinned messages (paginate them latest pin first with PIN_CURSOR: the partial (chat, pinned_at)
+    index)."""
+    return Message.objects.filter(chat=chat, pinned_at__isnull=False)

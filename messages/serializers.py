@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from uploads import validators
 from uploads.fields import EMPTY_FORM_VALUES, OptionalFileField
@@ -72,3 +73,18 @@ def validate_message_text(value: str | None) -> str | None:
             _("Ensure this field has no more than %(limit)d characters.") % {"limit": limit}
         )
     return value
+
+
+class OptionalBooleanField(serializers.BooleanField):
+    """A flag that may be left out, also in a form (where DRF reads a missing checkbox as false)."""
+
+    default_empty_html = empty
+
+
+class ReactionSerializer(serializers.Serializer):
+    """Input of POST /api/message/{id}/reactions/."""
+
+    emoji = serializers.CharField(max_length=64, trim_whitespace=False, help_text="Exactly one emoji, e.g. 👍")
+    active = OptionalBooleanField(
+        required=False, help_text="true: add it, false: remove it; left out: toggle it (add it unless it is mine)"
+    )

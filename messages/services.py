@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import emoji as emoji_data
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
@@ -28,7 +30,7 @@ from application.shapes import RenderContext
 from chats.models import Chat, Membership
 from chats.selectors import member_ids, membership_get, parse_uuid, raise_not_member_or_missing
 from messages.events import MESSAGE_CREATE, MESSAGE_DELETE, MESSAGE_READ, MESSAGE_UPDATE, MESSAGES_READ_ALL
-from messages.models import Message, MessageFile
+from messages.models import Message, MessageFile, Reaction
 from messages.selectors import message_get_for_user, message_row
 from messages.shapes import FileRow, MessageRow, ReadAllRow, ReplyRow
 from uploads.cleanup import delete_files_on_commit
@@ -303,3 +305,88 @@ def messages_read_all(*, actor: User, chat_id: AnyId) -> MessageWrite:
         return MessageWrite(row=None, data=MESSAGES_READ_ALL.render(message=read)["message"], changed=False)
     data, channels = MESSAGES_READ_ALL.publish(member_ids(membership.chat_id), message=read)
     return MessageWrite(row=None, data=data["message"], channels=channels)
+
+
+# ------------------------------------------------------------------------------------------------ reactions, pins
+def emoji_check(value: object) -> str:
+    """One emoji (a single grapheme: a character with its variation selector and skin tone, a ZWJ sequence, a
+    flag, a keycap), as Unicode's emoji data lists them; anything else is a 400 on `emoji`."""
+    if not isinstance(value, str) or not emoji_data.is_emoji(value):
+        raise ValidationError({"emoji": [_("Send exactly one emoji.")]})
+    return value
+
+
+@transaction.atomic
+def message_react(*, actor: User, message_id: AnyId, emoji: str, active: bool | None = None) -> MessageWrite:
+    """Toggle `actor`'s `emoji` on a message (a member of its chat); `active` sets it on or off instead. At most
+    MESSAGE_MAX_REACTIONS distinct emojis per message. No change, no event; a change is the contract's `update`
+    with the whole message."""
+    emoji = emoji_check(emoji)
+    message, _membership = message_get_for_user(actor, message_id)
+    # The message row is locked: the distinct-emoji limit holds under concurrent reactions, and events about this
+    # message commit in order.
+    Message.objects.select_for_update().filter(pk=message.pk).values_list("pk").first()
+    mine = Reaction.objects.filter(message=message, user=actor, emoji=emoji)
+    exists = mine.exists()
+    wanted = not exists if active is None else active
+    if wanted and not exists:
+        used = set(Reaction.objects.filter(message=message).values_list("emoji", flat=True).distinct())
+        limit = settings.CONSTANTS.MESSAGE_MAX_REACTIONS
+        if emoji not in used and len(used) >= limit:
+            raise ValidationError(
+                {"emoji": [_("A message has at most %(limit)d different reactions.") % {"limit": limit}]}
+            )
+        Reaction.objects.create(message=message, user=actor, emoji=emoji)
+    elif exists and not wanted:
+        mine.delete()
+    return _updated(message, changed=wanted != exists)
+
+
+@transaction.atomic
+def reaction_moderate_delete(*, reaction_id: int) -> MessageWrite:
+    """Remove any reaction (moderators, through the admin); the members get the message's `update`."""
+    reaction = Reaction.objects.select_related("message").filter(pk=reaction_id).first()
+    if reaction is None:
+        raise NotFound()
+    Message.objects.select_for_update().filter(pk=reaction.message_id).values_list("pk").first()
+    reaction.delete()
+    return _updated(reaction.message, changed=True)
+
+
+@transaction.atomic
+def message_pin(*, actor: User, message_id: AnyId, pinned: bool = True) -> MessageWrite:
+    """Pin a message in its chat, or unpin it (`pinned=False`): any member of a private chat, a group's creator.
+    Pinning again moves it to the top of the pins. An unpin of a message that is not pinned changes nothing."""
+    message, membership = message_get_for_user(actor, message_id)
+    chat = membership.chat
+    if not chat.is_private and chat.creator_id != actor.pk:
+        raise PermissionDenied(_("Only the creator can pin messages in this group."))
+    if not pinned and message.pinned_at is None:
+        return _updated(message, changed=False)
+    # The UPDATE locks the message row (events about it commit in order).
+    Message.objects.filter(pk=message.pk).update(
+        pinned_at=timezone.now() if pinned else None, pinned_by=actor if pinned else None
+    )
+    return _updated(message, changed=True)
+
+
+@transaction.atomic
+def message_moderate_unpin(*, message_id: AnyId) -> MessageWrite:
+    """Unpin any message (moderators, through the admin)."""
+    message = Message.objects.filter(pk=parse_uuid(message_id)).first()
+    if message is None:
+        raise NotFound()
+    changed = bool(
+        Message.objects.filter(pk=message.pk, pinned_at__isnull=False).update(pinned_at=None, pinned_by=None)
+    )
+    return _updated(message, changed=changed)
+
+
+def _updated(message: Message, *, changed: bool) -> MessageWrite:
+    """The message as it is now; when it changed, the contract's `update` event to the chat's members."""
+    context = RenderContext()
+    row = message_row(message.pk, context)
+    if not changed:
+        return MessageWrite(row=row, data=MESSAGE_UPDATE.render(context, message=row)["message"], changed=False)
+    data, channels = MESSAGE_UPDATE.publish(member_ids(message.chat_id), context, message=row)
+    return MessageWrite(row=row, data=data["message"], channels=channels)

@@ -7,7 +7,7 @@ import datetime
 import uuid
 from dataclasses import dataclass, field
 
-from application.shapes import UUID, DateTime, FileURL, ListOf, Nested, Rendered, Shape, Text
+from application.shapes import UUID, DateTime, FileURL, Integer, ListOf, Nested, Rendered, Shape, Text
 from users.models import User
 from users.shapes import UserRow, UserShape
 
@@ -32,9 +32,20 @@ class ReplyShape(Shape):
     created_at = DateTime()
 
 
+class ReactionShape(Shape):
+    """One emoji on a message: how many reacted with it and who (the same for every viewer)."""
+
+    schema_name = "Reaction"
+
+    emoji = Text(help_text="One emoji")
+    count = Integer()
+    users = ListOf(UUID(), help_text="Who reacted with it, earliest first")
+
+
 class MessageShape(Shape):
     """The contract's message. `was_read_by`: the members other than the sender whose read pointer reaches the
-    message, the same for every viewer (so one payload serves all)."""
+    message, the same for every viewer (so one payload serves all); so are `reactions` (no "mine" flag: a client
+    finds its own id in `users`)."""
 
     schema_name = "Message"
 
@@ -46,6 +57,9 @@ class MessageShape(Shape):
     files = Nested(FileShape, many=True)
     was_read_by = Nested(UserShape, many=True)
     reply_to = Nested(ReplyShape, null=True)
+    reactions = Nested(ReactionShape, many=True, help_text="One entry per emoji, in the order they were first used")
+    pinned_at = DateTime(null=True, help_text="When the message was pinned in its chat; null when it is not")
+    pinned_by = UUID(null=True, help_text="Who pinned it")
     updated_at = DateTime()
     created_at = DateTime()
 
@@ -63,6 +77,13 @@ class ReadAllShape(Shape):
 @dataclass(slots=True)
 class FileRow:
     item: str  # the stored name
+
+
+@dataclass(slots=True)
+class ReactionRow:
+    emoji: str
+    count: int
+    users: list[str]
 
 
 @dataclass(slots=True)
@@ -89,6 +110,9 @@ class MessageRow:
     created_at: datetime.datetime
     updated_at: datetime.datetime
     was_read_by: Rendered | list[UserRow | User] = field(default_factory=list)
+    reactions: list[ReactionRow] = field(default_factory=list)
+    pinned_at: datetime.datetime | None = None
+    pinned_by: uuid.UUID | None = None
 
     @property
     def sender_id(self) -> uuid.UUID:

@@ -15,7 +15,7 @@ from application.schema import ERROR_RESPONSES, LIMIT_OFFSET_PARAMETERS, PAGE_PA
 from application.shapes import RenderContext
 from chats.selectors import membership_get
 from messages import selectors, services
-from messages.serializers import MessageCreateSerializer, MessageUpdateSerializer
+from messages.serializers import MessageCreateSerializer, MessageUpdateSerializer, ReactionSerializer
 from messages.shapes import MessageShape, ReadAllShape
 
 MessageSerializer = MessageShape.serializer()
@@ -147,3 +147,67 @@ class MessageReadAllView(APIView):
         if not chat_id:
             raise ValidationError({"chat": [_("This field is required.")]})
         return Response(services.messages_read_all(actor=request.user, chat_id=chat_id).data)
+
+
+class MessageReactionsView(APIView):
+    @extend_schema(
+        summary="Toggle my reaction on a message (members only)",
+        description="One emoji per request; at most 20 different emojis per message. `active` sets the reaction "
+        "on (true) or off (false) instead of toggling it. The answer is the message; the members get its "
+        "`update` event when something changed.",
+        request=ReactionSerializer,
+        responses={200: MessageSerializer, **ERROR_RESPONSES},
+        tags=["messages"],
+    )
+    def post(self, request: Request, message_id: uuid.UUID) -> Response:
+        serializer = ReactionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        result = services.message_react(
+            actor=request.user, message_id=message_id, emoji=data["emoji"], active=data.get("active")
+        )
+        return Response(result.data)
+
+
+class MessagePinView(APIView):
+    @extend_schema(
+        summary="Pin a message in its chat (a private chat: either member; a group: the creator)",
+        description="Pinning a pinned message moves it to the top of the pins. The members get the message's "
+        "`update` event.",
+        request=None,
+        responses={200: MessageSerializer, **ERROR_RESPONSES},
+        tags=["messages"],
+    )
+    def post(self, request: Request, message_id: uuid.UUID) -> Response:
+        return Response(services.message_pin(actor=request.user, message_id=message_id, pinned=True).data)
+
+    @extend_schema(
+        summary="Unpin a message (who may pin it)",
+        responses={200: MessageSerializer, **ERROR_RESPONSES},
+        tags=["messages"],
+    )
+    def delete(self, request: Request, message_id: uuid.UUID) -> Response:
+        return Response(services.message_pin(actor=request.user, message_id=message_id, pinned=False).data)
+
+
+class ChatPinsView(APIView):
+    @extend_schema(
+        summary="A chat's pinned messages, latest pin first (members only)",
+        description="Paging: `page_size` with the cursors of the `next`/`previous` links, `page`, or `limit`/`offset`.",
+        parameters=[
+            *PAGE_PARAMETERS,
+            OpenApiParameter("before", str, description="Cursor (from a `next` link): pins made earlier"),
+            OpenApiParameter("after", str, description="Cursor (from a `previous` link): pins made later"),
+            *LIMIT_OFFSET_PARAMETERS,
+        ],
+        responses={200: paginated(MessageSerializer, "PaginatedMessageList"), **ERROR_RESPONSES},
+        tags=["messages"],
+    )
+    def get(self, request: Request, chat_id: uuid.UUID) -> Response:
+        chat = membership_get(request.user, chat_id).chat
+        pins = selectors.message_pins(chat)
+        paginator = KeysetPagination(selectors.PIN_CURSOR)
+        page = paginator.paginate(pins, request, count=pins.count, rows=selectors.message_rows)
+        context = RenderContext()
+        selectors.attach_readers(page, context)
+        return paginator.get_paginated_response(MessageShape.render_many(page, context))

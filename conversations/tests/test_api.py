@@ -25,6 +25,7 @@ CHAT_FIELDS = {
     "is_private",
     "last_message",
     "unread_messages_count",
+    "pinned_message",
 }
 USER_FIELDS = {"id", "username", "first_name", "last_name", "bio", "avatar", "last_online_at", "is_online"}
 

@@ -11,7 +11,8 @@ from application.shapes import Rendered
 from chats.models import Chat, Membership
 from chats.tests.helpers import group, private, send, text_upload
 from conversations.shapes import ChatShape
-from messages.services import message_read
+from messages.models import Message
+from messages.services import message_pin, message_react, message_read
 from messages.tests.test_shapes import reference_message
 from users.models import User
 from users.tests.helpers import tricky_users
@@ -41,9 +42,15 @@ def reference_chat(chat_id: object, viewer: User) -> dict[str, Any]:
         "is_private": chat.is_private,
         "last_message": reference_message(chat.last_message_id) if chat.last_message_id else None,
         "unread_messages_count": next(m.unread_count for m in memberships if m.user_id == viewer.pk),
+        "pinned_message": reference_message(pin.pk) if (pin := _latest_pin(chat)) else None,
     }
     assert list(data) == list(ChatShape.fields)
     return data
+
+
+def _latest_pin(chat: Chat) -> Message | None:
+    pins = [m for m in Message.objects.filter(chat=chat) if m.pinned_at is not None]
+    return max(pins, key=lambda m: m.pinned_at, default=None)
 
 
 def _scene(make_user) -> tuple[User, list[Chat]]:
@@ -51,12 +58,18 @@ def _scene(make_user) -> tuple[User, list[Chat]]:
     tricky = tricky_users(make_user)
     chat = group(tricky[0], viewer, *tricky[1:], title='группа "g"')
     first = send(tricky[1], chat, "first")
-    send(viewer, chat, "second")
+    second = send(viewer, chat, "second")
     message_read(actor=tricky[2], message_id=first.pk)
+    # Pins: the latest one shows (pinned twice: the second pin wins); a reaction on a pinned message.
+    message_pin(actor=tricky[0], message_id=second.pk)
+    message_pin(actor=tricky[0], message_id=first.pk)
+    message_react(actor=viewer, message_id=first.pk, emoji="🔥")
     pairs = [private(viewer, other) for other in (tricky[4], tricky[1])]  # unsafe avatar name; emoji names
     send(tricky[4], pairs[0], "psst")
     # A last message with files that replies to a tricky sender's message.
     hello = send(tricky[1], pairs[1], "hi 😀")
+    message_pin(actor=viewer, message_id=hello.pk)  # either member pins in a private chat
+    message_pin(actor=viewer, message_id=hello.pk, pinned=False)
     send(viewer, pairs[1], "re", files=[text_upload("a b.txt"), text_upload("c.txt")], reply_to=hello.pk)
     # A group whose creator's account is gone (creator null).
     founder = make_user()

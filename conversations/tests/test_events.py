@@ -173,6 +173,15 @@ def test_message_writes(trio: Any, creator: User, member: User) -> None:
     verify_action(people, lambda: messages.message_read(actor=creator, message_id=reply[0]["message"]["id"]))
     verify_action(people, lambda: messages.message_create(sender=creator, chat_id=team.pk, text="more"))
     verify_action(people, lambda: messages.messages_read_all(actor=member, chat_id=team.pk))
+    verify_action(people, lambda: messages.message_react(actor=member, message_id=first, emoji="👍"))
+    verify_action(people, lambda: messages.message_react(actor=creator, message_id=first, emoji="👍"))
+    verify_action(people, lambda: messages.message_pin(actor=creator, message_id=first))
+    from messages.models import Reaction
+
+    reaction = Reaction.objects.filter(message_id=first).first()
+    verify_action(people, lambda: messages.reaction_moderate_delete(reaction_id=reaction.pk))
+    verify_action(people, lambda: messages.message_moderate_unpin(message_id=first))
+    verify_action(people, lambda: messages.message_pin(actor=creator, message_id=first))
     verify_action(people, lambda: messages.message_delete(actor=creator, message_id=first))
     verify_action(people, lambda: messages.message_moderate_update(message_id=reply[0]["message"]["id"], text="mod"))
     verify_action(people, lambda: messages.message_moderate_delete(message_id=reply[0]["message"]["id"]))

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from accounts.services import account_delete
 from centrifugo.models import OutboxEvent
@@ -18,7 +18,7 @@ from chats.models import Chat, Membership
 from chats.tests.helpers import group, private, send, text_upload
 from conversations import services as conversations
 from messages import services as messages
-from messages.models import Message, MessageFile
+from messages.models import Message, MessageFile, Reaction
 from users.models import User
 from users.services import user_update
 
@@ -41,8 +41,9 @@ def _state() -> tuple[Any, ...]:
     return (
         list(Chat.objects.order_by("pk").values_list("pk", "title", "creator_id", "last_seq", "message_count")),
         list(Membership.objects.order_by("pk").values_list("pk", "last_read_seq", "unread_count")),
-        list(Message.objects.order_by("pk").values_list("pk", "text", "updated_at")),
+        list(Message.objects.order_by("pk").values_list("pk", "text", "updated_at", "pinned_at")),
         MessageFile.objects.count(),
+        Reaction.objects.count(),
         list(User.objects.order_by("pk").values_list("pk", "first_name")),
         OutboxEvent.objects.count(),
     )
@@ -98,7 +99,23 @@ REFUSALS: dict[str, tuple[type[Exception], Callable[[Scene], Any]]] = {
         PermissionDenied,
         lambda s: messages.messages_read_all(actor=s["outsider"], chat_id=s["team"].pk),
     ),
+    "outsider reacts": (
+        PermissionDenied,
+        lambda s: messages.message_react(actor=s["outsider"], message_id=s["first"].pk, emoji="👍"),
+    ),
+    "outsider pins": (
+        PermissionDenied,
+        lambda s: messages.message_pin(actor=s["outsider"], message_id=s["first"].pk),
+    ),
     # members without the right
+    "member pins in a group": (
+        PermissionDenied,
+        lambda s: messages.message_pin(actor=s["member"], message_id=s["first"].pk),
+    ),
+    "member reacts with text": (
+        ValidationError,
+        lambda s: messages.message_react(actor=s["member"], message_id=s["first"].pk, emoji="ok"),
+    ),
     "member changes the group": (
         PermissionDenied,
         lambda s: chats.chat_update(actor=s["member"], chat_id=s["team"].pk, title="x"),
@@ -148,6 +165,12 @@ REFUSALS: dict[str, tuple[type[Exception], Callable[[Scene], Any]]] = {
         NotFound,
         lambda s: messages.message_create(sender=s["creator"], chat_id=uuid.uuid4(), text="x"),
     ),
+    "react to an unknown message": (
+        NotFound,
+        lambda s: messages.message_react(actor=s["member"], message_id=uuid.uuid4(), emoji="👍"),
+    ),
+    "unpin an unknown message": (NotFound, lambda s: messages.message_moderate_unpin(message_id=uuid.uuid4())),
+    "unknown reaction": (NotFound, lambda s: messages.reaction_moderate_delete(reaction_id=10**9)),
     "unknown account": (NotFound, lambda s: account_delete(actor=s["creator"], user_id=uuid.uuid4())),
 }
 

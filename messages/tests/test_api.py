@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from chats.models import Chat, Membership
 from chats.tests.helpers import group, ogg_upload, private, send, text_upload
 from messages.models import Message, MessageFile
+from messages.services import message_react
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +24,9 @@ MESSAGE_FIELDS = {
     "files",
     "was_read_by",
     "reply_to",
+    "reactions",
+    "pinned_at",
+    "pinned_by",
     "updated_at",
     "created_at",
 }
@@ -279,7 +283,10 @@ class TestListAndPaging:
         parent = send(creator, chat, "parent", files=[text_upload()])
         for n in range(page_size + 1):
             files = [text_upload()] if n % 4 == 0 else []
-            send(creator if n % 2 else member, chat, f"m{n}", reply_to=parent.pk, files=files)
+            message = send(creator if n % 2 else member, chat, f"m{n}", reply_to=parent.pk, files=files)
+            if n % 2:  # reactions are a column of the page's query, not a query per message
+                message_react(actor=member, message_id=message.pk, emoji="👍")
+                message_react(actor=creator, message_id=message.pk, emoji="🎉")
         Membership.objects.filter(chat=chat).update(last_read_seq=page_size // 2)
         params = {"chat": str(chat.id), "page_size": page_size}
         params |= {

@@ -14,10 +14,10 @@ from application.shapes import Rendered
 from chats.models import Chat, Membership
 from chats.selectors import MemberJSON
 from chats.tests.helpers import group, last_event, ogg_upload, send, text_upload
-from messages.models import Message
+from messages.models import Message, Reaction
 from messages.selectors import Readers
-from messages.services import message_read
-from messages.shapes import MessageShape, ReplyShape
+from messages.services import message_pin, message_react, message_read
+from messages.shapes import MessageShape, ReactionShape, ReplyShape
 from users.models import User
 from users.tests.helpers import tricky_users
 from users.tests.test_shapes import reference_user
@@ -40,6 +40,10 @@ def reference_message(message_id: object) -> dict[str, Any]:
         if m.last_read_seq >= message.seq and m.user_id != message.sender_id
     ]
     reply = message.reply_to
+    reactions: dict[str, list[Reaction]] = {}
+    for reaction in Reaction.objects.filter(message=message).order_by("created_at", "id"):
+        reactions.setdefault(reaction.emoji, []).append(reaction)
+    firsts = sorted(reactions, key=lambda emoji: (reactions[emoji][0].created_at, emoji))
     data = {
         "id": str(message.pk),
         "text": message.text,
@@ -57,11 +61,18 @@ def reference_message(message_id: object) -> dict[str, Any]:
             "sender": reference_user(reply.sender),
             "created_at": _DATETIME.to_representation(reply.created_at),
         },
+        "reactions": [
+            {"emoji": emoji, "count": len(reactions[emoji]), "users": [str(r.user_id) for r in reactions[emoji]]}
+            for emoji in firsts
+        ],
+        "pinned_at": _DATETIME.to_representation(message.pinned_at) if message.pinned_at else None,
+        "pinned_by": str(message.pinned_by_id) if message.pinned_by_id else None,
         "updated_at": _DATETIME.to_representation(message.updated_at),
         "created_at": _DATETIME.to_representation(message.created_at),
     }
     assert list(data) == list(MessageShape.fields)
     assert data["reply_to"] is None or list(data["reply_to"]) == list(ReplyShape.fields)
+    assert all(list(item) == list(ReactionShape.fields) for item in data["reactions"])
     return data
 
 
@@ -83,6 +94,18 @@ def _scene(make_user) -> tuple[User, Chat, list[Message]]:
     # Pointers spread out, so senders fall first, in the middle and last among a message's readers.
     for reader, upto in [(tricky[2], 4), (tricky[3], 1), (tricky[4], 2), (tricky[0], 5), (tricky[5], 0)]:
         message_read(actor=reader, message_id=messages[upto].pk)
+    # Reactions: several emojis (a ZWJ sequence, a flag, a skin tone), several users, one toggled off again.
+    for reactor, n, emoji in [
+        (viewer, 1, "👍"),
+        (tricky[2], 1, "👨‍👩‍👧"),
+        (tricky[3], 1, "👍"),
+        (tricky[1], 4, "🇷🇺"),
+        (viewer, 4, "👍🏽"),
+        (viewer, 1, "👨‍👩‍👧"),
+        (viewer, 1, "👨‍👩‍👧"),
+    ]:
+        message_react(actor=reactor, message_id=messages[n].pk, emoji=emoji)
+    message_pin(actor=tricky[0], message_id=messages[2].pk)
     return viewer, chat, messages
 
 
