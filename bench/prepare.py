@@ -316,6 +316,39 @@ def build(out: Path, *, page_size: int, pool: int, read_all_members: int, seed: 
     ]
     add("user_search", f"user search ({len(users and terms)} terms)", lines)
 
+    # Search: each pool user looks for a word of a message in one of their chats (every seeded word is common:
+    # each is in about one message in five); the busy user's search runs over their 512 chats, the 500,000-message
+    # group included (the ranked window's worst case).
+    lines = []
+    for viewer in users:
+        text = (
+            Message.objects.filter(chat__memberships__user=viewer)
+            .exclude(text=None)
+            .order_by("chat_id", "seq")
+            .values_list("text", flat=True)
+            .first()
+        )
+        if text:
+            term = rng.choice(text.split())
+            lines.append(_line("GET", f"/api/messages/search/?q={term}&page_size={page_size}", tokens(viewer)))
+    add(
+        "search",
+        "search: a word across my chats (ranked)",
+        lines,
+        note="users with a few chats; the query matches by stem and by substring, ranks, and cuts snippets",
+    )
+    busy_terms = ["coffee", "deploy", "meeting", "tonight", "review"]
+    add(
+        "search_busy",
+        f"search: a common word across {busy_chats:,} chats",
+        [
+            _line("GET", f"/api/messages/search/?q={term}&page_size={page_size}", tokens(busy_user))
+            for term in busy_terms
+        ],
+        note="the best of the newest 1,000 matches (each word is in ~20% of the messages of a 500,000-message "
+        "group): the window walks the newest messages until it has them",
+    )
+
     # read_all: one fresh member per request; the last three are kept for the query count.
     read_all_chat = ensure_read_all_chat(read_all_members, rng, exclude={busy_user.pk})
     armed = arm_read_all(read_all_chat)

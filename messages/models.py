@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.utils import timezone
 
@@ -27,6 +29,13 @@ class Message(models.Model):
     pinned_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
+    # Full-text search (docs/api-chats.md, "Search"): the text's lexemes stemmed by both the Russian and the English
+    # dictionaries, written by PostgreSQL itself whenever the text changes.
+    search_vector = models.GeneratedField(
+        expression=SearchVector("text", config="russian") + SearchVector("text", config="english"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["-seq"]
@@ -37,6 +46,10 @@ class Message(models.Model):
             models.Index(
                 fields=["chat", "-pinned_at"], name="message_chat_pins_idx", condition=models.Q(pinned_at__isnull=False)
             ),
+            GinIndex(fields=["search_vector"], name="message_search_idx"),
+            # Newest first across chats: search walks it until it has its window of matches.
+            models.Index(fields=["-created_at", "-id"], name="message_created_idx"),
+            # (Migration 0005 also adds a trigram index on UPPER(text) for partial words: `icontains`.)
         ]
 
     def __str__(self) -> str:

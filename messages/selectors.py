@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import bisect
+import datetime
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
 import orjson
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import F, Func, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery, TextField
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied
 
@@ -20,7 +24,8 @@ from application.shapes import RenderContext, Rendered
 from chats.models import Chat, Membership
 from chats.selectors import MemberJSON, member_json, parse_uuid
 from messages.models import Message, MessageFile, Reaction
-from messages.shapes import FileRow, MessageRow, ReactionRow, ReplyRow
+from messages.search import SEARCH_WINDOW, SearchQuery
+from messages.shapes import FileRow, MessageRow, ReactionRow, ReplyRow, SearchHitRow
 from users.models import User
 from users.shapes import UserRow
 
@@ -50,16 +55,17 @@ _USER = len(_SENDER)
 
 
 def message_list(chat: Chat, *, search: str = "") -> QuerySet[Message]:
-    """A chat's messages (paginate them newest first: the (chat, seq) index); `search` matches the text and the
-    sender's names."""
+    """A chat's messages (paginate them newest first: the (chat, seq) index); `search` matches the text as the
+    global search does (the same indexes: messages.search) and the sender's username and names."""
     messages = Message.objects.filter(chat=chat)
     if search:
-        messages = messages.filter(
-            Q(text__icontains=search)
-            | Q(sender__username__icontains=search)
+        sender = (
+            Q(sender__username__icontains=search)
             | Q(sender__first_name__icontains=search)
             | Q(sender__last_name__icontains=search)
         )
+        query = SearchQuery.parse(search)
+        messages = messages.filter(sender | (Q(query.matches()) if query else Q(text__icontains=search)))
     return messages
 
 
@@ -225,3 +231,82 @@ def message_pins(chat: Chat) -> QuerySet[Message]:
     """A chat's pinned messages (paginate them latest pin first with PIN_CURSOR: the partial (chat, pinned_at)
     index)."""
     return Message.objects.filter(chat=chat, pinned_at__isnull=False)
+
+
+# ------------------------------------------------------------------------------------------------------- search
+@dataclass(frozen=True)
+class SearchFilters:
+    chat: Chat | None = None  # one chat of the viewer's (checked by the caller)
+    sender_id: uuid.UUID | None = None
+    since: datetime.datetime | None = None
+    until: datetime.datetime | None = None
+    has_files: bool | None = None
+
+
+def message_search(viewer: User, query: SearchQuery, filters: SearchFilters) -> QuerySet[Message]:
+    """Every message of the viewer's chats (or of `filters.chat`) that matches the query and the filters."""
+    chats = [filters.chat.pk] if filters.chat else Membership.objects.filter(user=viewer).values("chat_id")
+    messages = Message.objects.filter(chat_id__in=chats).filter(query.matches())
+    if filters.sender_id is not None:
+        messages = messages.filter(sender_id=filters.sender_id)
+    if filters.since is not None:
+        messages = messages.filter(created_at__gte=filters.since)
+    if filters.until is not None:
+        messages = messages.filter(created_at__lt=filters.until)
+    if filters.has_files is not None:
+        with_files = Exists(MessageFile.objects.filter(message=OuterRef("pk")))
+        messages = messages.filter(with_files if filters.has_files else ~with_files)
+    return messages
+
+
+def search_window(matches: QuerySet[Message], query: SearchQuery) -> QuerySet[Message]:
+    """The newest SEARCH_WINDOW matches with their rank (paginate them with RANK_CURSOR)."""
+    newest = matches.order_by("-created_at", "-id").values("pk")[:SEARCH_WINDOW]
+    return Message.objects.filter(pk__in=newest).annotate(rank=query.rank())
+
+
+def search_count(matches: QuerySet[Message]) -> int:
+    """How many messages match, counted up to SEARCH_WINDOW (so a common word costs no full count)."""
+    return Message.objects.filter(pk__in=matches.order_by().values("pk")[:SEARCH_WINDOW]).count()
+
+
+def search_rows(hits: QuerySet[Message], query: SearchQuery) -> list[SearchHitRow]:
+    """A page of hits: their rank and headline (one query), then the messages (one query)."""
+    found = list(
+        hits.annotate(rank=query.rank(), headline=query.headline()).values_list("pk", "rank", "created_at", "headline")
+    )
+    messages = {row.id: row for row in message_rows(Message.objects.filter(pk__in=[pk for pk, *_ in found]))}
+    return [
+        SearchHitRow(
+            id=pk,
+            rank=rank,
+            created_at=created_at,
+            message=messages[pk],
+            snippet=query.snippet(messages[pk].text, headline),
+        )
+        for pk, rank, created_at, headline in found
+    ]
+
+
+class RankCursor:
+    """Cursors of ranked hits: opaque base64 of the rank and the id (ordered by rank, then id, descending)."""
+
+    keys = ("rank", "id")
+
+    def decode(self, raw: str) -> tuple[Any, ...]:
+        try:
+            text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+            rank, pk = text.split("|")
+            return float(rank), uuid.UUID(hex=pk)
+        except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+            raise NotFound(_("Invalid cursor.")) from exc
+
+    def encode(self, row: Any) -> str:
+        return base64.urlsafe_b64encode(f"{row.rank!r}|{row.id.hex}".encode()).decode().rstrip("=")
+
+    def check(self, raw: str) -> None:
+        """A well-formed cursor is a position in the order: nothing to look up."""
+
+
+RANK_CURSOR = RankCursor()
+RECENT_CURSOR = TimeCursor("created_at")

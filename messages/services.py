@@ -118,7 +118,7 @@ def _insert_columns(message: Message) -> dict[str, Any]:
     File fields store their upload here, as `save()` does."""
     values = {}
     for model_field in Message._meta.concrete_fields:
-        if model_field.attname != "seq":
+        if model_field.attname != "seq" and not model_field.generated:
             value = model_field.pre_save(message, add=True)
             values[connection.ops.quote_name(model_field.column)] = model_field.get_db_prep_save(value, connection)
     return values

@@ -124,3 +124,24 @@ class ReadAllRow:
     chat: uuid.UUID
     user: uuid.UUID
     messages: list[uuid.UUID]
+
+
+class SearchHitShape(Shape):
+    """A message found by a search, with the matching part of its text."""
+
+    schema_name = "SearchHit"
+
+    message = Nested(MessageShape)
+    snippet = Text(
+        help_text="Up to two fragments of the text around the matches, as HTML: the text escaped, the matches in "
+        "<mark>…</mark> (the only tags)"
+    )
+
+
+@dataclass(slots=True)
+class SearchHitRow:
+    id: uuid.UUID
+    rank: float
+    created_at: datetime.datetime
+    message: MessageRow
+    snippet: str

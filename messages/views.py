@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import datetime
 import uuid
 
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -11,12 +14,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from application.pagination import KeysetPagination
+from application.query import query_bool
 from application.schema import ERROR_RESPONSES, LIMIT_OFFSET_PARAMETERS, PAGE_PARAMETERS, paginated
 from application.shapes import RenderContext
-from chats.selectors import membership_get
+from chats.selectors import membership_get, parse_uuid
 from messages import selectors, services
+from messages.search import MAX_QUERY_LENGTH, SearchQuery
 from messages.serializers import MessageCreateSerializer, MessageUpdateSerializer, ReactionSerializer
-from messages.shapes import MessageShape, ReadAllShape
+from messages.shapes import MessageShape, ReadAllShape, SearchHitShape
 
 MessageSerializer = MessageShape.serializer()
 
@@ -211,3 +216,84 @@ class ChatPinsView(APIView):
         context = RenderContext()
         selectors.attach_readers(page, context)
         return paginator.get_paginated_response(MessageShape.render_many(page, context))
+
+
+def _moment(request: Request, name: str) -> datetime.datetime | None:
+    """An ISO 8601 date (its midnight, UTC) or date and time (UTC when it names no zone); 400 otherwise."""
+    raw = request.query_params.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        moment = parse_datetime(raw)
+        if moment is None and (day := parse_date(raw)) is not None:
+            moment = datetime.datetime.combine(day, datetime.time())
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise ValidationError({name: [_("Expected an ISO 8601 date or date and time.")]})
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=datetime.UTC)
+
+
+class MessageSearchView(APIView):
+    @extend_schema(
+        summary="Search the messages of all my chats (full text, ranked, with highlighted snippets)",
+        description="`q` matches a message when all its words match the text's words as prefixes, with Russian "
+        'and English stemming ("сообщения" finds "сообщение"), or, from 3 characters, when the text contains '
+        "`q` as it is (parts of words). `order=rank` (the default): the best of the newest 1,000 matches, most "
+        "relevant first; `order=recent`: every match, newest first. `count` counts matches up to 1,000. Paging: "
+        "`page_size` and the cursors of the `next`/`previous` links (or `page`, `limit`/`offset`).",
+        parameters=[
+            OpenApiParameter("q", str, required=True, description="What to look for (1 to 200 characters)"),
+            OpenApiParameter("chat", uuid.UUID, description="Only this chat (one of mine)"),
+            OpenApiParameter("sender", uuid.UUID, description="Only messages of this user"),
+            OpenApiParameter("since", str, description="Sent at or after this ISO 8601 date or date and time"),
+            OpenApiParameter("until", str, description="Sent before this ISO 8601 date or date and time"),
+            OpenApiParameter(
+                "has_files",
+                str,
+                enum=["on", "off", "true", "false", "1", "0", "yes", "no"],
+                description="on: only messages with files; off: only messages without",
+            ),
+            OpenApiParameter("order", str, enum=["rank", "recent"], description="rank (default) or recent"),
+            *PAGE_PARAMETERS,
+            OpenApiParameter("before", str, description="Cursor (from a `next` link)"),
+            OpenApiParameter("after", str, description="Cursor (from a `previous` link)"),
+            *LIMIT_OFFSET_PARAMETERS,
+        ],
+        responses={200: paginated(SearchHitShape.serializer(), "PaginatedSearchHitList"), **ERROR_RESPONSES},
+        tags=["messages"],
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        text = params.get("q", "").strip()
+        if not text:
+            raise ValidationError({"q": [_("This field is required.")]})
+        if len(text) > MAX_QUERY_LENGTH:
+            raise ValidationError(
+                {"q": [_("Ensure this field has no more than %(limit)d characters.") % {"limit": MAX_QUERY_LENGTH}]}
+            )
+        query = SearchQuery.parse(text)
+        if query is None:
+            raise ValidationError({"q": [_("Search for at least one letter or digit.")]})
+        order = params.get("order") or "rank"
+        if order not in ("rank", "recent"):
+            raise ValidationError({"order": [_("Expected rank or recent.")]})
+        filters = selectors.SearchFilters(
+            chat=membership_get(request.user, params["chat"]).chat if params.get("chat") else None,
+            sender_id=parse_uuid(params["sender"]) if params.get("sender") else None,
+            since=_moment(request, "since"),
+            until=_moment(request, "until"),
+            has_files=query_bool(request, "has_files") if params.get("has_files") else None,
+        )
+        matches = selectors.message_search(request.user, query, filters)
+        ranked = order == "rank"
+        paginator = KeysetPagination(selectors.RANK_CURSOR if ranked else selectors.RECENT_CURSOR)
+        page = paginator.paginate(
+            selectors.search_window(matches, query) if ranked else matches,
+            request,
+            count=lambda: selectors.search_count(matches),
+            rows=lambda hits: selectors.search_rows(hits, query),
+        )
+        context = RenderContext()
+        selectors.attach_readers([hit.message for hit in page], context)
+        return paginator.get_paginated_response(SearchHitShape.render_many(page, context))
