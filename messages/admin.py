@@ -39,19 +39,6 @@ class MessageFileInline(admin.TabularInline):
         return False
 
 
-class ReactionInline(admin.TabularInline):
-    """Shown for moderation: a reaction is removed from the Reactions page (through the service, with its event)."""
-
-    model = Reaction
-    extra = 0
-    can_delete = False
-    fields = ["emoji", "user", "created_at"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Message | None = None) -> bool:
-        return False
-
-
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
     list_display = ["short_text", "sender", "chat", "seq", "pinned_at", "created_at", "updated_at"]
@@ -68,6 +55,7 @@ class MessageAdmin(admin.ModelAdmin):
         "reply_to",
         "pinned_at",
         "pinned_by",
+        "reactions_summary",
         "created_at",
         "updated_at",
     ]
@@ -81,10 +69,11 @@ class MessageAdmin(admin.ModelAdmin):
         "reply_to",
         "pinned_at",
         "pinned_by",
+        "reactions_summary",
         "created_at",
         "updated_at",
     ]
-    inlines = [MessageFileInline, ReactionInline]
+    inlines = [MessageFileInline]
     actions = ["unpin"]
     ordering = ["-created_at"]
     show_full_result_count = False  # no second COUNT(*) over millions of rows on every page
@@ -96,6 +85,14 @@ class MessageAdmin(admin.ModelAdmin):
     def unpin(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
         for message_id in queryset.filter(pinned_at__isnull=False).values_list("pk", flat=True):
             services.message_moderate_unpin(message_id=message_id)
+
+    @admin.display(description=_("reactions"))
+    def reactions_summary(self, message: Message) -> str:
+        # Moderators remove a reaction on the Reactions page (through the service, with its event).
+        counts: dict[str, int] = {}
+        for emoji in Reaction.objects.filter(message=message).values_list("emoji", flat=True):
+            counts[emoji] = counts.get(emoji, 0) + 1
+        return " ".join(f"{emoji} {count}" for emoji, count in counts.items()) or "—"
 
     @admin.display(description=_("text"))
     def short_text(self, message: Message) -> str:
