@@ -81,3 +81,22 @@ class TestAccountDeletion:
         group(creator, title="Alone")
         account_delete(actor=creator, user_id=creator.pk)
         assert not Chat.objects.exists()
+
+
+def test_a_chat_with_reactions_and_pins_is_deleted_for_good(creator, member) -> None:
+    """Its messages go with everything that references them: the deferred foreign keys, checked now as at commit,
+    hold."""
+    from django.db import connection
+
+    from chats.tests.helpers import group, send
+    from conversations.services import chat_delete
+    from messages.services import message_pin, message_react
+
+    chat = group(creator, member)
+    message = send(creator, chat, "x")
+    message_react(actor=member, message_id=message.pk, emoji="👍")
+    message_pin(actor=creator, message_id=message.pk)
+    chat_delete(actor=creator, chat_id=chat.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    assert not Chat.objects.filter(pk=chat.pk).exists()
