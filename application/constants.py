@@ -30,6 +30,8 @@ class Constants:
     GROUP_MAX_MEMBERS: int = 10_000
     MESSAGE_TEXT_MAX_LENGTH: int = 10_000
     MESSAGE_MAX_FILES: int = 5
+    # forwarding: messages per request
+    MESSAGE_MAX_FORWARD: int = 100
     # reactions: distinct emojis on one message
     MESSAGE_MAX_REACTIONS: int = 20
     # typing: at most one event per user and chat in this window (more are coalesced); clients expire it after
@@ -53,6 +55,8 @@ class Constants:
     ATTACHMENT_MAX_SIZE: int = 10 * MB
     VOICE_MAX_SIZE: int = 10 * MB
     POST_MAX_IMAGES: int = 10
+    # images in messages and posts: a stored thumbnail of at most this many pixels a side
+    THUMBNAIL_MAX_SIDE: int = 320
     POST_DESCRIPTION_MAX_LENGTH: int = 5_000
     # realtime history kept by Centrifugo so reconnecting clients recover what they missed
     CENTRIFUGO_HISTORY_SIZE: int = 1000

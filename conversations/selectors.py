@@ -56,7 +56,7 @@ def chat_rows(viewer: User, chat_ids: Iterable[uuid.UUID], context: RenderContex
     members = member_json(found, context)
     # The last messages and the latest pins: one query.
     wanted = {message_id for values in found.values() for message_id in (values[6], values[9]) if message_id}
-    messages = {row.id: row for row in message_rows(Message.objects.filter(pk__in=wanted))}
+    messages = {row.id: row for row in message_rows(Message.objects.filter(pk__in=wanted), viewer)}
     attach_readers(messages.values(), context, members)
     viewer_id = str(viewer.pk)
     rows = []

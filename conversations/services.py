@@ -21,7 +21,7 @@ from chats.models import Chat, Membership
 from chats.selectors import member_ids, membership_get, parse_uuid
 from messages.models import Message, MessageFile, Reaction
 from messages.services import message_create
-from uploads.cleanup import delete_files_on_commit
+from uploads.cleanup import delete_files_on_commit, release_files_on_commit
 from users.models import User
 
 
@@ -65,11 +65,17 @@ def chat_moderate_delete(*, chat_id: AnyId) -> list[str]:
 
 
 def _message_files(messages: QuerySet[Message, Any]) -> list[tuple[Storage, str]]:
-    """The stored files (voice recordings and attachments) of messages (a `.values("pk")` queryset)."""
+    """The stored files (voice recordings, attachments and their thumbnails) of messages (a `.values("pk")`
+    queryset)."""
     names = [
-        *MessageFile.objects.filter(message__in=messages).values_list("item", flat=True),
-        *Message.objects.filter(pk__in=messages).exclude(voice="").exclude(voice=None).values_list("voice", flat=True),
+        name
+        for pair in MessageFile.objects.filter(message__in=messages).values_list("item", "thumbnail")
+        for name in pair
+        if name
     ]
+    names += (
+        Message.objects.filter(pk__in=messages).exclude(voice="").exclude(voice=None).values_list("voice", flat=True)
+    )
     return [(default_storage, name) for name in names]
 
 
@@ -79,8 +85,6 @@ def _chat_destroy(chat: Chat) -> list[str]:
     members = member_ids(chat.pk)
     messages = Message.objects.filter(chat=chat).values("pk")
     files = _message_files(messages)
-    if chat.avatar:
-        files.append((chat.avatar.storage, chat.avatar.name))
     # Set-based deletes: the ORM's collector would load every message of the chat into memory first.
     # The rows that reference the messages go first (foreign keys are checked at commit).
     MessageFile.objects.filter(message__chat=chat).delete()
@@ -90,7 +94,10 @@ def _chat_destroy(chat: Chat) -> list[str]:
         cursor.execute(f"DELETE FROM {Message._meta.db_table} WHERE chat_id = %s", [chat.pk])
     Membership.objects.filter(chat=chat).delete()
     Chat.objects.filter(pk=chat.pk).delete()
-    delete_files_on_commit(files)
+    # Forwarded messages elsewhere may share these files: only the ones nothing names any more go.
+    release_files_on_commit(files)
+    if chat.avatar:
+        delete_files_on_commit([(chat.avatar.storage, chat.avatar.name)])
     _data, channels = CHAT_DELETE.publish(members, chat=chat)
     return channels
 
@@ -113,7 +120,7 @@ def conversations_forget_user(user: User) -> None:
         files = _message_files(own.values("pk"))
         own.delete()
         _recount(chat)
-        delete_files_on_commit(files)
+        release_files_on_commit(files)
         members = member_ids(chat.pk)
         Membership.objects.filter(chat=chat, user=user).delete()
         MEMBER_LEFT.publish(members, chat=chat, users=[user.pk])

@@ -20,7 +20,11 @@ class ReadAllPayload(Shape):
 
 
 MESSAGE_CREATE = EventKind(
-    "create", PERSONAL, MessagePayload, ("message_create",), "A message was sent to a chat of the user."
+    "create",
+    PERSONAL,
+    MessagePayload,
+    ("message_create", "messages_forward"),
+    "A message was sent (or forwarded) to a chat of the user.",
 )
 MESSAGE_UPDATE = EventKind(
     "update",

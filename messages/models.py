@@ -29,6 +29,15 @@ class Message(models.Model):
     pinned_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
+    # A forwarded message: where it came from (the original's, when forwarding a forward). The chat is shown only
+    # to viewers who are members of it (messages.selectors).
+    forwarded_from_sender = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False, db_index=False
+    )
+    forwarded_from_chat = models.ForeignKey(
+        Chat, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False, db_index=False
+    )
+    forwarded_from_created_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Full-text search (docs/api-chats.md, "Search"): the text's lexemes stemmed by both the Russian and the English
     # dictionaries, written by PostgreSQL itself whenever the text changes.
     search_vector = models.GeneratedField(
@@ -47,6 +56,17 @@ class Message(models.Model):
                 fields=["chat", "-pinned_at"], name="message_chat_pins_idx", condition=models.Q(pinned_at__isnull=False)
             ),
             GinIndex(fields=["search_vector"], name="message_search_idx"),
+            # Deleting a user or a chat clears the forwards that name it: only forwarded rows are indexed.
+            models.Index(
+                fields=["forwarded_from_sender"],
+                name="message_forward_sender_idx",
+                condition=models.Q(forwarded_from_sender__isnull=False),
+            ),
+            models.Index(
+                fields=["forwarded_from_chat"],
+                name="message_forward_chat_idx",
+                condition=models.Q(forwarded_from_chat__isnull=False),
+            ),
             # Newest first across chats: search walks it until it has its window of matches.
             models.Index(fields=["-created_at", "-id"], name="message_created_idx"),
             # (Migration 0005 also adds a trigram index on UPPER(text) for partial words: `icontains`.)
@@ -57,8 +77,15 @@ class Message(models.Model):
 
 
 class MessageFile(models.Model):
+    """An attached file. Images also have their displayed size and a thumbnail (uploads.thumbnails). A forwarded
+    message's rows name the same stored files as the original's: a file is deleted when no row names it any more
+    (uploads.cleanup.release_files)."""
+
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="files")
     item = models.FileField(upload_to=UnguessablePath("attachments"), max_length=255)
+    thumbnail = models.FileField(upload_to=UnguessablePath("thumbnails"), max_length=255, null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

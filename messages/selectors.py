@@ -13,8 +13,7 @@ from itertools import accumulate
 from typing import Any
 
 import orjson
-from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery, TextField, Value
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied
 
@@ -25,13 +24,14 @@ from chats.models import Chat, Membership
 from chats.selectors import MemberJSON, member_json, parse_uuid
 from messages.models import Message, MessageFile, Reaction
 from messages.search import SEARCH_WINDOW, SearchQuery
-from messages.shapes import FileRow, MessageRow, ReactionRow, ReplyRow, SearchHitRow
+from messages.shapes import FileRow, ForwardRow, MessageRow, ReactionRow, ReplyRow, SearchHitRow
 from users.models import User
 from users.shapes import UserRow
 
 # The columns of a MessageRow, in the order `_row` reads them.
 _SENDER = UserRow.columns("sender__")
 _REPLY_SENDER = UserRow.columns("reply_to__sender__")
+_FORWARD_SENDER = UserRow.columns("forwarded_from_sender__")
 _COLUMNS = (
     "id",
     "chat_id",
@@ -44,6 +44,10 @@ _COLUMNS = (
     "pinned_by_id",
     "file_names",
     "reaction_list",
+    "forwarded_from_chat_id",
+    "forwarded_from_created_at",
+    "forward_visible",
+    *_FORWARD_SENDER,
     *_SENDER,
     "reply_to_id",
     "reply_to__text",
@@ -85,17 +89,42 @@ class ReactionsJSON(Func):
         super().__init__(F("pk"))
 
 
-def message_rows(messages: QuerySet[Message]) -> list[MessageRow]:
-    """The messages as MessageShape reads them, in the queryset's order, in one query (files as an array of stored
-    names, reactions as JSON, beside each row). `was_read_by` is left empty: `attach_readers` fills it."""
-    files = MessageFile.objects.filter(message=OuterRef("pk")).order_by("id").values("item")
-    annotated = messages.annotate(file_names=ArraySubquery(files), reaction_list=ReactionsJSON())
+class FilesJSON(Func):
+    """A message's files as JSON text `[[name, thumbnail, width, height]]`, in upload order: a column of the page's
+    query."""
+
+    output_field = TextField()
+    template = (
+        "(SELECT coalesce(json_agg(json_build_array(item, nullif(thumbnail, ''), width, height) ORDER BY id)::text, "
+        f"'[]') FROM {MessageFile._meta.db_table} WHERE message_id = %(expressions)s)"
+    )
+
+    def __init__(self) -> None:
+        super().__init__(F("pk"))
+
+
+def message_rows(messages: QuerySet[Message], viewer: User | None = None) -> list[MessageRow]:
+    """The messages as MessageShape reads them, in the queryset's order, in one query (files and reactions as JSON
+    beside each row). `was_read_by` is left empty: `attach_readers` fills it. A forward's original chat is shown
+    when `viewer` is a member of it (never without a viewer: `forward_chat_for` fills it for event recipients)."""
+    visible = (
+        Exists(Membership.objects.filter(chat=OuterRef("forwarded_from_chat"), user=viewer))
+        if viewer is not None
+        else Value(False)
+    )
+    annotated = messages.annotate(file_names=FilesJSON(), reaction_list=ReactionsJSON(), forward_visible=visible)
     return [_row(values) for values in annotated.values_list(*_COLUMNS)]
 
 
 def _row(values: tuple[Any, ...]) -> MessageRow:
     message_id, chat_id, seq, text, voice, created_at, updated_at, pinned_at, pinned_by, names, reactions = values[:11]
-    base = 11
+    forward_chat, forwarded_at, forward_visible = values[11:14]
+    base = 14 + _USER
+    forwarded_from = None
+    if forwarded_at is not None:
+        forward_sender = UserRow(*values[14:base]) if values[14] is not None else None
+        chat = forward_chat if forward_visible else None
+        forwarded_from = ForwardRow(forward_sender, forward_chat, forwarded_at, chat)
     sender = UserRow(*values[base : base + _USER])
     reply_id, reply_text, reply_voice, reply_created_at = values[base + _USER : base + 4 + _USER]
     reply = None
@@ -109,11 +138,12 @@ def _row(values: tuple[Any, ...]) -> MessageRow:
         sender=sender,
         text=text,
         voice=voice or None,
-        files=[FileRow(name) for name in names],
+        files=[FileRow(*item) for item in orjson.loads(names)],
         reply_to=reply,
         created_at=created_at,
         updated_at=updated_at,
         reactions=[ReactionRow(*item) for item in orjson.loads(reactions)],
+        forwarded_from=forwarded_from,
         pinned_at=pinned_at,
         pinned_by=pinned_by,
     )
@@ -180,7 +210,7 @@ def message_get_for_user(user: User, message_id: AnyId, *, lock_membership: bool
 
 def message_row_for_user(user: User, message_id: AnyId, context: RenderContext) -> MessageRow:
     """A message as its chat's member sees it (404 if unknown, 403 if the viewer is not a member), readers filled."""
-    rows = message_rows(Message.objects.filter(pk=parse_uuid(message_id)))
+    rows = message_rows(Message.objects.filter(pk=parse_uuid(message_id)), user)
     if not rows:
         raise NotFound()
     if not Membership.objects.filter(chat_id=rows[0].chat_id, user=user).exists():
@@ -189,9 +219,9 @@ def message_row_for_user(user: User, message_id: AnyId, context: RenderContext) 
     return rows[0]
 
 
-def message_row(message_id: uuid.UUID, context: RenderContext) -> MessageRow:
-    """A message as everyone sees it (for events: no permission check), readers filled."""
-    rows = message_rows(Message.objects.filter(pk=message_id))
+def message_row(message_id: uuid.UUID, context: RenderContext, viewer: User | None = None) -> MessageRow:
+    """A message (for services: no permission check) as `viewer` sees it, readers filled."""
+    rows = message_rows(Message.objects.filter(pk=message_id), viewer)
     attach_readers(rows, context)
     return rows[0]
 
@@ -270,12 +300,12 @@ def search_count(matches: QuerySet[Message]) -> int:
     return Message.objects.filter(pk__in=matches.order_by().values("pk")[:SEARCH_WINDOW]).count()
 
 
-def search_rows(hits: QuerySet[Message], query: SearchQuery) -> list[SearchHitRow]:
+def search_rows(hits: QuerySet[Message], query: SearchQuery, viewer: User) -> list[SearchHitRow]:
     """A page of hits: their rank and headline (one query), then the messages (one query)."""
     found = list(
         hits.annotate(rank=query.rank(), headline=query.headline()).values_list("pk", "rank", "created_at", "headline")
     )
-    messages = {row.id: row for row in message_rows(Message.objects.filter(pk__in=[pk for pk, *_ in found]))}
+    messages = {row.id: row for row in message_rows(Message.objects.filter(pk__in=[pk for pk, *_ in found]), viewer)}
     return [
         SearchHitRow(
             id=pk,
@@ -310,3 +340,19 @@ class RankCursor:
 
 RANK_CURSOR = RankCursor()
 RECENT_CURSOR = TimeCursor("created_at")
+
+
+def forward_audiences(row: MessageRow, user_ids: list[uuid.UUID]) -> list[tuple[uuid.UUID | None, list[uuid.UUID]]]:
+    """For an event about a forwarded message: the recipients who may see its original chat and those who may not
+    (one query), each with the `chat` their payload shows; one audience for any other message."""
+    forward = row.forwarded_from
+    if forward is None or forward.source_chat is None:
+        return [(None, user_ids)]
+    members = set(
+        Membership.objects.filter(chat_id=forward.source_chat, user_id__in=user_ids).values_list("user_id", flat=True)
+    )
+    audiences = [
+        (forward.source_chat, [u for u in user_ids if u in members]),
+        (None, [u for u in user_ids if u not in members]),
+    ]
+    return [(chat, users) for chat, users in audiences if users]

@@ -88,3 +88,12 @@ class ReactionSerializer(serializers.Serializer):
     active = OptionalBooleanField(
         required=False, help_text="true: add it, false: remove it; left out: toggle it (add it unless it is mine)"
     )
+
+
+class ForwardSerializer(serializers.Serializer):
+    """Input of POST /api/messages/forward/: JSON, or a form with `messages` repeated."""
+
+    chat = serializers.CharField(help_text="The chat to forward to (one of mine)")
+    messages = serializers.ListField(
+        child=serializers.CharField(), min_length=1, help_text="Ids of messages of my chats, up to 100"
+    )

@@ -27,13 +27,15 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 
 from application.ids import AnyId
 from application.shapes import RenderContext
+from centrifugo.events import EventKind
 from chats.models import Chat, Membership
 from chats.selectors import member_ids, membership_get, parse_uuid, raise_not_member_or_missing
 from messages.events import MESSAGE_CREATE, MESSAGE_DELETE, MESSAGE_READ, MESSAGE_UPDATE, MESSAGES_READ_ALL
 from messages.models import Message, MessageFile, Reaction
-from messages.selectors import message_get_for_user, message_row
+from messages.selectors import forward_audiences, message_get_for_user, message_row
 from messages.shapes import FileRow, MessageRow, ReadAllRow, ReplyRow
-from uploads.cleanup import delete_files_on_commit
+from uploads.cleanup import release_files_on_commit
+from uploads.thumbnails import image_info
 from users.models import User
 
 
@@ -85,9 +87,10 @@ def message_create(
     )
     columns = _insert_columns(message)  # stores the voice recording
     # Foreign keys are checked at commit, so the files' rows may precede their message's.
-    attachments = [MessageFile(message=message, item=upload) for upload in files]
+    attachments = [_attachment(message, upload) for upload in files]
     if attachments:
-        MessageFile.objects.bulk_create(attachments)  # stores the files: `item.name` is the stored name
+        # Stores the files and thumbnails: `item.name` is the stored name.
+        MessageFile.objects.bulk_create(attachments)
     # The event is rendered from memory (the sender as authenticated in this request), not read back; nobody's
     # pointer can reach a seq that did not exist yet, so `was_read_by` is empty.
     row = MessageRow(
@@ -97,7 +100,10 @@ def message_create(
         sender=sender,
         text=message.text,
         voice=message.voice.name or None,
-        files=[FileRow(attachment.item.name) for attachment in attachments],
+        files=[
+            FileRow(attachment.item.name, attachment.thumbnail.name or None, attachment.width, attachment.height)
+            for attachment in attachments
+        ],
         reply_to=None
         if parent is None
         else ReplyRow(parent.pk, parent.text, parent.voice.name or None, parent.sender, parent.created_at),
@@ -111,6 +117,14 @@ def message_create(
     row.seq = seq
     channels = MESSAGE_CREATE.send([sender.pk, *recipients], event)
     return MessageWrite(row=row, data=event["message"], channels=channels)
+
+
+def _attachment(message: Message, upload: UploadedFile) -> MessageFile:
+    """A file's row; an image gets its displayed size and a thumbnail."""
+    info = image_info(upload)
+    if info is None:
+        return MessageFile(message=message, item=upload)
+    return MessageFile(message=message, item=upload, thumbnail=info.thumbnail, width=info.width, height=info.height)
 
 
 def _insert_columns(message: Message) -> dict[str, Any]:
@@ -183,7 +197,7 @@ def message_update(*, actor: User, message_id: AnyId, text: str | None) -> Messa
     message, _membership = message_get_for_user(actor, message_id)
     if message.sender_id != actor.pk:
         raise PermissionDenied(_("Only the sender can change this message."))
-    return _change_text(message, text)
+    return _change_text(message, text, actor)
 
 
 @transaction.atomic
@@ -195,14 +209,14 @@ def message_moderate_update(*, message_id: AnyId, text: str | None) -> MessageWr
     return _change_text(message, text)
 
 
-def _change_text(message: Message, text: str | None) -> MessageWrite:
+def _change_text(message: Message, text: str | None, actor: User | None = None) -> MessageWrite:
     if not text and not message.voice and not MessageFile.objects.filter(message=message).exists():
         raise ValidationError({"text": [_("A message needs text, a voice recording or files.")]})
     # The UPDATE locks the message row: a later event about this message cannot commit first.
     Message.objects.filter(pk=message.pk).update(text=text or None, updated_at=timezone.now())
     context = RenderContext()
-    row = message_row(message.pk, context)
-    data, channels = MESSAGE_UPDATE.publish(member_ids(message.chat_id), context, message=row)
+    row = message_row(message.pk, context, actor)
+    data, channels = publish_message(MESSAGE_UPDATE, row, context, actor=actor)
     return MessageWrite(row=row, data=data["message"], channels=channels)
 
 
@@ -240,9 +254,10 @@ def _message_destroy(message: Message) -> MessageWrite:
     if was_last:
         previous = Message.objects.filter(chat=OuterRef("pk")).order_by("-seq").values("pk")[:1]
         Chat.objects.filter(pk=chat_id).update(last_message=Subquery(previous))
-    names = [row.voice, *(file.item for file in row.files)]
-    delete_files_on_commit([(default_storage, name) for name in names if name])
-    data, channels = MESSAGE_DELETE.publish(member_ids(chat_id), context, message=row)
+    names = [row.voice, *(name for file in row.files for name in (file.item, file.thumbnail))]
+    # A forwarded copy (or the original) may share them: only the files nothing names any more go.
+    release_files_on_commit([(default_storage, name) for name in names if name])
+    data, channels = publish_message(MESSAGE_DELETE, row, context)
     return MessageWrite(row=None, data=data["message"], channels=channels)
 
 
@@ -265,10 +280,10 @@ def message_read(*, actor: User, message_id: AnyId) -> MessageWrite:
             last_read_seq=message.seq, unread_count=Coalesce(Subquery(_unread_after(message.seq, actor)), Value(0))
         )
     context = RenderContext()
-    row = message_row(message.pk, context)
+    row = message_row(message.pk, context, actor)
     if not changed:
         return MessageWrite(row=row, data=MESSAGE_READ.render(context, message=row)["message"], changed=False)
-    data, channels = MESSAGE_READ.publish(member_ids(message.chat_id), context, message=row)
+    data, channels = publish_message(MESSAGE_READ, row, context, actor=actor)
     return MessageWrite(row=row, data=data["message"], channels=channels)
 
 
@@ -339,7 +354,7 @@ def message_react(*, actor: User, message_id: AnyId, emoji: str, active: bool | 
         Reaction.objects.create(message=message, user=actor, emoji=emoji)
     elif exists and not wanted:
         mine.delete()
-    return _updated(message, changed=wanted != exists)
+    return _updated(message, changed=wanted != exists, actor=actor)
 
 
 @transaction.atomic
@@ -362,12 +377,12 @@ def message_pin(*, actor: User, message_id: AnyId, pinned: bool = True) -> Messa
     if not chat.is_private and chat.creator_id != actor.pk:
         raise PermissionDenied(_("Only the creator can pin messages in this group."))
     if not pinned and message.pinned_at is None:
-        return _updated(message, changed=False)
+        return _updated(message, changed=False, actor=actor)
     # The UPDATE locks the message row (events about it commit in order).
     Message.objects.filter(pk=message.pk).update(
         pinned_at=timezone.now() if pinned else None, pinned_by=actor if pinned else None
     )
-    return _updated(message, changed=True)
+    return _updated(message, changed=True, actor=actor)
 
 
 @transaction.atomic
@@ -382,11 +397,94 @@ def message_moderate_unpin(*, message_id: AnyId) -> MessageWrite:
     return _updated(message, changed=changed)
 
 
-def _updated(message: Message, *, changed: bool) -> MessageWrite:
-    """The message as it is now; when it changed, the contract's `update` event to the chat's members."""
+def _updated(message: Message, *, changed: bool, actor: User | None = None) -> MessageWrite:
+    """The message as it is now (as `actor` sees it); when it changed, the contract's `update` event to the chat's
+    members."""
     context = RenderContext()
-    row = message_row(message.pk, context)
+    row = message_row(message.pk, context, actor)
     if not changed:
         return MessageWrite(row=row, data=MESSAGE_UPDATE.render(context, message=row)["message"], changed=False)
-    data, channels = MESSAGE_UPDATE.publish(member_ids(message.chat_id), context, message=row)
+    data, channels = publish_message(MESSAGE_UPDATE, row, context, actor=actor)
+    return MessageWrite(row=row, data=data["message"], channels=channels)
+
+
+def publish_message(
+    kind: EventKind, row: MessageRow, context: RenderContext, *, actor: User | None = None
+) -> tuple[dict[str, Any], list[str]]:
+    """Publish a message event to the members of its chat: one publication, or, for a forwarded message, one for
+    the members of its original chat (who see that chat) and one for the others. Returns the data as `actor`
+    sees it (when given) and every channel told."""
+    channels: list[str] = []
+    data: dict[str, Any] | None = None
+    mine: dict[str, Any] | None = None
+    for chat, users in forward_audiences(row, member_ids(row.chat_id)):
+        if row.forwarded_from is not None:
+            row.forwarded_from.chat = chat
+        data, sent = kind.publish(users, context, message=row)
+        channels += sent
+        if actor is not None and actor.pk in users:
+            mine = data
+    return mine or data or kind.render(context, message=row), channels
+
+
+# ------------------------------------------------------------------------------------------------------ forwarding
+@transaction.atomic
+def messages_forward(*, actor: User, chat_id: AnyId, message_ids: Sequence[AnyId]) -> list[MessageWrite]:
+    """Forward messages of chats `actor` is in to a chat `actor` is in (up to MESSAGE_MAX_FORWARD), oldest first:
+    each becomes a new message of `actor` with the original's text, voice and files — the same stored files, not
+    copies — and `forwarded_from` (the original sender, chat and time; a forward of a forward keeps the first
+    origin). Unknown messages, or messages of chats `actor` is not in, are 404; nothing is sent then."""
+    target = membership_get(actor, chat_id).chat_id
+    limit = settings.CONSTANTS.MESSAGE_MAX_FORWARD
+    ids = list(dict.fromkeys(parse_uuid(message_id) for message_id in message_ids))
+    if not 1 <= len(ids) <= limit:
+        raise ValidationError({"messages": [_("Forward from 1 to %(limit)d messages.") % {"limit": limit}]})
+    # FOR SHARE: a deletion of an original waits until this commits (and then sees that the copies share its
+    # files), or committed before (and the original is not found here).
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {Message._meta.db_table} WHERE id = ANY(%s) FOR SHARE", [ids])
+    sources = list(
+        Message.objects.filter(pk__in=ids, chat__memberships__user=actor)
+        .prefetch_related("files")
+        .order_by("created_at", "id")
+    )
+    if len(sources) != len(ids):
+        raise NotFound(_("Unknown message."))
+    return [_forward(actor, target, source) for source in sources]
+
+
+def _forward(actor: User, chat_id: uuid.UUID, source: Message) -> MessageWrite:
+    now = timezone.now()
+    forwarded = source.forwarded_from_created_at is not None
+    message = Message(
+        chat_id=chat_id,
+        sender=actor,
+        seq=0,
+        text=source.text,
+        voice=source.voice.name or None,  # the stored name: nothing is stored again
+        created_at=now,
+        updated_at=now,
+        forwarded_from_sender_id=source.forwarded_from_sender_id if forwarded else source.sender_id,
+        forwarded_from_chat_id=source.forwarded_from_chat_id if forwarded else source.chat_id,
+        forwarded_from_created_at=source.forwarded_from_created_at if forwarded else source.created_at,
+    )
+    columns = _insert_columns(message)
+    MessageFile.objects.bulk_create(
+        [
+            MessageFile(
+                message=message,
+                item=file.item.name,
+                thumbnail=file.thumbnail.name or None,
+                width=file.width,
+                height=file.height,
+            )
+            for file in source.files.all()
+        ]
+    )
+    seq, _recipients = _write(message, columns)
+    if seq is None:
+        raise_not_member_or_missing(chat_id)
+    context = RenderContext(now)
+    row = message_row(message.pk, context, actor)
+    data, channels = publish_message(MESSAGE_CREATE, row, context, actor=actor)
     return MessageWrite(row=row, data=data["message"], channels=channels)

@@ -18,6 +18,9 @@ class FileShape(Shape):
     schema_name = "MessageFile"
 
     item = FileURL(help_text="The file's absolute URL")
+    thumbnail = FileURL(null=True, help_text="Images: a preview at most 320 px a side (null for other files)")
+    width = Integer(null=True, help_text="Images: the width as displayed, in pixels (null for other files)")
+    height = Integer(null=True, help_text="Images: the height as displayed, in pixels")
 
 
 class ReplyShape(Shape):
@@ -30,6 +33,16 @@ class ReplyShape(Shape):
     voice = FileURL(null=True)
     sender = Nested(UserShape)
     created_at = DateTime()
+
+
+class ForwardShape(Shape):
+    """Where a forwarded message came from."""
+
+    schema_name = "Forward"
+
+    sender = Nested(UserShape, null=True, help_text="The original sender (null when their account is gone)")
+    chat = UUID(null=True, help_text="The original chat, shown to its members only (null for everyone else)")
+    created_at = DateTime(help_text="When the original was sent")
 
 
 class ReactionShape(Shape):
@@ -57,6 +70,7 @@ class MessageShape(Shape):
     files = Nested(FileShape, many=True)
     was_read_by = Nested(UserShape, many=True)
     reply_to = Nested(ReplyShape, null=True)
+    forwarded_from = Nested(ForwardShape, null=True, help_text="Set on forwarded messages")
     reactions = Nested(ReactionShape, many=True, help_text="One entry per emoji, in the order they were first used")
     pinned_at = DateTime(null=True, help_text="When the message was pinned in its chat; null when it is not")
     pinned_by = UUID(null=True, help_text="Who pinned it")
@@ -76,7 +90,18 @@ class ReadAllShape(Shape):
 
 @dataclass(slots=True)
 class FileRow:
-    item: str  # the stored name
+    item: str  # stored names
+    thumbnail: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(slots=True)
+class ForwardRow:
+    sender: UserRow | User | None
+    source_chat: uuid.UUID | None  # not shown as it is: `chat` is it for the members of that chat, None otherwise
+    created_at: datetime.datetime
+    chat: uuid.UUID | None = None
 
 
 @dataclass(slots=True)
@@ -110,6 +135,7 @@ class MessageRow:
     created_at: datetime.datetime
     updated_at: datetime.datetime
     was_read_by: Rendered | list[UserRow | User] = field(default_factory=list)
+    forwarded_from: ForwardRow | None = None
     reactions: list[ReactionRow] = field(default_factory=list)
     pinned_at: datetime.datetime | None = None
     pinned_by: uuid.UUID | None = None

@@ -20,7 +20,7 @@ from application.shapes import RenderContext
 from chats.selectors import membership_get, parse_uuid
 from messages import selectors, services
 from messages.search import MAX_QUERY_LENGTH, SearchQuery
-from messages.serializers import MessageCreateSerializer, MessageUpdateSerializer, ReactionSerializer
+from messages.serializers import ForwardSerializer, MessageCreateSerializer, MessageUpdateSerializer, ReactionSerializer
 from messages.shapes import MessageShape, ReadAllShape, SearchHitShape
 
 MessageSerializer = MessageShape.serializer()
@@ -59,7 +59,7 @@ class MessageListView(APIView):
             request,
             # The chat row's counter answers `count` in O(1); a search has to count its matches.
             count=messages.count if search else lambda: chat.message_count,
-            rows=selectors.message_rows,
+            rows=lambda page: selectors.message_rows(page, request.user),
         )
         context = RenderContext()
         selectors.attach_readers(page, context)
@@ -212,7 +212,9 @@ class ChatPinsView(APIView):
         chat = membership_get(request.user, chat_id).chat
         pins = selectors.message_pins(chat)
         paginator = KeysetPagination(selectors.PIN_CURSOR)
-        page = paginator.paginate(pins, request, count=pins.count, rows=selectors.message_rows)
+        page = paginator.paginate(
+            pins, request, count=pins.count, rows=lambda rows: selectors.message_rows(rows, request.user)
+        )
         context = RenderContext()
         selectors.attach_readers(page, context)
         return paginator.get_paginated_response(MessageShape.render_many(page, context))
@@ -292,8 +294,27 @@ class MessageSearchView(APIView):
             selectors.search_window(matches, query) if ranked else matches,
             request,
             count=lambda: selectors.search_count(matches),
-            rows=lambda hits: selectors.search_rows(hits, query),
+            rows=lambda hits: selectors.search_rows(hits, query, request.user),
         )
         context = RenderContext()
         selectors.attach_readers([hit.message for hit in page], context)
         return paginator.get_paginated_response(SearchHitShape.render_many(page, context))
+
+
+class MessageForwardView(APIView):
+    @extend_schema(
+        summary="Forward up to 100 messages of my chats to a chat of mine",
+        description="The copies are sent in the originals' order (oldest first) as new messages of mine, with "
+        "the same text, voice and files (not uploaded again) and `forwarded_from` (the original sender and time; "
+        "the original chat for those who are in it). Each is published as the contract's `create`. Unknown "
+        "messages, or messages of chats I am not in, are 404 and nothing is sent.",
+        request={"application/json": ForwardSerializer, "multipart/form-data": ForwardSerializer},
+        responses={201: MessageSerializer(many=True), **ERROR_RESPONSES},
+        tags=["messages"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ForwardSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        results = services.messages_forward(actor=request.user, chat_id=data["chat"], message_ids=data["messages"])
+        return Response([result.data for result in results], status=status.HTTP_201_CREATED)

@@ -42,6 +42,10 @@ class PostImage(models.Model):
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="images")
     file = models.FileField(upload_to=UnguessablePath("posts"), max_length=255)
     position = models.PositiveSmallIntegerField(default=0)
+    # The displayed size and a thumbnail (uploads.thumbnails); null for images stored before they existed.
+    thumbnail = models.FileField(upload_to=UnguessablePath("thumbnails"), max_length=255, null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["post", "position", "id"]

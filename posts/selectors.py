@@ -13,7 +13,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from application.pagination import TimeCursor
 from friends.selectors import friend_ids
 from posts.models import Post, PostImage, PostLike
-from posts.shapes import PostRow
+from posts.shapes import PostImageRow, PostRow
 from users.models import User
 
 if TYPE_CHECKING:
@@ -77,6 +77,10 @@ def post_rows(posts: QuerySet[Post], viewer: User) -> list[PostRow]:
             author=post.author,
             description=post.description,
             images=[image.file.name for image in post.images.all()],
+            image_details=[
+                PostImageRow(image.file.name, image.thumbnail.name or None, image.width, image.height)
+                for image in post.images.all()
+            ],
             likes_count=post.likes_count,
             liked_by_me=post.liked_by_me,
             recent_likers=likers[post.pk],

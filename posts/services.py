@@ -23,6 +23,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from posts.events import POST_LIKE
 from posts.models import Post, PostImage, PostLike, PostView
 from uploads.cleanup import delete_files_on_commit, delete_with_files
+from uploads.thumbnails import image_info
 from users.models import User
 
 _UNSET: Any = object()
@@ -72,7 +73,9 @@ def _check_author(post: Post, user: User, message: str) -> None:
 
 def _store_images(post: Post, images: Sequence[File]) -> None:
     for position, image in enumerate(images):
-        PostImage.objects.create(post=post, file=image, position=position)
+        info = image_info(image)
+        sizes = {"thumbnail": info.thumbnail, "width": info.width, "height": info.height} if info else {}
+        PostImage.objects.create(post=post, file=image, position=position, **sizes)
 
 
 # -- posts -------------------------------------------------------------------------------------------------------
@@ -102,7 +105,7 @@ def post_update(*, post: Post, user: User, description: str = _UNSET, images: Se
     post.save(update_fields=["description", "updated_at"])
     if images is not _UNSET:
         PostImage.objects.filter(pk__in=[image.pk for image in old_images]).delete()
-        delete_files_on_commit([image.file for image in old_images])
+        delete_files_on_commit([image.file for image in old_images], [image.thumbnail for image in old_images])
         _store_images(post, images or [])
     return post
 

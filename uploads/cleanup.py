@@ -21,7 +21,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core.files.storage import Storage, default_storage
-from django.db import DEFAULT_DB_ALIAS, models, router, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
 from django.db.models.deletion import Collector
 from django.db.models.fields.files import FieldFile
 
@@ -100,6 +100,36 @@ def delete_files_on_commit(*files: Any, using: str | None = None) -> None:
     targets = list(dict.fromkeys(_names(files)))
     if targets:
         transaction.on_commit(lambda: _delete_now(targets), using=using)
+
+
+def release_files_on_commit(*files: Any, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Like `delete_files_on_commit`, for files that rows may share (a forwarded message names its original's files):
+    call it after the rows that named them are deleted or changed; each file is deleted after the commit unless a row
+    of any file field still names it.
+
+    A transaction-scoped advisory lock per name is taken first: two transactions releasing the same shared file
+    (both of its messages deleted at once) run their checks one after the other, so the second sees the first's
+    deletion and deletes the file. Writers that add a reference to an existing file lock the row they copy it from
+    (FOR SHARE), so a release either waits for them or happens before they look.
+    """
+    targets = list(dict.fromkeys(_names(files)))
+    if not targets:
+        return
+    names = sorted({name for _storage, name in targets})
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(name, 0)) FROM unnest(%s::text[]) AS name ORDER BY name",
+            [names],
+        )
+    referenced: set[str] = set()
+    for item in file_fields():
+        prefix = item.prefix
+        candidates = [name for name in names if prefix is None or name.startswith(prefix + "/")]
+        if candidates:
+            column = item.field.attname
+            rows = item.model._base_manager.using(using).filter(**{f"{column}__in": candidates})
+            referenced.update(rows.values_list(column, flat=True))
+    delete_files_on_commit([target for target in targets if target[1] not in referenced], using=using)
 
 
 def _delete_now(targets: list[tuple[Storage, str]]) -> None:

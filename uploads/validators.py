@@ -69,7 +69,7 @@ def clean_image(upload: File) -> ContentFile:
                     # Let the decoder downscale by 1/2..1/8 while decoding (still at least the final size).
                     image.draft(image.mode, (limits.AVATAR_MAX_SIDE, limits.AVATAR_MAX_SIDE))
                 image.load()
-                content, extension = _reencode(image, limits.AVATAR_MAX_SIDE)
+                content, extension = reencode(image, limits.AVATAR_MAX_SIDE)
     except ValidationError:
         raise
     except Image.DecompressionBombError as exc:
@@ -97,7 +97,9 @@ def _has_alpha(image: Image.Image) -> bool:
     return image.mode in {"RGBA", "LA", "PA", "RGBa", "La"} or (image.mode == "P" and "transparency" in image.info)
 
 
-def _reencode(image: Image.Image, max_side: int) -> tuple[bytes, str]:
+def reencode(image: Image.Image, max_side: int) -> tuple[bytes, str]:
+    """The image with its orientation applied, no metadata, at most `max_side` a side: PNG or WebP with
+    transparency, JPEG otherwise; returns the bytes and the extension."""
     source_format = image.format
     # A color profile is kept (it is not personal data) when it still matches the converted pixels.
     icc_profile = image.info.get("icc_profile") if image.mode in {"RGB", "RGBA", "RGBX", "P"} else None

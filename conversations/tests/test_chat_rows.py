@@ -40,9 +40,9 @@ def reference_chat(chat_id: object, viewer: User) -> dict[str, Any]:
         "created_at": _DATETIME.to_representation(chat.created_at),
         "updated_at": _DATETIME.to_representation(chat.updated_at),
         "is_private": chat.is_private,
-        "last_message": reference_message(chat.last_message_id) if chat.last_message_id else None,
+        "last_message": reference_message(chat.last_message_id, viewer) if chat.last_message_id else None,
         "unread_messages_count": next(m.unread_count for m in memberships if m.user_id == viewer.pk),
-        "pinned_message": reference_message(pin.pk) if (pin := _latest_pin(chat)) else None,
+        "pinned_message": reference_message(pin.pk, viewer) if (pin := _latest_pin(chat)) else None,
     }
     assert list(data) == list(ChatShape.fields)
     return data

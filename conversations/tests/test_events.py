@@ -182,6 +182,15 @@ def test_message_writes(trio: Any, creator: User, member: User) -> None:
     verify_action(people, lambda: messages.reaction_moderate_delete(reaction_id=reaction.pk))
     verify_action(people, lambda: messages.message_moderate_unpin(message_id=first))
     verify_action(people, lambda: messages.message_pin(actor=creator, message_id=first))
+    pair = private(creator, member)
+    secret = send(creator, pair, "from the pair", files=[text_upload()])
+    forwarded = verify_action(
+        people, lambda: messages.messages_forward(actor=creator, chat_id=team.pk, message_ids=[secret.pk])
+    )
+    verify_action(
+        people, lambda: messages.message_react(actor=member, message_id=forwarded[0]["message"]["id"], emoji="👍")
+    )
+    verify_action(people, lambda: messages.message_delete(actor=creator, message_id=forwarded[0]["message"]["id"]))
     verify_action(people, lambda: messages.message_delete(actor=creator, message_id=first))
     verify_action(people, lambda: messages.message_moderate_update(message_id=reply[0]["message"]["id"], text="mod"))
     verify_action(people, lambda: messages.message_moderate_delete(message_id=reply[0]["message"]["id"]))

@@ -33,7 +33,16 @@ def scene(creator: User, member: User, outsider: User) -> Scene:
     pair = private(creator, member)
     first = send(creator, team, "first")
     send(member, pair, "psst")
-    return {"creator": creator, "member": member, "outsider": outsider, "team": team, "pair": pair, "first": first}
+    elsewhere = send(creator, group(creator, outsider, title="Elsewhere"), "not for member")
+    return {
+        "creator": creator,
+        "member": member,
+        "outsider": outsider,
+        "team": team,
+        "pair": pair,
+        "first": first,
+        "elsewhere": elsewhere,
+    }
 
 
 def _state() -> tuple[Any, ...]:
@@ -106,6 +115,14 @@ REFUSALS: dict[str, tuple[type[Exception], Callable[[Scene], Any]]] = {
     "outsider pins": (
         PermissionDenied,
         lambda s: messages.message_pin(actor=s["outsider"], message_id=s["first"].pk),
+    ),
+    "outsider forwards into a chat": (
+        PermissionDenied,
+        lambda s: messages.messages_forward(actor=s["outsider"], chat_id=s["team"].pk, message_ids=[s["first"].pk]),
+    ),
+    "member forwards a message of a chat they are not in": (
+        NotFound,
+        lambda s: messages.messages_forward(actor=s["member"], chat_id=s["team"].pk, message_ids=[s["elsewhere"].pk]),
     ),
     # members without the right
     "member pins in a group": (

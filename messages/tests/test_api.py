@@ -24,6 +24,7 @@ MESSAGE_FIELDS = {
     "files",
     "was_read_by",
     "reply_to",
+    "forwarded_from",
     "reactions",
     "pinned_at",
     "pinned_by",

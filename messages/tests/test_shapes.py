@@ -13,10 +13,10 @@ from rest_framework.test import APIClient
 from application.shapes import Rendered
 from chats.models import Chat, Membership
 from chats.selectors import MemberJSON
-from chats.tests.helpers import group, last_event, ogg_upload, send, text_upload
+from chats.tests.helpers import group, last_event, ogg_upload, png_upload, send, text_upload
 from messages.models import Message, Reaction
 from messages.selectors import Readers
-from messages.services import message_pin, message_react, message_read
+from messages.services import message_pin, message_react, message_read, messages_forward
 from messages.shapes import MessageShape, ReactionShape, ReplyShape
 from users.models import User
 from users.tests.helpers import tricky_users
@@ -29,10 +29,10 @@ def _url(file: Any) -> str | None:
     return file.storage.url(file.name) if file else None
 
 
-def reference_message(message_id: object) -> dict[str, Any]:
-    """The message from the models: readers are the members other than the sender whose pointer reaches it,
-    highest pointer first, join order among equals."""
-    message = Message.objects.select_related("sender", "reply_to__sender").get(pk=message_id)
+def reference_message(message_id: object, viewer: User | None = None) -> dict[str, Any]:
+    """The message from the models, as `viewer` sees it: readers are the members other than the sender whose pointer
+    reaches it, highest pointer first, join order among equals; a forward's chat only for members of that chat."""
+    message = Message.objects.select_related("sender", "reply_to__sender", "forwarded_from_sender").get(pk=message_id)
     memberships = Membership.objects.filter(chat_id=message.chat_id).select_related("user").order_by("joined_at", "id")
     readers = [
         m.user
@@ -50,7 +50,10 @@ def reference_message(message_id: object) -> dict[str, Any]:
         "voice": _url(message.voice),
         "chat": str(message.chat_id),
         "sender": reference_user(message.sender),
-        "files": [{"item": _url(f.item)} for f in message.files.order_by("id")],
+        "files": [
+            {"item": _url(f.item), "thumbnail": _url(f.thumbnail), "width": f.width, "height": f.height}
+            for f in message.files.order_by("id")
+        ],
         "was_read_by": [reference_user(u) for u in readers],
         "reply_to": None
         if reply is None
@@ -60,6 +63,16 @@ def reference_message(message_id: object) -> dict[str, Any]:
             "voice": _url(reply.voice),
             "sender": reference_user(reply.sender),
             "created_at": _DATETIME.to_representation(reply.created_at),
+        },
+        "forwarded_from": None
+        if message.forwarded_from_created_at is None
+        else {
+            "sender": reference_user(message.forwarded_from_sender) if message.forwarded_from_sender else None,
+            "chat": str(message.forwarded_from_chat_id)
+            if viewer is not None
+            and Membership.objects.filter(chat_id=message.forwarded_from_chat_id, user=viewer).exists()
+            else None,
+            "created_at": _DATETIME.to_representation(message.forwarded_from_created_at),
         },
         "reactions": [
             {"emoji": emoji, "count": len(reactions[emoji]), "users": [str(r.user_id) for r in reactions[emoji]]}
@@ -106,6 +119,16 @@ def _scene(make_user) -> tuple[User, Chat, list[Message]]:
     ]:
         message_react(actor=reactor, message_id=messages[n].pk, emoji=emoji)
     message_pin(actor=tricky[0], message_id=messages[2].pk)
+    # Forwards into the chat: from a chat the viewer is in (its id shown) and from one they are not in (hidden),
+    # with an image (size and thumbnail) and a voice recording shared with the originals.
+    mine = group(viewer, tricky[1], title="mine")
+    theirs = group(tricky[1], tricky[2], title="theirs")
+    originals = [
+        send(tricky[1], mine, "from mine", files=[png_upload("p.png"), text_upload("t.txt")]),
+        send(tricky[2], theirs, "from theirs", voice=ogg_upload()),
+    ]
+    forwarded = messages_forward(actor=tricky[1], chat_id=chat.pk, message_ids=[m.pk for m in originals])
+    messages += [Message.objects.get(pk=write.row.id) for write in forwarded]
     return viewer, chat, messages
 
 
@@ -115,14 +138,16 @@ def test_pages_and_details_equal_the_reference(make_user, client_for) -> None:
     response = client.get("/api/messages/", {"chat": str(chat.pk)})
     assert isinstance(response.data["results"][0]["was_read_by"], Rendered)
     body = response.json()["results"]
-    assert body == [reference_message(m.pk) for m in reversed(messages)]
-    assert sorted(len(m["was_read_by"]) for m in body) == [1, 2, 2, 2, 4, 5]
+    assert body == [reference_message(m.pk, viewer) for m in reversed(messages)]
+    assert sorted(len(m["was_read_by"]) for m in body) == [0, 0, 1, 2, 2, 2, 4, 5]
+    assert [m["forwarded_from"]["chat"] is not None for m in body[:2]] == [False, True]
+    assert body[1]["files"][0]["width"] == 8 and body[1]["files"][0]["thumbnail"]
     for data in body:
         MessageShape.check(data)
     cursor_page = client.get("/api/messages/", {"chat": str(chat.pk), "page_size": 2, "before": str(messages[3].pk)})
-    assert cursor_page.json()["results"] == [reference_message(m.pk) for m in (messages[2], messages[1])]
+    assert cursor_page.json()["results"] == [reference_message(m.pk, viewer) for m in (messages[2], messages[1])]
     for message in messages:
-        assert client.get(f"/api/message/{message.pk}/").json() == reference_message(message.pk)
+        assert client.get(f"/api/message/{message.pk}/").json() == reference_message(message.pk, viewer)
 
 
 def test_the_event_of_a_send_equals_the_reference(make_user, client_for) -> None:

@@ -23,6 +23,7 @@ POST_FIELDS = {
     "author",
     "description",
     "images",
+    "image_details",
     "likes_count",
     "liked_by_me",
     "recent_likers",
