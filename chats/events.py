@@ -79,3 +79,28 @@ TYPING = EventKind(
     "A member is typing in a chat (to the other members; at most one per user and chat every 3 s).",
     durable=False,
 )
+
+
+class UnreadTotalsShape(Shape):
+    """A member's badge (GET /api/chats/unread/)."""
+
+    schema_name = "UnreadTotals"
+
+    unread_messages = Integer(help_text="Unread messages in my chats that are not muted")
+    unread_chats = Integer(help_text="My chats that are not muted and have unread messages")
+
+
+class UnreadPayload(Shape):
+    chat = Nested(ChatRef, help_text="The chat whose read state or mute changed (refetch it)")
+    totals = Nested(UnreadTotalsShape)
+
+
+UNREAD = EventKind(
+    "unread",
+    CHATS,
+    UnreadPayload,
+    ("message_read", "messages_read_all", "chat_mute"),
+    "The user's badge after their own read, mute or unmute (to them only, so every device agrees). Others' "
+    "messages add to it without this event: a client adds 1 on `create` in a chat that is not muted, and refetches "
+    "GET /api/chats/unread/ on chat events.",
+)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.db import models
@@ -8,6 +9,9 @@ from django.utils import timezone
 from application.constants import Constants
 from uploads.paths import UnguessablePath
 from users.models import User
+
+# "Muted until unmuted": the last moment PostgreSQL and Python both represent.
+MUTED_FOREVER = datetime.datetime(9999, 12, 31, tzinfo=datetime.UTC)
 
 
 def private_key_for(a: uuid.UUID | str, b: uuid.UUID | str) -> str:
@@ -58,6 +62,9 @@ class Membership(models.Model):
     joined_at = models.DateTimeField(default=timezone.now)
     last_read_seq = models.BigIntegerField(default=0)
     unread_count = models.IntegerField(default=0)
+    # Muted for this member until then (MUTED_FOREVER: until unmuted); NULL: not muted. A muted chat keeps its
+    # unread count but is left out of the member's total (chats.selectors.unread_totals).
+    muted_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "chat"], name="membership_user_chat_uniq")]

@@ -8,8 +8,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NoReturn
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum, TextField
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied
 
@@ -103,3 +104,22 @@ def member_json(
     for chat_id, user_id, last_read_seq, text, unsafe in rows:
         by_id[keys[chat_id]].append(MemberJSON(user_id, last_read_seq, users.fix(text, unsafe)))
     return by_id
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadTotals:
+    """A member's badge: unread messages across their chats that are not muted, and how many such chats have any."""
+
+    unread_messages: int
+    unread_chats: int
+
+
+def unread_totals(user: User) -> UnreadTotals:
+    """One aggregate over the user's memberships (their unique (user, chat) index): each row already holds its
+    unread count, so nothing is counted in the messages."""
+    active = Q(muted_until__isnull=True) | Q(muted_until__lte=timezone.now())
+    totals = Membership.objects.filter(user=user).aggregate(
+        messages=Coalesce(Sum("unread_count", filter=active), 0),
+        chats=Count("pk", filter=active & Q(unread_count__gt=0)),
+    )
+    return UnreadTotals(unread_messages=totals["messages"], unread_chats=totals["chats"])

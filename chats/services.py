@@ -4,9 +4,11 @@ realtime event inside it, through the event catalogue (chats/events.py)."""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
@@ -18,9 +20,9 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from application.ids import AnyId
-from chats.events import CHAT_CREATE, CHAT_UPDATE, MEMBER_JOINED, MEMBER_LEFT, TYPING
-from chats.models import Chat, Membership, private_key_for
-from chats.selectors import member_ids, membership_get, parse_uuid
+from chats.events import CHAT_CREATE, CHAT_UPDATE, MEMBER_JOINED, MEMBER_LEFT, TYPING, UNREAD
+from chats.models import MUTED_FOREVER, Chat, Membership, private_key_for
+from chats.selectors import member_ids, membership_get, parse_uuid, unread_totals
 from uploads.cleanup import delete_files_on_commit
 from users.models import User
 
@@ -266,3 +268,22 @@ def chat_typing(*, actor: User, chat_id: AnyId) -> list[str]:
         others, chat=membership.chat, user=actor, expires_in=int(limits.TYPING_EXPIRY.total_seconds())
     )
     return channels
+
+
+@transaction.atomic
+def chat_mute(*, actor: User, chat_id: AnyId, muted: bool = True, until: datetime.datetime | None = None) -> Membership:
+    """Mute a chat for `actor` (a member) until a moment in the future, or until unmuted (`until` None); or unmute
+    it (`muted=False`). The chat keeps its unread count; the member's total leaves it out while it is muted. The
+    member's devices get their new badge (`unread`)."""
+    membership = membership_get(actor, chat_id, for_update=True)
+    if muted and until is not None and until <= timezone.now():
+        raise ValidationError({"until": [_("Choose a moment in the future.")]})
+    membership.muted_until = (until or MUTED_FOREVER) if muted else None
+    Membership.objects.filter(pk=membership.pk).update(muted_until=membership.muted_until)
+    publish_unread_totals(actor, membership.chat_id)
+    return membership
+
+
+def publish_unread_totals(user: User, chat_id: uuid.UUID) -> None:
+    """Tell the user's devices their badge and the chat that changed it (inside the caller's transaction)."""
+    UNREAD.publish([user.pk], chat=SimpleNamespace(id=chat_id), totals=unread_totals(user))

@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 import orjson
-from django.db.models import FilteredRelation, OuterRef, Q, Subquery
+from django.db.models import F, FilteredRelation, Func, IntegerField, OuterRef, Q, Subquery
+from django.utils import timezone
 
 from application.ids import AnyId
 from application.pagination import TimeCursor
 from application.shapes import RenderContext, Rendered
-from chats.models import Chat
+from chats.models import MUTED_FOREVER, Chat
 from chats.selectors import MemberJSON, member_json, parse_uuid, raise_not_member_or_missing
 from conversations.shapes import ChatRow
-from messages.models import Message
+from messages.models import Mention, Message
 from messages.selectors import attach_readers, message_rows
 from users.models import User
 from users.shapes import UserRow
@@ -25,6 +27,23 @@ from users.shapes import UserRow
 CHAT_LIST_CURSOR = TimeCursor("last_activity_at")
 
 _CREATOR = UserRow.columns("creator__")
+
+
+class UnreadMentions(Func):
+    """The viewer's mentions in the chat after their read pointer: an index range of (user, chat, seq), counted
+    from committed rows, so it is exact whatever is sent or read concurrently."""
+
+    output_field = IntegerField()
+    template = f"(SELECT count(*) FROM {Mention._meta.db_table} WHERE user_id = %%s AND chat_id = %(expressions)s)"
+    arg_joiner = " AND seq > "
+
+    def __init__(self, viewer: User) -> None:
+        self.viewer_id = viewer.pk
+        super().__init__(F("pk"), F("mine__last_read_seq"))
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        sql, params = super().as_sql(compiler, connection, **extra)
+        return sql, [self.viewer_id, *params]
 
 
 def chat_rows(viewer: User, chat_ids: Iterable[uuid.UUID], context: RenderContext) -> list[ChatRow]:
@@ -37,7 +56,7 @@ def chat_rows(viewer: User, chat_ids: Iterable[uuid.UUID], context: RenderContex
         Chat.objects.filter(pk__in=ids)
         .annotate(mine=FilteredRelation("memberships", condition=Q(memberships__user=viewer)))
         .filter(mine__isnull=False)
-        .annotate(pin_id=Subquery(latest_pin.values("pk")[:1]))
+        .annotate(pin_id=Subquery(latest_pin.values("pk")[:1]), mentions=UnreadMentions(viewer))
         .values_list(
             "id",
             "title",
@@ -49,6 +68,8 @@ def chat_rows(viewer: User, chat_ids: Iterable[uuid.UUID], context: RenderContex
             "mine__unread_count",
             "last_activity_at",
             "pin_id",
+            "mentions",
+            "mine__muted_until",
             *_CREATOR,
         )
     )
@@ -59,14 +80,16 @@ def chat_rows(viewer: User, chat_ids: Iterable[uuid.UUID], context: RenderContex
     messages = {row.id: row for row in message_rows(Message.objects.filter(pk__in=wanted), viewer)}
     attach_readers(messages.values(), context, members)
     viewer_id = str(viewer.pk)
+    context_now = timezone.now()
     rows = []
     for chat_id in ids:
         if chat_id not in found:
             continue
-        _id, title, avatar, is_private, created_at, updated_at, last_id, unread, last_activity_at, pin_id = found[
-            chat_id
-        ][:10]
-        creator = found[chat_id][10:]
+        values = found[chat_id]
+        _id, title, avatar, is_private, created_at, updated_at, last_id, unread, last_activity_at, pin_id = values[:10]
+        mentions, muted_until = values[10:12]
+        creator = values[12:]
+        is_muted = muted_until is not None and muted_until > context_now
         chat_members = members[chat_id]
         avatar_value: str | Rendered | None = avatar or None
         if is_private:
@@ -84,6 +107,9 @@ def chat_rows(viewer: User, chat_ids: Iterable[uuid.UUID], context: RenderContex
                 last_message=messages.get(last_id),
                 unread_messages_count=unread,
                 pinned_message=messages.get(pin_id),
+                unread_mentions_count=mentions,
+                is_muted=is_muted,
+                muted_until=muted_until if is_muted and muted_until != MUTED_FOREVER else None,
                 last_activity_at=last_activity_at,
             )
         )

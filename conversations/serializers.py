@@ -84,3 +84,9 @@ class MemberAddSerializer(serializers.Serializer):
         if not ids:
             raise serializers.ValidationError({"user": [_("This field is required.")]})
         return {"members": ids}
+
+
+class MuteSerializer(serializers.Serializer):
+    until = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When the mute ends (in the future); left out or null: until unmuted"
+    )

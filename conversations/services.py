@@ -19,7 +19,7 @@ from chats import services as chats
 from chats.events import CHAT_DELETE, MEMBER_LEFT
 from chats.models import Chat, Membership
 from chats.selectors import member_ids, membership_get, parse_uuid
-from messages.models import Message, MessageFile, Reaction
+from messages.models import Mention, Message, MessageFile, Reaction
 from messages.services import message_create
 from uploads.cleanup import delete_files_on_commit, release_files_on_commit
 from users.models import User
@@ -89,6 +89,7 @@ def _chat_destroy(chat: Chat) -> list[str]:
     # The rows that reference the messages go first (foreign keys are checked at commit).
     MessageFile.objects.filter(message__chat=chat).delete()
     Reaction.objects.filter(message__chat=chat).delete()
+    Mention.objects.filter(chat=chat).delete()
     Chat.objects.filter(pk=chat.pk).update(last_message=None)
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {Message._meta.db_table} WHERE chat_id = %s", [chat.pk])

@@ -28,6 +28,9 @@ class ChatShape(Shape):
     is_private = Boolean()
     last_message = Nested(MessageShape, null=True)
     unread_messages_count = Integer()
+    is_muted = Boolean(help_text="Muted by me: its unread count stays, my total (GET /api/chats/unread/) leaves it out")
+    muted_until = DateTime(null=True, help_text="When my mute ends; null when muted until I unmute, or not muted")
+    unread_mentions_count = Integer(help_text="Messages after my read pointer that mention me")
     pinned_message = Nested(MessageShape, null=True, help_text="The latest pinned message (GET /api/chat/{id}/pins/)")
 
 
@@ -44,4 +47,7 @@ class ChatRow:
     last_message: MessageRow | None
     unread_messages_count: int
     pinned_message: MessageRow | None
+    is_muted: bool
+    muted_until: datetime.datetime | None
+    unread_mentions_count: int
     last_activity_at: datetime.datetime  # not shown: the chat list's order and cursors

@@ -15,9 +15,10 @@ from application.query import query_bool
 from application.schema import ERROR_RESPONSES, LIMIT_OFFSET_PARAMETERS, PAGE_PARAMETERS, paginated
 from application.shapes import RenderContext
 from chats import services as chats
-from chats.selectors import chat_ids_for_user
+from chats.events import UnreadTotalsShape
+from chats.selectors import chat_ids_for_user, unread_totals
 from conversations import selectors, services
-from conversations.serializers import ChatCreateSerializer, ChatUpdateSerializer, MemberAddSerializer
+from conversations.serializers import ChatCreateSerializer, ChatUpdateSerializer, MemberAddSerializer, MuteSerializer
 from conversations.shapes import ChatShape
 
 Chat = ChatShape.serializer()
@@ -161,3 +162,36 @@ class ChatTypingView(APIView):
     def post(self, request: Request, chat_id: uuid.UUID) -> Response:
         chats.chat_typing(actor=request.user, chat_id=chat_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ChatMuteView(APIView):
+    @extend_schema(
+        summary="Mute a chat for me, until a moment or until I unmute it (members only)",
+        description="The chat keeps its `unread_messages_count`; my total (GET /api/chats/unread/) leaves it out "
+        "while it is muted. My devices get the `unread` event with the new total.",
+        request=MuteSerializer,
+        responses={200: Chat, **ERROR_RESPONSES},
+        tags=["chats"],
+    )
+    def post(self, request: Request, chat_id: uuid.UUID) -> Response:
+        serializer = MuteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        chats.chat_mute(actor=request.user, chat_id=chat_id, until=serializer.validated_data.get("until"))
+        return _chat_response(request, chat_id)
+
+    @extend_schema(summary="Unmute a chat (members only)", responses={200: Chat, **ERROR_RESPONSES}, tags=["chats"])
+    def delete(self, request: Request, chat_id: uuid.UUID) -> Response:
+        chats.chat_mute(actor=request.user, chat_id=chat_id, muted=False)
+        return _chat_response(request, chat_id)
+
+
+class UnreadTotalsView(APIView):
+    @extend_schema(
+        summary="My badge: unread messages and chats with unread messages, muted chats left out",
+        description="One aggregate over my memberships (each holds its unread count). Kept live by the `unread` "
+        "event after my own reads and mutes; others' messages add to it on `create` (docs/api-chats.md).",
+        responses={200: UnreadTotalsShape.serializer(), **ERROR_RESPONSES},
+        tags=["chats"],
+    )
+    def get(self, request: Request) -> Response:
+        return Response(UnreadTotalsShape.render(unread_totals(request.user), RenderContext()))

@@ -112,3 +112,28 @@ class Reaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.emoji} by {self.user_id} on {self.message_id}"
+
+
+class Mention(models.Model):
+    """`@username` of a member in a message's text. `chat` and `seq` repeat the message's, so a member's unread
+    mentions in a chat are an index range after their read pointer (exact whatever is sent or read meanwhile: they
+    are counted from committed rows, never kept in a counter)."""
+
+    id = models.BigAutoField(primary_key=True)
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+", db_index=False)
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="+")
+    seq = models.BigIntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "user"], name="mention_message_user_uniq")]
+        indexes = [
+            # Unread mentions of a user in a chat: seq after the pointer.
+            models.Index(fields=["user", "chat", "seq"], name="mention_unread_idx"),
+            # A user's mentions across chats, newest first.
+            models.Index(fields=["user", "-created_at"], name="mention_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.message_id}"

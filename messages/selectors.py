@@ -13,6 +13,7 @@ from itertools import accumulate
 from typing import Any
 
 import orjson
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery, TextField, Value
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -22,7 +23,7 @@ from application.pagination import TimeCursor
 from application.shapes import RenderContext, Rendered
 from chats.models import Chat, Membership
 from chats.selectors import MemberJSON, member_json, parse_uuid
-from messages.models import Message, MessageFile, Reaction
+from messages.models import Mention, Message, MessageFile, Reaction
 from messages.search import SEARCH_WINDOW, SearchQuery
 from messages.shapes import FileRow, ForwardRow, MessageRow, ReactionRow, ReplyRow, SearchHitRow
 from users.models import User
@@ -47,6 +48,7 @@ _COLUMNS = (
     "forwarded_from_chat_id",
     "forwarded_from_created_at",
     "forward_visible",
+    "mentioned",
     *_FORWARD_SENDER,
     *_SENDER,
     "reply_to_id",
@@ -112,17 +114,23 @@ def message_rows(messages: QuerySet[Message], viewer: User | None = None) -> lis
         if viewer is not None
         else Value(False)
     )
-    annotated = messages.annotate(file_names=FilesJSON(), reaction_list=ReactionsJSON(), forward_visible=visible)
+    mentions = Mention.objects.filter(message=OuterRef("pk")).order_by("id").values("user_id")
+    annotated = messages.annotate(
+        file_names=FilesJSON(),
+        reaction_list=ReactionsJSON(),
+        forward_visible=visible,
+        mentioned=ArraySubquery(mentions),
+    )
     return [_row(values) for values in annotated.values_list(*_COLUMNS)]
 
 
 def _row(values: tuple[Any, ...]) -> MessageRow:
     message_id, chat_id, seq, text, voice, created_at, updated_at, pinned_at, pinned_by, names, reactions = values[:11]
-    forward_chat, forwarded_at, forward_visible = values[11:14]
-    base = 14 + _USER
+    forward_chat, forwarded_at, forward_visible, mentioned = values[11:15]
+    base = 15 + _USER
     forwarded_from = None
     if forwarded_at is not None:
-        forward_sender = UserRow(*values[14:base]) if values[14] is not None else None
+        forward_sender = UserRow(*values[15:base]) if values[15] is not None else None
         chat = forward_chat if forward_visible else None
         forwarded_from = ForwardRow(forward_sender, forward_chat, forwarded_at, chat)
     sender = UserRow(*values[base : base + _USER])
@@ -144,6 +152,7 @@ def _row(values: tuple[Any, ...]) -> MessageRow:
         updated_at=updated_at,
         reactions=[ReactionRow(*item) for item in orjson.loads(reactions)],
         forwarded_from=forwarded_from,
+        mentions=mentioned,
         pinned_at=pinned_at,
         pinned_by=pinned_by,
     )
@@ -356,3 +365,12 @@ def forward_audiences(row: MessageRow, user_ids: list[uuid.UUID]) -> list[tuple[
         (None, [u for u in user_ids if u not in members]),
     ]
     return [(chat, users) for chat, users in audiences if users]
+
+
+def mentions_of(viewer: User) -> QuerySet[Message]:
+    """The messages that mention the viewer, in the chats they are still in (paginate them newest first with
+    RECENT_CURSOR): the mentions' (user, created_at) index gives the few ids."""
+    mentioned = Mention.objects.filter(user=viewer).values("message_id")
+    return Message.objects.filter(
+        pk__in=mentioned, chat_id__in=Membership.objects.filter(user=viewer).values("chat_id")
+    )

@@ -9,6 +9,7 @@ reading a chat's unread count or a message's `was_read_by` never scans its histo
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -30,8 +31,9 @@ from application.shapes import RenderContext
 from centrifugo.events import EventKind
 from chats.models import Chat, Membership
 from chats.selectors import member_ids, membership_get, parse_uuid, raise_not_member_or_missing
+from chats.services import publish_unread_totals
 from messages.events import MESSAGE_CREATE, MESSAGE_DELETE, MESSAGE_READ, MESSAGE_UPDATE, MESSAGES_READ_ALL
-from messages.models import Message, MessageFile, Reaction
+from messages.models import Mention, Message, MessageFile, Reaction
 from messages.selectors import forward_audiences, message_get_for_user, message_row
 from messages.shapes import FileRow, MessageRow, ReadAllRow, ReplyRow
 from uploads.cleanup import release_files_on_commit
@@ -110,11 +112,14 @@ def message_create(
         created_at=now,
         updated_at=now,
     )
+    mentioned = mentioned_members(chat_uuid, message.text, sender.pk)
+    row.mentions = mentioned
     event = MESSAGE_CREATE.render(RenderContext(now), message=row)
     seq, recipients = _write(message, columns)
     if seq is None:  # not a member (403), or no such chat (404); nothing was written
         raise_not_member_or_missing(chat_uuid)
     row.seq = seq
+    _mention(message, seq, mentioned)
     channels = MESSAGE_CREATE.send([sender.pk, *recipients], event)
     return MessageWrite(row=row, data=event["message"], channels=channels)
 
@@ -125,6 +130,48 @@ def _attachment(message: Message, upload: UploadedFile) -> MessageFile:
     if info is None:
         return MessageFile(message=message, item=upload)
     return MessageFile(message=message, item=upload, thumbnail=info.thumbnail, width=info.width, height=info.height)
+
+
+# `@username`: not inside a word or an e-mail address (`a@b.c`); the name as Django's username validator allows it.
+_MENTION = re.compile(r"(?<![\w@.+-])@([\w.@+-]+)")
+
+
+def mentioned_members(chat_id: uuid.UUID, text: str | None, sender_id: uuid.UUID) -> list[uuid.UUID]:
+    """The members of the chat (not the sender) whose username (in any case) the text names as `@username`; no
+    query unless the text has an `@`. A trailing `.` or `-` ends a sentence, not the name."""
+    if not text or "@" not in text:
+        return []
+    names = set()
+    for name in _MENTION.findall(text):
+        names |= {name.lower(), name.rstrip(".-").lower()}
+    names.discard("")
+    if not names:
+        return []
+    found = (
+        Membership.objects.filter(chat_id=chat_id)
+        .exclude(user_id=sender_id)
+        .annotate(name=Lower("user__username"))
+        .filter(name__in=names)
+        .order_by("joined_at", "id")
+        .values_list("user_id", flat=True)
+    )
+    return list(found)
+
+
+def _mention(message: Message, seq: int, users: list[uuid.UUID]) -> None:
+    if users:
+        Mention.objects.bulk_create(
+            [
+                Mention(
+                    message_id=message.pk,
+                    user_id=user_id,
+                    chat_id=message.chat_id,
+                    seq=seq,
+                    created_at=message.created_at,
+                )
+                for user_id in users
+            ]
+        )
 
 
 def _insert_columns(message: Message) -> dict[str, Any]:
@@ -214,6 +261,9 @@ def _change_text(message: Message, text: str | None, actor: User | None = None) 
         raise ValidationError({"text": [_("A message needs text, a voice recording or files.")]})
     # The UPDATE locks the message row: a later event about this message cannot commit first.
     Message.objects.filter(pk=message.pk).update(text=text or None, updated_at=timezone.now())
+    # Mentions follow the text: names removed are no longer mentioned, names added are.
+    Mention.objects.filter(message=message).delete()
+    _mention(message, message.seq, mentioned_members(message.chat_id, text, message.sender_id))
     context = RenderContext()
     row = message_row(message.pk, context, actor)
     data, channels = publish_message(MESSAGE_UPDATE, row, context, actor=actor)
@@ -283,6 +333,7 @@ def message_read(*, actor: User, message_id: AnyId) -> MessageWrite:
     row = message_row(message.pk, context, actor)
     if not changed:
         return MessageWrite(row=row, data=MESSAGE_READ.render(context, message=row)["message"], changed=False)
+    publish_unread_totals(actor, message.chat_id)
     data, channels = publish_message(MESSAGE_READ, row, context, actor=actor)
     return MessageWrite(row=row, data=data["message"], channels=channels)
 
@@ -318,6 +369,7 @@ def messages_read_all(*, actor: User, chat_id: AnyId) -> MessageWrite:
     read = ReadAllRow(chat=membership.chat_id, user=actor.pk, messages=ids)
     if not ids:
         return MessageWrite(row=None, data=MESSAGES_READ_ALL.render(message=read)["message"], changed=False)
+    publish_unread_totals(actor, membership.chat_id)
     data, channels = MESSAGES_READ_ALL.publish(member_ids(membership.chat_id), message=read)
     return MessageWrite(row=None, data=data["message"], channels=channels)
 

@@ -71,6 +71,7 @@ class MessageShape(Shape):
     was_read_by = Nested(UserShape, many=True)
     reply_to = Nested(ReplyShape, null=True)
     forwarded_from = Nested(ForwardShape, null=True, help_text="Set on forwarded messages")
+    mentions = ListOf(UUID(), help_text="The members the text names as @username")
     reactions = Nested(ReactionShape, many=True, help_text="One entry per emoji, in the order they were first used")
     pinned_at = DateTime(null=True, help_text="When the message was pinned in its chat; null when it is not")
     pinned_by = UUID(null=True, help_text="Who pinned it")
@@ -136,6 +137,7 @@ class MessageRow:
     updated_at: datetime.datetime
     was_read_by: Rendered | list[UserRow | User] = field(default_factory=list)
     forwarded_from: ForwardRow | None = None
+    mentions: list[uuid.UUID] = field(default_factory=list)
     reactions: list[ReactionRow] = field(default_factory=list)
     pinned_at: datetime.datetime | None = None
     pinned_by: uuid.UUID | None = None

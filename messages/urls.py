@@ -4,6 +4,7 @@ from messages import views
 
 urlpatterns = [
     path("messages/", views.MessageListView.as_view(), name="message-list"),
+    path("mentions/", views.MentionListView.as_view(), name="mention-list"),
     path("messages/forward/", views.MessageForwardView.as_view(), name="message-forward"),
     path("messages/search/", views.MessageSearchView.as_view(), name="message-search"),
     path("messages/read_all/", views.MessageReadAllView.as_view(), name="message-read-all"),

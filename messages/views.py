@@ -318,3 +318,28 @@ class MessageForwardView(APIView):
         data = serializer.validated_data
         results = services.messages_forward(actor=request.user, chat_id=data["chat"], message_ids=data["messages"])
         return Response([result.data for result in results], status=status.HTTP_201_CREATED)
+
+
+class MentionListView(APIView):
+    @extend_schema(
+        summary="Messages that mention me (@username), across my chats, newest first",
+        description="Paging: `page_size` with the cursors of the `next`/`previous` links (or `page`, "
+        "`limit`/`offset`). Chats I have left are not included.",
+        parameters=[
+            *PAGE_PARAMETERS,
+            OpenApiParameter("before", str, description="Cursor (from a `next` link): older mentions"),
+            OpenApiParameter("after", str, description="Cursor (from a `previous` link): newer mentions"),
+            *LIMIT_OFFSET_PARAMETERS,
+        ],
+        responses={200: paginated(MessageSerializer, "PaginatedMessageList"), **ERROR_RESPONSES},
+        tags=["messages"],
+    )
+    def get(self, request: Request) -> Response:
+        mentions = selectors.mentions_of(request.user)
+        paginator = KeysetPagination(selectors.RECENT_CURSOR)
+        page = paginator.paginate(
+            mentions, request, count=mentions.count, rows=lambda rows: selectors.message_rows(rows, request.user)
+        )
+        context = RenderContext()
+        selectors.attach_readers(page, context)
+        return paginator.get_paginated_response(MessageShape.render_many(page, context))

@@ -25,6 +25,9 @@ CHAT_FIELDS = {
     "is_private",
     "last_message",
     "unread_messages_count",
+    "is_muted",
+    "muted_until",
+    "unread_mentions_count",
     "pinned_message",
 }
 USER_FIELDS = {"id", "username", "first_name", "last_name", "bio", "avatar", "last_online_at", "is_online"}

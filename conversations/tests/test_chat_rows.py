@@ -3,15 +3,18 @@ PostgreSQL — against a reference built independently from the models, field by
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from application.shapes import Rendered
 from chats.models import Chat, Membership
+from chats.services import chat_mute
 from chats.tests.helpers import group, private, send, text_upload
 from conversations.shapes import ChatShape
-from messages.models import Message
+from messages.models import Mention, Message
 from messages.services import message_pin, message_react, message_read
 from messages.tests.test_shapes import reference_message
 from users.models import User
@@ -42,6 +45,14 @@ def reference_chat(chat_id: object, viewer: User) -> dict[str, Any]:
         "is_private": chat.is_private,
         "last_message": reference_message(chat.last_message_id, viewer) if chat.last_message_id else None,
         "unread_messages_count": next(m.unread_count for m in memberships if m.user_id == viewer.pk),
+        "is_muted": (mine := next(m for m in memberships if m.user_id == viewer.pk)).muted_until is not None
+        and mine.muted_until > timezone.now(),
+        "muted_until": _DATETIME.to_representation(mine.muted_until)
+        if mine.muted_until and mine.muted_until > timezone.now() and mine.muted_until.year < 9999
+        else None,
+        "unread_mentions_count": Mention.objects.filter(
+            user=viewer, chat=chat, seq__gt=next(m.last_read_seq for m in memberships if m.user_id == viewer.pk)
+        ).count(),
         "pinned_message": reference_message(pin.pk, viewer) if (pin := _latest_pin(chat)) else None,
     }
     assert list(data) == list(ChatShape.fields)
@@ -59,6 +70,8 @@ def _scene(make_user) -> tuple[User, list[Chat]]:
     chat = group(tricky[0], viewer, *tricky[1:], title='группа "g"')
     first = send(tricky[1], chat, "first")
     second = send(viewer, chat, "second")
+    send(tricky[1], chat, f"@{viewer.username} look")
+    send(tricky[1], chat, f"and you @{viewer.username}")
     message_read(actor=tricky[2], message_id=first.pk)
     # Pins: the latest one shows (pinned twice: the second pin wins); a reaction on a pinned message.
     message_pin(actor=tricky[0], message_id=second.pk)
@@ -69,6 +82,8 @@ def _scene(make_user) -> tuple[User, list[Chat]]:
     # A last message with files that replies to a tricky sender's message.
     hello = send(tricky[1], pairs[1], "hi 😀")
     message_pin(actor=viewer, message_id=hello.pk)  # either member pins in a private chat
+    chat_mute(actor=viewer, chat_id=pairs[0].pk)  # until unmuted
+    chat_mute(actor=viewer, chat_id=pairs[1].pk, until=timezone.now() + timedelta(hours=1))
     message_pin(actor=viewer, message_id=hello.pk, pinned=False)
     send(viewer, pairs[1], "re", files=[text_upload("a b.txt"), text_upload("c.txt")], reply_to=hello.pk)
     # A group whose creator's account is gone (creator null).

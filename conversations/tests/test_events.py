@@ -36,12 +36,28 @@ class Client:
     chat_id: uuid.UUID
     chats: dict[str, Any] = field(default_factory=dict)
     messages: dict[str, Any] = field(default_factory=dict)
+    badge: dict[str, int] = field(default_factory=dict)
 
     def fetch(self) -> tuple[dict[str, Any], dict[str, Any]]:
         listed = self.api.get("/api/chats/", {"page_size": 100}).json()["results"]
         response = self.api.get("/api/messages/", {"chat": str(self.chat_id), "page_size": 100})
         history = response.json()["results"] if response.status_code == 200 else []
         return {c["id"]: c for c in listed}, {m["id"]: m for m in history}
+
+    def fetch_badge(self) -> dict[str, int]:
+        return self.api.get("/api/chats/unread/").json()
+
+    def count_new_message(self, message: dict[str, Any]) -> None:
+        """A message of somebody else in a chat that is not muted adds to the badge (docs/api-chats.md)."""
+        chat = self.chats.get(message["chat"])
+        if chat is None or chat["is_muted"] or message["sender"]["id"] == str(self.user.pk):
+            return
+        last = chat["last_message"]
+        if last is not None and last["created_at"] >= message["created_at"]:
+            return  # the chat was fetched after this message: its counts include it
+        self.badge["unread_messages"] += 1
+        if chat["unread_messages_count"] == 0:
+            self.badge["unread_chats"] += 1
 
     def refetch_chat(self, chat_id: str) -> None:
         response = self.api.get(f"/api/chat/{chat_id}/")
@@ -52,6 +68,14 @@ class Client:
 
     def apply(self, data: dict[str, Any]) -> None:
         event = data["event"]
+        if event == "unread":
+            self.badge = data["totals"]
+            self.refetch_chat(data["chat"]["id"])
+            return
+        if event == "create":
+            self.count_new_message(data["message"])
+        elif event not in {"update", "read", "read_all"}:
+            self.badge = self.fetch_badge()  # a deletion, a chat event: refetch
         if event in {"create", "update", "read", "delete"}:
             message = data["message"]
             if message["chat"] == str(self.chat_id):
@@ -128,6 +152,7 @@ def verify_action(clients: list[Client], action: Callable[[], Any]) -> list[dict
     the clients whose channels it names, and compare with a fresh fetch. Returns the events' data."""
     for client in clients:
         client.chats, client.messages = client.fetch()
+        client.badge = client.fetch_badge()
     last = OutboxEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     action()
     rows = list(OutboxEvent.objects.filter(id__gt=last).order_by("id"))
@@ -142,6 +167,7 @@ def verify_action(clients: list[Client], action: Callable[[], Any]) -> list[dict
     for client in clients:
         chats_after, messages_after = client.fetch()
         assert client.chats == chats_after, client.user.username
+        assert client.badge == client.fetch_badge(), client.user.username
         assert _normalized(client.messages) == _normalized(messages_after), _difference(client, messages_after)
     return [row.data for row in rows]
 
@@ -199,6 +225,10 @@ def test_message_writes(trio: Any, creator: User, member: User) -> None:
 def test_chat_writes(trio: Any, creator: User, member: User, outsider: User) -> None:
     team, clients = trio
     people = clients()
+    verify_action(people, lambda: chats.chat_mute(actor=member, chat_id=team.pk))
+    verify_action(people, lambda: messages.message_create(sender=creator, chat_id=team.pk, text="muted for member"))
+    verify_action(people, lambda: chats.chat_mute(actor=member, chat_id=team.pk, muted=False))
+    verify_action(people, lambda: messages.message_create(sender=creator, chat_id=team.pk, text=f"@{member.username}"))
     verify_action(people, lambda: chats.chat_update(actor=creator, chat_id=team.pk, title="Renamed"))
     verify_action(people, lambda: chats.chat_member_add(actor=creator, chat_id=team.pk, users=[outsider.pk]))
     verify_action(people, lambda: messages.message_create(sender=outsider, chat_id=team.pk, text="hi all"))

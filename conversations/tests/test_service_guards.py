@@ -49,7 +49,7 @@ def _state() -> tuple[Any, ...]:
     """Everything a write could change: rows, counters, read pointers, names, the outbox."""
     return (
         list(Chat.objects.order_by("pk").values_list("pk", "title", "creator_id", "last_seq", "message_count")),
-        list(Membership.objects.order_by("pk").values_list("pk", "last_read_seq", "unread_count")),
+        list(Membership.objects.order_by("pk").values_list("pk", "last_read_seq", "unread_count", "muted_until")),
         list(Message.objects.order_by("pk").values_list("pk", "text", "updated_at", "pinned_at")),
         MessageFile.objects.count(),
         Reaction.objects.count(),
@@ -124,6 +124,8 @@ REFUSALS: dict[str, tuple[type[Exception], Callable[[Scene], Any]]] = {
         NotFound,
         lambda s: messages.messages_forward(actor=s["member"], chat_id=s["team"].pk, message_ids=[s["elsewhere"].pk]),
     ),
+    "outsider mutes a chat": (PermissionDenied, lambda s: chats.chat_mute(actor=s["outsider"], chat_id=s["team"].pk)),
+    "outsider types": (PermissionDenied, lambda s: chats.chat_typing(actor=s["outsider"], chat_id=s["team"].pk)),
     # members without the right
     "member pins in a group": (
         PermissionDenied,

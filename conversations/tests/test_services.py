@@ -83,20 +83,23 @@ class TestAccountDeletion:
         assert not Chat.objects.exists()
 
 
-def test_a_chat_with_reactions_and_pins_is_deleted_for_good(creator, member) -> None:
+def test_a_chat_with_reactions_mentions_pins_and_forwards_is_deleted_for_good(creator, member) -> None:
     """Its messages go with everything that references them: the deferred foreign keys, checked now as at commit,
     hold."""
     from django.db import connection
 
-    from chats.tests.helpers import group, send
+    from chats.tests.helpers import group, private, send
     from conversations.services import chat_delete
-    from messages.services import message_pin, message_react
+    from messages.services import message_pin, message_react, messages_forward
 
     chat = group(creator, member)
-    message = send(creator, chat, "x")
+    message = send(creator, chat, f"@{member.username}")
     message_react(actor=member, message_id=message.pk, emoji="👍")
     message_pin(actor=creator, message_id=message.pk)
+    elsewhere = private(creator, member)
+    messages_forward(actor=creator, chat_id=elsewhere.pk, message_ids=[message.pk])
     chat_delete(actor=creator, chat_id=chat.pk)
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    assert not Chat.objects.filter(pk=chat.pk).exists()
+    copy = elsewhere.messages.get()
+    assert copy.forwarded_from_chat_id is None and copy.forwarded_from_sender_id == creator.pk

@@ -25,6 +25,7 @@ MESSAGE_FIELDS = {
     "was_read_by",
     "reply_to",
     "forwarded_from",
+    "mentions",
     "reactions",
     "pinned_at",
     "pinned_by",
@@ -396,8 +397,8 @@ class TestDetailUpdateDeleteRead:
         # auth, message+chat+sender+reply, files, membership, readers
         with django_assert_max_num_queries(5):
             assert as_member.get(f"/api/message/{message.id}/").status_code == 200
-        # + savepoint pair, membership lock, pointer UPDATE, channels, outbox
-        with django_assert_max_num_queries(11):
+        # + savepoint pair, membership lock, pointer UPDATE, channels, outbox, the reader's badge and its event
+        with django_assert_max_num_queries(13):
             assert as_member.post(f"/api/message/{message.id}/read/").status_code == 200
         # auth, savepoint pair, membership+chat+sender, reply target, chat UPDATE, insert, files, unread UPDATE
         # returning the recipients, outbox: the new message is serialized from memory, not read back

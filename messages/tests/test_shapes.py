@@ -14,7 +14,7 @@ from application.shapes import Rendered
 from chats.models import Chat, Membership
 from chats.selectors import MemberJSON
 from chats.tests.helpers import group, last_event, ogg_upload, png_upload, send, text_upload
-from messages.models import Message, Reaction
+from messages.models import Mention, Message, Reaction
 from messages.selectors import Readers
 from messages.services import message_pin, message_react, message_read, messages_forward
 from messages.shapes import MessageShape, ReactionShape, ReplyShape
@@ -74,6 +74,7 @@ def reference_message(message_id: object, viewer: User | None = None) -> dict[st
             else None,
             "created_at": _DATETIME.to_representation(message.forwarded_from_created_at),
         },
+        "mentions": [str(m.user_id) for m in Mention.objects.filter(message=message).order_by("id")],
         "reactions": [
             {"emoji": emoji, "count": len(reactions[emoji]), "users": [str(r.user_id) for r in reactions[emoji]]}
             for emoji in firsts
@@ -97,13 +98,15 @@ def _scene(make_user) -> tuple[User, Chat, list[Message]]:
     messages: list[Message] = []
     for n, sender in enumerate(senders):
         extra: dict = {}
+        if n == 3:  # mentions: two members (one in another case, one before a full stop), not an e-mail address
+            extra["text"] = f"@{viewer.username.upper()} and @{tricky[2].username}. mail a@{tricky[3].username}"
         if n in (2, 4):  # replies to a tricky sender's message
             extra["reply_to"] = messages[n - 2].pk
         if n in (1, 4):
             extra["files"] = [text_upload(f"a{n}.txt"), text_upload(f"b {n}.txt")]
         if n == 5:
             extra["voice"] = ogg_upload()
-        messages.append(send(sender, chat, f"m{n}", **extra))
+        messages.append(send(sender, chat, extra.pop("text", f"m{n}"), **extra))
     # Pointers spread out, so senders fall first, in the middle and last among a message's readers.
     for reader, upto in [(tricky[2], 4), (tricky[3], 1), (tricky[4], 2), (tricky[0], 5), (tricky[5], 0)]:
         message_read(actor=reader, message_id=messages[upto].pk)
