@@ -108,20 +108,23 @@ class FilesJSON(Func):
 def message_rows(messages: QuerySet[Message], viewer: User | None = None) -> list[MessageRow]:
     """The messages as MessageShape reads them, in the queryset's order, in one query (files and reactions as JSON
     beside each row). `was_read_by` is left empty: `attach_readers` fills it. A forward's original chat is shown
-    when `viewer` is a member of it (never without a viewer: `forward_chat_for` fills it for event recipients)."""
+    when `viewer` is a member of it (never without a viewer: events set it per audience, `forward_audiences`)."""
+    return [_row(values) for values in _with_columns(messages, viewer).values_list(*_COLUMNS)]
+
+
+def _with_columns(messages: QuerySet[Message], viewer: User | None) -> QuerySet[Message]:
     visible = (
         Exists(Membership.objects.filter(chat=OuterRef("forwarded_from_chat"), user=viewer))
         if viewer is not None
         else Value(False)
     )
     mentions = Mention.objects.filter(message=OuterRef("pk")).order_by("id").values("user_id")
-    annotated = messages.annotate(
+    return messages.annotate(
         file_names=FilesJSON(),
         reaction_list=ReactionsJSON(),
         forward_visible=visible,
         mentioned=ArraySubquery(mentions),
     )
-    return [_row(values) for values in annotated.values_list(*_COLUMNS)]
 
 
 def _row(values: tuple[Any, ...]) -> MessageRow:
@@ -310,21 +313,15 @@ def search_count(matches: QuerySet[Message]) -> int:
 
 
 def search_rows(hits: QuerySet[Message], query: SearchQuery, viewer: User) -> list[SearchHitRow]:
-    """A page of hits: their rank and headline (one query), then the messages (one query)."""
-    found = list(
-        hits.annotate(rank=query.rank(), headline=query.headline()).values_list("pk", "rank", "created_at", "headline")
-    )
-    messages = {row.id: row for row in message_rows(Message.objects.filter(pk__in=[pk for pk, *_ in found]), viewer)}
-    return [
-        SearchHitRow(
-            id=pk,
-            rank=rank,
-            created_at=created_at,
-            message=messages[pk],
-            snippet=query.snippet(messages[pk].text, headline),
-        )
-        for pk, rank, created_at, headline in found
-    ]
+    """A page of hits in one query: the messages' columns, their rank and the headline of their text."""
+    annotated = _with_columns(hits, viewer).annotate(rank=query.rank(), headline=query.headline())
+    hits_found = []
+    for values in annotated.values_list(*_COLUMNS, "rank", "headline"):
+        message = _row(values[:-2])
+        rank, headline = values[-2:]
+        snippet = query.snippet(message.text, headline)
+        hits_found.append(SearchHitRow(message.id, rank, message.created_at, message, snippet))
+    return hits_found
 
 
 class RankCursor:
