@@ -313,15 +313,20 @@ def search_count(matches: QuerySet[Message]) -> int:
 
 
 def search_rows(hits: QuerySet[Message], query: SearchQuery, viewer: User) -> list[SearchHitRow]:
-    """A page of hits in one query: the messages' columns, their rank and the headline of their text."""
-    annotated = _with_columns(hits, viewer).annotate(rank=query.rank(), headline=query.headline())
-    hits_found = []
+    """A page of hits: their ids in order (the window, ranked and cut, joins nothing), then the messages with their
+    ranks and headlines (the joins and subqueries run for the page's rows only)."""
+    ids = list(hits.values_list("pk", flat=True))
+    annotated = _with_columns(Message.objects.filter(pk__in=ids), viewer).annotate(
+        rank=query.rank(), headline=query.headline()
+    )
+    found = {}
     for values in annotated.values_list(*_COLUMNS, "rank", "headline"):
         message = _row(values[:-2])
         rank, headline = values[-2:]
-        snippet = query.snippet(message.text, headline)
-        hits_found.append(SearchHitRow(message.id, rank, message.created_at, message, snippet))
-    return hits_found
+        found[message.id] = SearchHitRow(
+            message.id, rank, message.created_at, message, query.snippet(message.text, headline)
+        )
+    return [found[pk] for pk in ids if pk in found]
 
 
 class RankCursor:
