@@ -322,8 +322,9 @@ def build(out: Path, *, page_size: int, pool: int, read_all_members: int, seed: 
     # Members of the two 1,000-member groups are left out: a page of their messages carries up to 1,000 readers
     # per message (`was_read_by`, the contract's shape), which search_busy measures.
     crowded = set(
-        Membership.objects.filter(chat__in=Chat.objects.annotate(n=Count("memberships")).filter(n__gt=100))
-        .values_list("user_id", flat=True)
+        Membership.objects.filter(chat__in=Chat.objects.annotate(n=Count("memberships")).filter(n__gt=100)).values_list(
+            "user_id", flat=True
+        )
     )
     lines = []
     for viewer in (u for u in users if u.pk not in crowded):
