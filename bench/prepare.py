@@ -187,7 +187,7 @@ def arm_read_all(chat: Any) -> int:
     return (
         Membership.objects.filter(chat=chat)
         .exclude(user_id=chat.creator_id)
-        .update(last_read_seq=pointer, unread_count=READ_ALL_UNREAD)
+        .update(last_read_seq=pointer, skipped_after=0)
     )
 
 

@@ -4,6 +4,7 @@ import datetime
 import uuid
 
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
 
 from application.constants import Constants
@@ -12,6 +13,9 @@ from users.models import User
 
 # "Muted until unmuted": the last moment PostgreSQL and Python both represent.
 MUTED_FOREVER = datetime.datetime(9999, 12, 31, tzinfo=datetime.UTC)
+
+# A membership's unread count, from its chat's last seq (a join to the chat, or `chat__` from the membership).
+UNREAD_COUNT = F("chat__last_seq") - F("last_read_seq") - F("skipped_after")
 
 
 def private_key_for(a: uuid.UUID | str, b: uuid.UUID | str) -> str:
@@ -53,18 +57,33 @@ class Chat(models.Model):
         return f"{kind} chat {self.title or self.id}"
 
 
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def with_unread(self) -> MembershipQuerySet:
+        """Annotate `unread_count`: the others' messages after the member's read pointer (docs/api-chats.md)."""
+        return self.annotate(unread_count=UNREAD_COUNT)
+
+
 class Membership(models.Model):
-    """A member of a chat and their read state: a pointer (`last_read_seq`, every message up to it is read) and
-    the number of others' messages after it (`unread_count`), kept exact by every write."""
+    """A member of a chat and their read state, in two numbers (docs/api-chats.md, "Read state"):
+
+    - `last_read_seq`, the read pointer: every message up to it is read;
+    - `skipped_after`, the seqs after the pointer that are not unread for this member: their own messages and
+      deleted ones.
+
+    The unread count is derived, `chat.last_seq - last_read_seq - skipped_after` (`UNREAD_COUNT`), so a message
+    to a group writes its sender's row only (its `skipped_after`), whatever the group's size.
+    """
 
     chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     joined_at = models.DateTimeField(default=timezone.now)
     last_read_seq = models.BigIntegerField(default=0)
-    unread_count = models.IntegerField(default=0)
+    skipped_after = models.BigIntegerField(default=0)
     # Muted for this member until then (MUTED_FOREVER: until unmuted); NULL: not muted. A muted chat keeps its
     # unread count but is left out of the member's total (chats.selectors.unread_totals).
     muted_until = models.DateTimeField(null=True, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "chat"], name="membership_user_chat_uniq")]

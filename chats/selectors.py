@@ -115,11 +115,15 @@ class UnreadTotals:
 
 
 def unread_totals(user: User) -> UnreadTotals:
-    """One aggregate over the user's memberships (their unique (user, chat) index): each row already holds its
-    unread count, so nothing is counted in the messages."""
+    """One aggregate over the user's memberships (their unique (user, chat) index) joined to their chats: each
+    count is derived from the pointer and the chat's last seq, so nothing is counted in the messages."""
     active = Q(muted_until__isnull=True) | Q(muted_until__lte=timezone.now())
-    totals = Membership.objects.filter(user=user).aggregate(
-        messages=Coalesce(Sum("unread_count", filter=active), 0),
-        chats=Count("pk", filter=active & Q(unread_count__gt=0)),
+    totals = (
+        Membership.objects.filter(user=user)
+        .with_unread()
+        .aggregate(
+            messages=Coalesce(Sum("unread_count", filter=active), 0),
+            chats=Count("pk", filter=active & Q(unread_count__gt=0)),
+        )
     )
     return UnreadTotals(unread_messages=totals["messages"], unread_chats=totals["chats"])

@@ -21,9 +21,16 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     can_delete = False
-    fields = ["user", "joined_at", "last_read_seq", "unread_count"]
+    fields = ["user", "joined_at", "last_read_seq", "skipped_after", "unread_count"]
     readonly_fields = fields
     ordering = ["joined_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
+        return super().get_queryset(request).with_unread()  # type: ignore[attr-defined]
+
+    @admin.display(description="unread")
+    def unread_count(self, membership: Membership) -> int:
+        return membership.unread_count  # type: ignore[attr-defined]
 
     def has_add_permission(self, request: HttpRequest, obj: Chat | None = None) -> bool:
         return False

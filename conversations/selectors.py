@@ -57,6 +57,7 @@ def chat_rows(viewer: User, chat_ids: Iterable[uuid.UUID], context: RenderContex
         .annotate(mine=FilteredRelation("memberships", condition=Q(memberships__user=viewer)))
         .filter(mine__isnull=False)
         .annotate(pin_id=Subquery(latest_pin.values("pk")[:1]), mentions=UnreadMentions(viewer))
+        .annotate(unread=F("last_seq") - F("mine__last_read_seq") - F("mine__skipped_after"))
         .values_list(
             "id",
             "title",
@@ -65,7 +66,7 @@ def chat_rows(viewer: User, chat_ids: Iterable[uuid.UUID], context: RenderContex
             "created_at",
             "updated_at",
             "last_message_id",
-            "mine__unread_count",
+            "unread",
             "last_activity_at",
             "pin_id",
             "mentions",

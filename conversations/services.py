@@ -9,7 +9,7 @@ from typing import Any
 from django.core.files.storage import Storage, default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -151,4 +151,8 @@ def _recount(chat: Chat) -> None:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    Membership.objects.filter(chat=chat).update(unread_count=Coalesce(Subquery(unread), Value(0)))
+    # What each member skips after their pointer: the seqs up to last_seq that are not others' messages.
+    last_seq = Chat.objects.filter(pk=OuterRef("chat")).values("last_seq")[:1]
+    Membership.objects.filter(chat=chat).update(
+        skipped_after=Subquery(last_seq) - F("last_read_seq") - Coalesce(Subquery(unread), Value(0))
+    )

@@ -232,8 +232,11 @@ def message_row_for_user(user: User, message_id: AnyId, context: RenderContext) 
 
 
 def message_row(message_id: uuid.UUID, context: RenderContext, viewer: User | None = None) -> MessageRow:
-    """A message (for services: no permission check) as `viewer` sees it, readers filled."""
+    """A message (for services: no permission check) as `viewer` sees it, readers filled. 404 when it is gone (a
+    deletion that committed while a write on it waited for its locks)."""
     rows = message_rows(Message.objects.filter(pk=message_id), viewer)
+    if not rows:
+        raise NotFound()
     attach_readers(rows, context)
     return rows[0]
 

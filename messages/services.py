@@ -3,8 +3,9 @@ authorship) and queues one realtime event for all recipients inside it, through 
 (messages/events.py): `{"event": ..., "message": <the REST message>}` on each member's personal channel.
 
 Read state (docs/api-chats.md, "Read state"): each membership keeps a read pointer (`last_read_seq`) and the
-number of others' messages after it (`unread_count`). Writes keep both exact with set-based statements, so
-reading a chat's unread count or a message's `was_read_by` never scans its history.
+number of seqs after it that are not unread for that member (`skipped_after`: their own messages, deleted ones);
+the unread count is `chat.last_seq - last_read_seq - skipped_after`. A send writes the chat row and its sender's
+membership only; reading a chat's unread count or a message's `was_read_by` never scans its history.
 """
 
 from __future__ import annotations
@@ -65,10 +66,11 @@ def message_create(
     """Send a message (the sender must be a member).
 
     Everything slow happens before the chat row is locked: storing the voice and files, rendering the event.
-    Then one statement takes the chat's next seq, inserts the message and counts it unread for every other
-    member; the lock is held from there to the commit only, which is what bounds the send rate of one busy chat.
-    That statement also checks the membership, so a plain text message costs no query before it; uploads and
-    replies are checked first, so nothing is stored, and no message id confirmed, for a non-member.
+    Then one statement takes the chat's next seq, inserts the message and counts it as skipped for its sender
+    (for everybody else it is unread by the chat's new `last_seq` alone); the lock is held from there to the
+    commit only, which is what bounds the send rate of one busy chat. That statement also checks the
+    membership, so a plain text message costs no query before it; uploads and replies are checked first, so
+    nothing is stored, and no message id confirmed, for a non-member.
     """
     chat_uuid = parse_uuid(chat_id)
     if voice or files or reply_to:
@@ -115,12 +117,14 @@ def message_create(
     mentioned = mentioned_members(chat_uuid, message.text, sender.pk)
     row.mentions = mentioned
     event = MESSAGE_CREATE.render(RenderContext(now), message=row)
-    seq, recipients = _write(message, columns)
+    seq = _write(message, columns)
     if seq is None:  # not a member (403), or no such chat (404); nothing was written
         raise_not_member_or_missing(chat_uuid)
     row.seq = seq
     _mention(message, seq, mentioned)
-    channels = MESSAGE_CREATE.send([sender.pk, *recipients], event)
+    # The members are read after the chat row is locked (a statement of its own, so its snapshot is taken after
+    # the lock): somebody added meanwhile is told, as their pointer is before this message.
+    channels = MESSAGE_CREATE.send(member_ids(chat_uuid), event)
     return MessageWrite(row=row, data=event["message"], channels=channels)
 
 
@@ -186,8 +190,9 @@ def _insert_columns(message: Message) -> dict[str, Any]:
 
 
 # One statement: the chat row is updated first, and only if the sender is a member (its lock orders concurrent
-# sends); the message takes the seq it returns; only then are the other members' rows touched
-# (`EXISTS (SELECT 1 FROM message)` makes that scan wait for the insert).
+# sends); the message takes the seq it returns; only then is the sender's membership counted (`EXISTS (SELECT 1
+# FROM message)` makes it wait for the insert). Nobody else's row is written: their unread counts follow from the
+# chat's `last_seq`.
 _SEND_SQL = (
     "WITH chat AS ("
     "UPDATE {chat} SET last_seq = last_seq + 1, message_count = message_count + 1, "
@@ -195,16 +200,15 @@ _SEND_SQL = (
     "AND EXISTS (SELECT 1 FROM {membership} WHERE chat_id = %(chat_id)s AND user_id = %(sender_id)s) "
     "RETURNING last_seq), "
     "message AS (INSERT INTO {message} ({columns}, {seq}) SELECT {values}, last_seq FROM chat RETURNING {seq}), "
-    "recipients AS ("
-    "UPDATE {membership} SET unread_count = unread_count + 1 "
-    "WHERE chat_id = %(chat_id)s AND user_id <> %(sender_id)s AND EXISTS (SELECT 1 FROM message) RETURNING user_id) "
-    "SELECT (SELECT {seq} FROM message), ARRAY(SELECT user_id FROM recipients)"
+    "sender AS ("
+    "UPDATE {membership} SET skipped_after = skipped_after + 1 "
+    "WHERE chat_id = %(chat_id)s AND user_id = %(sender_id)s AND EXISTS (SELECT 1 FROM message)) "
+    "SELECT {seq} FROM message"
 )
 
 
-def _write(message: Message, columns: dict[str, Any]) -> tuple[int | None, list[uuid.UUID]]:
-    """Run the send statement: the message's seq (None when the sender is not a member or the chat is gone) and
-    the other members' ids."""
+def _write(message: Message, columns: dict[str, Any]) -> int | None:
+    """Run the send statement: the message's seq (None when the sender is not a member or the chat is gone)."""
     params: dict[str, Any] = {f"c{i}": value for i, value in enumerate(columns.values())}
     sql = _SEND_SQL.format(
         chat=Chat._meta.db_table,
@@ -217,8 +221,8 @@ def _write(message: Message, columns: dict[str, Any]) -> tuple[int | None, list[
     params |= {"id": message.pk, "now": message.created_at, "chat_id": message.chat_id, "sender_id": message.sender_id}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        seq, recipients = cursor.fetchone()
-    return seq, recipients
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def _reply_target(chat_id: uuid.UUID, reply_to: AnyId | None) -> Message | None:
@@ -289,16 +293,17 @@ def message_moderate_delete(*, message_id: AnyId) -> MessageWrite:
 
 
 def _message_destroy(message: Message) -> MessageWrite:
-    """Members who had not read the message get their unread count back; the chat's last_message falls back
-    to the previous message; the event carries the message as it was."""
+    """Members who had not read the message skip its seq now (their unread count drops; for its sender it was
+    skipped already); the chat's last_message falls back to the previous message; the event carries the message
+    as it was."""
     chat_id = message.chat_id
     # Lock the chat row first, as message_create does, so counters cannot interleave.
     Chat.objects.filter(pk=chat_id).update(message_count=F("message_count") - 1)
     context = RenderContext()
     row = message_row(message.pk, context)
-    Membership.objects.filter(chat_id=chat_id, last_read_seq__lt=message.seq, unread_count__gt=0).exclude(
-        user_id=message.sender_id
-    ).update(unread_count=F("unread_count") - 1)
+    Membership.objects.filter(chat_id=chat_id, last_read_seq__lt=message.seq).exclude(user_id=message.sender_id).update(
+        skipped_after=F("skipped_after") + 1
+    )
     was_last = Chat.objects.filter(pk=chat_id, last_message_id=message.pk).exists()
     message.delete()
     if was_last:
@@ -316,18 +321,22 @@ def _message_destroy(message: Message) -> MessageWrite:
 def message_read(*, actor: User, message_id: AnyId) -> MessageWrite:
     """Mark a message, and everything before it, read by `actor` (a member other than the sender).
 
-    Moves the read pointer forward only, then recounts the unread messages after it (an index range on
-    (chat, seq), usually a handful of rows). Reading an already-read message changes nothing and tells nobody.
+    Moves the read pointer forward only, then recounts what it skips after it: the seqs up to the chat's
+    `last_seq` minus the others' messages there (an index range on (chat, seq), usually a handful of rows), both
+    read by the one UPDATE, so from one snapshot. Reading an already-read message changes nothing and tells
+    nobody.
     """
-    # The pointer row is locked before the recount, so a message sent meanwhile is either seen by the recount
-    # or counted by its own increment after this commits.
+    # The pointer row is locked before the recount, so the reader's own message sent meanwhile is either seen by
+    # the recount or skipped by its own increment after this commits; a deletion likewise.
     message, membership = message_get_for_user(actor, message_id, lock_membership=True)
     if message.sender_id == actor.pk:
         raise PermissionDenied(_("You cannot mark your own message as read."))
     changed = message.seq > membership.last_read_seq
     if changed:
+        last_seq = Chat.objects.filter(pk=OuterRef("chat_id")).values("last_seq")[:1]
+        unread = Coalesce(Subquery(_unread_after(message.seq, actor)), Value(0))
         Membership.objects.filter(pk=membership.pk).update(
-            last_read_seq=message.seq, unread_count=Coalesce(Subquery(_unread_after(message.seq, actor)), Value(0))
+            last_read_seq=message.seq, skipped_after=Subquery(last_seq) - Value(message.seq) - unread
         )
     context = RenderContext()
     row = message_row(message.pk, context, actor)
@@ -352,14 +361,14 @@ def _unread_after(seq: int, reader: User) -> Any:
 @transaction.atomic
 def messages_read_all(*, actor: User, chat_id: AnyId) -> MessageWrite:
     """Mark everything in a chat read by `actor` (a member) with ONE UPDATE (pointer to the chat's last seq,
-    count 0).
+    nothing skipped after it).
 
     The membership row is locked first: a message being sent concurrently either committed before (and is
-    covered by the pointer) or waits for this transaction (and is counted unread afterwards) — never lost.
+    covered by the pointer) or commits after (and is unread by the chat's `last_seq` moving past the pointer).
     """
     membership = membership_get(actor, chat_id, for_update=True)
     last_seq = Chat.objects.filter(pk=OuterRef("chat_id")).values("last_seq")[:1]
-    Membership.objects.filter(pk=membership.pk).update(last_read_seq=Subquery(last_seq), unread_count=0)
+    Membership.objects.filter(pk=membership.pk).update(last_read_seq=Subquery(last_seq), skipped_after=0)
     ids = list(
         Message.objects.filter(chat_id=membership.chat_id, seq__gt=membership.last_read_seq)
         .exclude(sender=actor)
@@ -533,7 +542,7 @@ def _forward(actor: User, chat_id: uuid.UUID, source: Message) -> MessageWrite:
             for file in source.files.all()
         ]
     )
-    seq, _recipients = _write(message, columns)
+    seq = _write(message, columns)
     if seq is None:
         raise_not_member_or_missing(chat_id)
     context = RenderContext(now)

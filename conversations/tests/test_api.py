@@ -161,7 +161,7 @@ class TestCreate:
         )
         assert response.status_code == 201
         assert response.json()["last_message"]["text"] == "Hi!"
-        membership = Membership.objects.get(user=member)
+        membership = Membership.objects.with_unread().get(user=member)
         assert membership.unread_count == 1
 
     def test_anonymous_is_401(self, anon_client: APIClient) -> None:
@@ -325,7 +325,7 @@ class TestDetailUpdateDelete:
         chat = group(creator)
         send(creator, chat)
         as_creator.post(f"/api/chat/{chat.id}/members/", {"user": str(outsider.id)}, format="json")
-        membership = Membership.objects.get(chat=chat, user=outsider)
+        membership = Membership.objects.with_unread().get(chat=chat, user=outsider)
         assert (membership.last_read_seq, membership.unread_count) == (1, 0)
 
 

@@ -27,7 +27,9 @@ _DATETIME = serializers.DateTimeField()
 def reference_chat(chat_id: object, viewer: User) -> dict[str, Any]:
     """The chat from the models, as `viewer` sees it: a private chat's title and avatar are the other member's."""
     chat = Chat.objects.select_related("creator").get(pk=chat_id)
-    memberships = list(Membership.objects.filter(chat=chat).select_related("user").order_by("joined_at", "id"))
+    memberships = list(
+        Membership.objects.with_unread().filter(chat=chat).select_related("user").order_by("joined_at", "id")
+    )
     users = [m.user for m in memberships]
     other = next((u for u in users if u.pk != viewer.pk), None)
     title, avatar = chat.title, (chat.avatar.storage.url(chat.avatar.name) if chat.avatar else None)

@@ -42,7 +42,7 @@ def test_seed_demo_writes_consistent_read_state(client_for) -> None:
         assert chat.message_count == chat.last_seq == row["n"] == row["top"]
         if row["n"]:
             assert Message.objects.filter(chat=chat).order_by("-seq").first().pk == chat.last_message_id
-    for membership in Membership.objects.all():
+    for membership in Membership.objects.with_unread():
         expected = (
             Message.objects.filter(chat_id=membership.chat_id, seq__gt=membership.last_read_seq)
             .exclude(sender_id=membership.user_id)

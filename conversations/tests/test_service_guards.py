@@ -49,7 +49,11 @@ def _state() -> tuple[Any, ...]:
     """Everything a write could change: rows, counters, read pointers, names, the outbox."""
     return (
         list(Chat.objects.order_by("pk").values_list("pk", "title", "creator_id", "last_seq", "message_count")),
-        list(Membership.objects.order_by("pk").values_list("pk", "last_read_seq", "unread_count", "muted_until")),
+        list(
+            Membership.objects.with_unread()
+            .order_by("pk")
+            .values_list("pk", "last_read_seq", "unread_count", "muted_until")
+        ),
         list(Message.objects.order_by("pk").values_list("pk", "text", "updated_at", "pinned_at")),
         MessageFile.objects.count(),
         Reaction.objects.count(),

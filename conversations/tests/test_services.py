@@ -70,8 +70,8 @@ class TestAccountDeletion:
         mine.refresh_from_db()
         assert mine.creator_id == member.id  # the longest-standing member takes over
         assert (mine.message_count, mine.last_message_id) == (1, keep.id)
-        assert Membership.objects.get(chat=mine, user=outsider).unread_count == 1
-        assert Membership.objects.get(chat=theirs, user=member).unread_count == 0
+        assert Membership.objects.with_unread().get(chat=mine, user=outsider).unread_count == 1
+        assert Membership.objects.with_unread().get(chat=theirs, user=member).unread_count == 0
         body = as_member.get("/api/chats/").json()
         assert {c["title"] for c in body["results"]} == {"Mine", "Theirs"}
         left = {"event": "member_left", "chat": {"id": str(theirs.id)}, "users": [str(creator.id)]}

@@ -130,7 +130,7 @@ class TestCreate:
         response = as_member.post("/api/messages/", {"chat": str(chat.id), "text": "x"}, format="json")
         chat.refresh_from_db()
         assert (chat.last_seq, chat.message_count, str(chat.last_message_id)) == (1, 1, response.json()["id"])
-        unread = dict(Membership.objects.filter(chat=chat).values_list("user_id", "unread_count"))
+        unread = dict(Membership.objects.with_unread().filter(chat=chat).values_list("user_id", "unread_count"))
         assert unread == {creator.id: 1, member.id: 0, third.id: 1}
 
 
@@ -350,7 +350,7 @@ class TestDetailUpdateDeleteRead:
         assert not any(p.exists() for p in stored)
         chat.refresh_from_db()
         assert (chat.message_count, chat.last_message_id) == (1, first.id)
-        assert Membership.objects.get(chat=chat, user=member).unread_count == 1
+        assert Membership.objects.with_unread().get(chat=chat, user=member).unread_count == 1
 
     def test_read_marks_everything_before(self, as_member: APIClient, creator: User, member: User, make_user) -> None:
         third = make_user()
@@ -360,12 +360,12 @@ class TestDetailUpdateDeleteRead:
         response = as_member.post(f"/api/message/{sent[2].id}/read/")
         assert response.status_code == 200
         assert [u["id"] for u in response.json()["was_read_by"]] == [str(member.id)]
-        membership = Membership.objects.get(chat=chat, user=member)
+        membership = Membership.objects.with_unread().get(chat=chat, user=member)
         assert (membership.last_read_seq, membership.unread_count) == (3, 1)
         # Earlier messages are read too; the pointer never moves back.
         assert as_member.get(f"/api/message/{sent[0].id}/").json()["was_read_by"][0]["id"] == str(member.id)
         as_member.post(f"/api/message/{sent[0].id}/read/")
-        membership.refresh_from_db()
+        membership = Membership.objects.with_unread().get(chat=chat, user=member)
         assert (membership.last_read_seq, membership.unread_count) == (3, 1)
         chat_view = as_member.get(f"/api/chat/{chat.id}/").json()
         assert chat_view["unread_messages_count"] == 1

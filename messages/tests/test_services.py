@@ -82,7 +82,7 @@ class TestReadState:
             services.messages_read_all(actor=member, chat_id=chat.pk)
         updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
         assert len(updates) == 1
-        membership = Membership.objects.get(chat=chat, user=member)
+        membership = Membership.objects.with_unread().get(chat=chat, user=member)
         assert (membership.last_read_seq, membership.unread_count) == (5, 0)
 
     def test_counters_stay_exact_through_every_write(self, creator: User, member: User, make_user) -> None:
@@ -91,10 +91,10 @@ class TestReadState:
         m1, m2, m3 = send(creator, chat), send(member, chat), send(creator, chat)
 
         def unread() -> dict:
-            return dict(Membership.objects.filter(chat=chat).values_list("user_id", "unread_count"))
+            return dict(Membership.objects.with_unread().filter(chat=chat).values_list("user_id", "unread_count"))
 
         def recount(user: User) -> int:
-            pointer = Membership.objects.get(chat=chat, user=user).last_read_seq
+            pointer = Membership.objects.with_unread().get(chat=chat, user=user).last_read_seq
             return Message.objects.filter(chat=chat, seq__gt=pointer).exclude(sender=user).count()
 
         assert unread() == {creator.id: 1, member.id: 2, third.id: 3}
@@ -149,7 +149,7 @@ class TestSend:
         chat.refresh_from_db()
         assert (chat.last_seq, chat.message_count, chat.last_message_id) == (2, 2, stored.pk)
         assert chat.last_activity_at == stored.created_at
-        unread = dict(Membership.objects.filter(chat=chat).values_list("user_id", "unread_count"))
+        unread = dict(Membership.objects.with_unread().filter(chat=chat).values_list("user_id", "unread_count"))
         assert unread == {creator.id: 1, member.id: 1, third.id: 2}
         assert last_event().channels == channels_of(creator, member, third)
         assert last_event().data == {"event": "create", "message": result.data}
@@ -160,16 +160,25 @@ class TestSend:
         message = Message(chat=chat, sender=creator, text="late")
         columns = services._insert_columns(message)
         Chat.objects.filter(pk=chat.pk).delete()
-        assert services._write(message, columns) == (None, [])
+        assert services._write(message, columns) is None
         assert not Message.objects.filter(pk=message.pk).exists()
 
-    def test_a_text_send_is_two_statements(self, creator: User, member: User) -> None:
-        chat = group(creator, member)
+    def test_a_text_send_is_three_statements_and_writes_the_senders_membership_only(
+        self, creator: User, member: User, make_user
+    ) -> None:
+        chat = group(creator, member, *[make_user() for _ in range(5)])
         with CaptureQueriesContext(connection) as queries:
             services.message_create(sender=creator, chat_id=chat.pk, text="hi")
-        # the write, which also checks the membership, and the outbox row
+        # the write (which also checks the membership), the members (after the chat row is locked), the outbox row
         statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
-        assert len(statements) == 2
+        assert len(statements) == 3
+        # Others' unread counts move by the chat's last_seq alone: their rows are untouched.
+        write = statements[0]
+        assert write.count(f"UPDATE {Membership._meta.db_table}") == 1
+        assert "user_id = " in write.split(f"UPDATE {Membership._meta.db_table}")[1]
+        unread = dict(Membership.objects.with_unread().filter(chat=chat).values_list("user_id", "unread_count"))
+        assert unread.pop(creator.pk) == 0
+        assert set(unread.values()) == {1}
 
     def test_outsiders_and_unknown_chats_write_nothing(self, creator: User, member: User, outsider: User) -> None:
         chat = group(creator, member)
@@ -182,4 +191,4 @@ class TestSend:
         with pytest.raises(NotFound):
             services.message_create(sender=creator, chat_id="not-a-uuid", text="nor here")
         assert (Message.objects.count(), len(outbox()), Chat.objects.get(pk=chat.pk).last_seq) == before
-        assert Membership.objects.get(chat=chat, user=member).unread_count == 1
+        assert Membership.objects.with_unread().get(chat=chat, user=member).unread_count == 1

@@ -244,7 +244,7 @@ class Command(BaseCommand):
                 previous = message_id
 
     def _write_memberships(self, chats: list[PlannedChat]) -> None:
-        columns = ["chat_id", "user_id", "joined_at", "last_read_seq", "unread_count"]
+        columns = ["chat_id", "user_id", "joined_at", "last_read_seq", "skipped_after"]
         total = sum(len(c.members) for c in chats)
         self._insert(Membership, columns, self._membership_rows(chats), total=total, desc="memberships")
 
@@ -255,8 +255,9 @@ class Command(BaseCommand):
             for index, user_id in enumerate(chat.members):
                 behind = rng.randint(0, min(UNREAD_WINDOW, chat.messages))
                 pointer = chat.messages - behind
-                unread = sum(1 for s in chat.senders[pointer:] if s != index)
-                yield (chat.id, user_id, joined, pointer, unread)
+                # Their own messages after the pointer are not unread for them (no message is deleted here).
+                skipped = sum(1 for s in chat.senders[pointer:] if s == index)
+                yield (chat.id, user_id, joined, pointer, skipped)
 
     def _drop_secondary_indexes(self, models: list[type]) -> list[str]:
         """Drop the loaded tables' indexes and constraints but the primary key, and return the SQL
