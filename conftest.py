@@ -42,6 +42,12 @@ def db_sessions_closed(django_db_setup: Any, django_db_blocker: Any) -> Iterator
             time.sleep(0.1)
 
 
+@pytest.fixture(scope="session")
+def live_server(db_sessions_closed: None, live_server: Any) -> Any:
+    """pytest-django's live server, always started after db_sessions_closed so that it stops before the wait."""
+    return live_server
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"

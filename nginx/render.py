@@ -2,7 +2,8 @@
 """Render the nginx config from the templates in this folder (stdlib only, no Django needed).
 
     nginx/render.py run --runtime run/nginx --listen 8080 --api 127.0.0.1:8010 --centrifugo 127.0.0.1:8000 \
-        --static static --media media          -> run/nginx/nginx.conf (+ messenger.conf); start with
+        --static static --media media [--web web/dist]
+                                                -> run/nginx/nginx.conf (+ messenger.conf); start with
                                                    nginx -p run/nginx -c run/nginx/nginx.conf
         (--api and --centrifugo repeat for several nodes: one upstream server each)
     nginx/render.py docker [--out nginx/docker.conf]
@@ -29,6 +30,7 @@ DOCKER = {
     "CENTRIFUGO_SERVERS": "    server centrifugo:8000;",
     "STATIC_ROOT": "/srv/static",
     "MEDIA_ROOT": "/srv/media",
+    "WEB_ROOT": "/srv/web",
 }
 
 
@@ -57,6 +59,7 @@ def render_run(args: argparse.Namespace) -> Path:
             "CENTRIFUGO_SERVERS": servers(args.centrifugo or ["127.0.0.1:8000"]),
             "STATIC_ROOT": str(Path(args.static).resolve()),
             "MEDIA_ROOT": str(Path(args.media).resolve()),
+            "WEB_ROOT": str(Path(args.web).resolve()),
         },
     )
     (runtime / "messenger.conf").write_text(server, encoding="utf-8")
@@ -92,6 +95,7 @@ def main() -> None:
     run.add_argument("--centrifugo", action="append", help="a Centrifugo client address (repeat; 127.0.0.1:8000)")
     run.add_argument("--static", default="static", help="STATIC_ROOT")
     run.add_argument("--media", default="media", help="MEDIA_ROOT")
+    run.add_argument("--web", default=str(HERE.parent / "web" / "dist"), help="the built web client (web/dist)")
     run.add_argument("--workers", default="auto")
     docker = commands.add_parser("docker", help="the server block docker-compose mounts into conf.d")
     docker.add_argument("--out", default=str(HERE / "docker.conf"))

@@ -15,6 +15,7 @@ cd "$(dirname "$0")/.."
 
 scripts/bootstrap.sh
 scripts/services.sh ensure-run-deps || warn "some optional services could not be installed"
+scripts/web-build.sh
 
 RUN=${RUN_DIR:-$PWD/run}
 mkdir -p "$RUN"
@@ -161,6 +162,7 @@ fi
 cat >&2 <<EOF
 
   Messenger is running:
+    Web client   http://localhost:$HTTP_PORT/
     API          http://localhost:$HTTP_PORT/api/
     Swagger      http://localhost:$HTTP_PORT/api/schema/swagger/
     ReDoc        http://localhost:$HTTP_PORT/api/schema/redoc/

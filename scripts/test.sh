@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 scripts/bootstrap.sh
 scripts/services.sh ensure-test-deps
+scripts/web-build.sh --required
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/messenger-test.XXXXXX")
 chmod 755 "$tmp"

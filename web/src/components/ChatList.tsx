@@ -1,0 +1,138 @@
+// The chat list: latest activity first, with previews, unread badges, online dots and search.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { shortTime, t } from "../i18n";
+import { follow } from "../router";
+import { app, loadMoreChats, searchChats, sortedChats } from "../state";
+import { useStore } from "../store";
+import type { Chat, Id, Message } from "../types";
+import { Avatar } from "./common";
+import { PlusIcon } from "./icons";
+import { NewChatDialog } from "./NewChat";
+
+export function preview(message: Message | null, me: Id | undefined): string {
+  if (!message) return t("No messages yet");
+  const author = message.sender.id === me ? `${t("You")}: ` : "";
+  if (message.text) return author + message.text;
+  if (message.voice) return author + t("Voice message");
+  const images = message.files.filter((file) => isImage(file.item)).length;
+  if (images && images === message.files.length) return author + t("Photo");
+  return author + t("File");
+}
+
+export function isImage(url: string): boolean {
+  return /\.(jpe?g|png|gif|webp)(\?|$)/i.test(url);
+}
+
+/** A private chat's other member (the API titles the chat after them). */
+export function peer(chat: Chat, me: Id | undefined) {
+  return chat.is_private ? (chat.members.find((member) => member.id !== me) ?? null) : null;
+}
+
+function ChatRow({ chat, current, me }: { chat: Chat; current: boolean; me: Id | undefined }) {
+  const other = peer(chat, me);
+  const unread = chat.unread_messages_count;
+  const time = chat.last_message?.created_at ?? chat.created_at;
+  return (
+    <li>
+      <a
+        href={`/chat/${chat.id}`}
+        onClick={follow}
+        class={unread ? "chat-row unread" : "chat-row"}
+        aria-current={current ? "page" : undefined}
+        data-chat={chat.id}
+      >
+        <Avatar src={chat.avatar} name={chat.title} seed={chat.id} size={48} online={other?.is_online} />
+        <span class="chat-row-main">
+          <span class="chat-row-top">
+            <span class="chat-title">{chat.title}</span>
+            <time class="chat-time" dateTime={time}>
+              {shortTime(time)}
+            </time>
+          </span>
+          <span class="chat-row-bottom">
+            <span class="chat-preview">{preview(chat.last_message, me)}</span>
+            {unread > 0 && (
+              <span class="badge" aria-label={t("{n} unread", { n: unread })}>
+                {unread}
+              </span>
+            )}
+          </span>
+          {other?.is_online && <span class="visually-hidden">{t("online")}</span>}
+        </span>
+      </a>
+    </li>
+  );
+}
+
+export function ChatList({ openChat }: { openChat: Id | null }) {
+  const chats = useStore(app, sortedChats);
+  const me = useStore(app, (state) => state.me?.id);
+  const loaded = useStore(app, (state) => state.chatsLoaded);
+  const more = useStore(app, (state) => state.chatsNext !== null);
+  const [query, setQuery] = useState("");
+  const [found, setFound] = useState<Chat[] | null>(null);
+  const [creating, setCreating] = useState(false);
+  const sentinel = useRef<HTMLLIElement>(null);
+
+  // The server searches titles and the other member's names; loaded chats are filtered at once meanwhile.
+  useEffect(() => {
+    const search = query.trim();
+    if (!search) return setFound(null);
+    const timer = setTimeout(() => {
+      searchChats(search).then(setFound, () => setFound([]));
+    }, 250);
+    return () => clearTimeout(timer);
+  }, [query]);
+
+  useEffect(() => {
+    const node = sentinel.current;
+    if (!node) return;
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) void loadMoreChats();
+    });
+    observer.observe(node);
+    return () => observer.disconnect();
+  }, [more, query]);
+
+  const search = query.trim().toLowerCase();
+  let shown = chats;
+  if (search) {
+    const local = chats.filter((chat) => chat.title.toLowerCase().includes(search));
+    const ids = new Set(local.map((chat) => chat.id));
+    // Fresh state for found chats we already know; found ones we do not know yet as the server sent them.
+    const state = app.get().chats;
+    shown = [...local, ...(found ?? []).filter((chat) => !ids.has(chat.id)).map((chat) => state[chat.id] ?? chat)];
+  }
+
+  return (
+    <aside class="sidebar" aria-label={t("Chats")}>
+      <div class="sidebar-tools">
+        <label class="visually-hidden" for="chat-search">
+          {t("Search chats")}
+        </label>
+        <input
+          id="chat-search"
+          type="search"
+          class="search"
+          placeholder={t("Search chats")}
+          value={query}
+          onInput={(event) => setQuery(event.currentTarget.value)}
+        />
+        <button type="button" class="icon-button primary" aria-label={t("New chat")} title={t("New chat")} onClick={() => setCreating(true)}>
+          <PlusIcon />
+        </button>
+      </div>
+      <ul class="chat-list" role="list" aria-label={t("Chats")}>
+        {shown.map((chat) => (
+          <ChatRow key={chat.id} chat={chat} current={chat.id === openChat} me={me} />
+        ))}
+        {!search && more && <li ref={sentinel} class="list-sentinel" aria-hidden="true" />}
+      </ul>
+      {loaded && !shown.length && (
+        <p class="empty">{search ? t("Nothing found.") : t("No chats yet. Start one with the + button.")}</p>
+      )}
+      {creating && <NewChatDialog onClose={() => setCreating(false)} />}
+    </aside>
+  );
+}
+

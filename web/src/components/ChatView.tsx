@@ -1,0 +1,371 @@
+// An open chat: its header, the message log (older pages load as it is scrolled up, newer ones when a window in
+// the past is scrolled down; a button jumps to the newest), messages marked read as they become visible, and the
+// composer. Files can be dropped anywhere on it.
+import { Fragment } from "preact";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { dayLabel, t } from "../i18n";
+import { follow } from "../router";
+import {
+  app,
+  deleteMessage,
+  dismissPending,
+  fetchChat,
+  type History,
+  loadNewer,
+  loadNewest,
+  loadOlder,
+  markRead,
+  openHistory,
+  type Pending,
+  sendMessage,
+  showMessage,
+} from "../state";
+import { useStore } from "../store";
+import type { Chat, Me, Message } from "../types";
+import { peer } from "./ChatList";
+import { ChatInfoDialog } from "./ChatInfo";
+import { Avatar, Confirm } from "./common";
+import { Composer } from "./Composer";
+import { BackIcon, DownIcon, InfoIcon } from "./icons";
+import { type MessageActions, MessageItem } from "./Message";
+
+function isUnreadForMe(message: Message, me: string): boolean {
+  return message.sender.id !== me && !message.was_read_by.some((reader) => reader.id === me);
+}
+
+function PendingItem({ chatId, pending }: { chatId: string; pending: Pending }) {
+  const parts = [pending.text, pending.voice ? t("Voice message") : "", pending.files.map((file) => file.name).join(", ")];
+  return (
+    <li class="message mine pending" data-pending={pending.key}>
+      <div class="bubble">
+        <p class="text">{parts.filter(Boolean).join(" · ")}</p>
+        <footer class="meta">
+          {pending.error ? (
+            <span class="error" role="alert">
+              {pending.error}{" "}
+              <button type="button" class="link-button" onClick={() => void sendMessage(chatId, pending, pending.key)}>
+                {t("Retry")}
+              </button>{" "}
+              <button type="button" class="link-button" onClick={() => dismissPending(chatId, pending.key)}>
+                {t("Dismiss")}
+              </button>
+            </span>
+          ) : (
+            <span>{t("Sending…")}</span>
+          )}
+        </footer>
+      </div>
+    </li>
+  );
+}
+
+function useReadMarking(log: { current: HTMLElement | null }, items: Message[], me: string) {
+  const requested = useRef(new Set<string>());
+  const candidate = useRef<Message | null>(null);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const index = useMemo(() => new Map(items.map((message, i) => [message.id, i])), [items]);
+  useEffect(() => {
+    const root = log.current;
+    if (!root) return;
+    const flush = () => {
+      const message = candidate.current;
+      candidate.current = null;
+      if (!message || requested.current.has(message.id) || document.visibilityState !== "visible") return;
+      requested.current.add(message.id);
+      markRead(message).catch(() => requested.current.delete(message.id));
+    };
+    // Reading a message reads everything before it: one request for the newest unread message in view.
+    const observer = new IntersectionObserver(
+      (entries) => {
+        for (const entry of entries) {
+          if (!entry.isIntersecting) continue;
+          const position = index.get((entry.target as HTMLElement).dataset.id ?? "");
+          if (position === undefined) continue;
+          const message = items[position];
+          if (!isUnreadForMe(message, me)) continue;
+          const current = candidate.current ? index.get(candidate.current.id) : -1;
+          if (current === undefined || position > current) candidate.current = message;
+        }
+        clearTimeout(timer.current);
+        timer.current = setTimeout(flush, 150);
+      },
+      { root, threshold: 0.5 },
+    );
+    root.querySelectorAll("[data-unread]").forEach((node) => observer.observe(node));
+    const onVisible = () => {
+      if (document.visibilityState === "visible") {
+        observer.disconnect();
+        root.querySelectorAll("[data-unread]").forEach((node) => observer.observe(node));
+      }
+    };
+    document.addEventListener("visibilitychange", onVisible);
+    return () => {
+      observer.disconnect();
+      document.removeEventListener("visibilitychange", onVisible);
+      clearTimeout(timer.current);
+    };
+  }, [items, me]);
+}
+
+function useSentinel(root: { current: HTMLElement | null }, target: { current: HTMLElement | null }, active: boolean, load: () => void) {
+  useEffect(() => {
+    if (!active || !root.current || !target.current) return;
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((entry) => entry.isIntersecting)) load();
+      },
+      { root: root.current, rootMargin: "600px 0px" },
+    );
+    observer.observe(target.current);
+    return () => observer.disconnect();
+  });
+}
+
+function MessageLog(props: { chat: Chat; history: History; me: Me; actions: MessageActions }) {
+  const { chat, history, me } = props;
+  const log = useRef<HTMLDivElement>(null);
+  const top = useRef<HTMLLIElement>(null);
+  const bottom = useRef<HTMLLIElement>(null);
+  const [atBottom, setAtBottom] = useState(true);
+  const [unseen, setUnseen] = useState(0);
+  const items = history.items;
+  const first = items[0]?.id;
+  const lastKey = `${items.at(-1)?.id}:${history.pending.length}`;
+
+  // Scroll keeping: measure before the DOM changes (during render), correct after it (layout effect).
+  const previous = useRef({ first: undefined as string | undefined, lastKey: "", pending: 0, version: -1 });
+  const measured = useRef<{ height: number; top: number; atBottom: boolean } | null>(null);
+  const node = log.current;
+  if (node && (previous.current.first !== first || previous.current.lastKey !== lastKey)) {
+    measured.current = {
+      height: node.scrollHeight,
+      top: node.scrollTop,
+      atBottom: node.scrollHeight - node.scrollTop - node.clientHeight < 80,
+    };
+  }
+  useLayoutEffect(() => {
+    const element = log.current;
+    if (!element) return;
+    const before = previous.current;
+    const measure = measured.current;
+    if (history.version !== before.version) {
+      const focus = history.focus && element.querySelector<HTMLElement>(`#message-${history.focus}`);
+      if (focus) {
+        focus.scrollIntoView({ block: "center" });
+        focus.classList.add("flash");
+        setTimeout(() => focus.classList.remove("flash"), 1600);
+      } else element.scrollTop = element.scrollHeight;
+      if (items.length && !history.focus) {
+        // How long the newest page took to show after its response arrived (the 300 ms budget's measure).
+        requestAnimationFrame(() =>
+          setTimeout(() => {
+            performance.mark("history:shown", { detail: chat.id });
+            try {
+              performance.measure("history:open", "history:response", "history:shown");
+            } catch {
+              // no response mark: the history came from the cache
+            }
+          }),
+        );
+      }
+    } else if (measure) {
+      const prepended = first !== before.first && lastKey === before.lastKey;
+      if (prepended) element.scrollTop = measure.top + (element.scrollHeight - measure.height);
+      else if (lastKey !== before.lastKey) {
+        const sentByMe = history.pending.length > before.pending;
+        if (measure.atBottom || sentByMe) element.scrollTop = element.scrollHeight;
+        else setUnseen((count) => count + 1);
+      }
+    }
+    previous.current = { first, lastKey, pending: history.pending.length, version: history.version };
+    measured.current = null;
+  });
+
+  useSentinel(log, top, history.hasOlder && !history.loading, () => void loadOlder(chat.id));
+  useSentinel(log, bottom, history.hasNewer && !history.loading, () => void loadNewer(chat.id));
+  useReadMarking(log, items, me.id);
+
+  const onScroll = () => {
+    const element = log.current;
+    if (!element) return;
+    const near = element.scrollHeight - element.scrollTop - element.clientHeight < 80;
+    setAtBottom(near);
+    if (near) setUnseen(0);
+  };
+
+  const jump = () => {
+    setUnseen(0);
+    if (history.hasNewer) void loadNewest(chat.id);
+    else log.current?.scrollTo({ top: log.current.scrollHeight });
+  };
+
+  let day = "";
+  return (
+    <div class="log-wrap">
+      <div class="log" ref={log} role="log" aria-label={t("Messages")} aria-busy={history.loading ? "true" : "false"} tabIndex={0} onScroll={onScroll}>
+        <ol class="messages">
+          <li ref={top} class="log-edge" role="none">
+            {history.loading === "older" || history.loading === "initial"
+              ? t("Loading…")
+              : !history.hasOlder && items.length
+                ? t("This is the beginning of the conversation.")
+                : ""}
+          </li>
+          {items.map((message, i) => {
+            const label = dayLabel(message.created_at);
+            const separator = label !== day;
+            day = label;
+            const mine = message.sender.id === me.id;
+            const previousSender = items[i - 1]?.sender.id;
+            return (
+              <Fragment key={message.id}>
+                {separator && (
+                  <li class="day-separator" role="none">
+                    <span>{label}</span>
+                  </li>
+                )}
+                <MessageItem
+                  message={message}
+                  mine={mine}
+                  unread={isUnreadForMe(message, me.id)}
+                  showSender={!chat.is_private && !mine && (separator || previousSender !== message.sender.id)}
+                  actions={props.actions}
+                />
+              </Fragment>
+            );
+          })}
+          {history.pending.map((pending) => (
+            <PendingItem key={pending.key} chatId={chat.id} pending={pending} />
+          ))}
+          <li ref={bottom} class="log-edge" role="none">
+            {history.loading === "newer" ? t("Loading…") : ""}
+          </li>
+        </ol>
+        {!items.length && !history.loading && !history.pending.length && (
+          <p class="empty">{history.error ?? t("No messages yet. Say hello!")}</p>
+        )}
+      </div>
+      {(!atBottom || history.hasNewer) && (
+        <button type="button" class="jump" onClick={jump} aria-label={t("Jump to the newest message")}>
+          <DownIcon />
+          {unseen > 0 && <span class="badge">{unseen}</span>}
+        </button>
+      )}
+    </div>
+  );
+}
+
+function lastSeen(chat: Chat, me: string): string {
+  const other = peer(chat, me);
+  if (other) return other.is_online ? t("online") : t("offline");
+  return t("{n} members", { n: chat.members.length });
+}
+
+export function ChatView({ chatId }: { chatId: string }) {
+  const chat = useStore(app, (state) => state.chats[chatId]);
+  const history = useStore(app, (state) => state.histories[chatId]);
+  const me = useStore(app, (state) => state.me)!;
+  const [reply, setReply] = useState<Message | null>(null);
+  const [editing, setEditing] = useState<Message | null>(null);
+  const [removing, setRemoving] = useState<Message | null>(null);
+  const [files, setFiles] = useState<File[]>([]);
+  const [dragging, setDragging] = useState(false);
+  const [info, setInfo] = useState(false);
+  const [missing, setMissing] = useState(false);
+
+  useEffect(() => {
+    app.set({ openChat: chatId });
+    if (!app.get().chats[chatId]) fetchChat(chatId).then((found) => setMissing(!found), () => setMissing(true));
+    openHistory(chatId);
+    return () => app.set({ openChat: null });
+  }, [chatId]);
+
+  const actions = useMemo<MessageActions>(
+    () => ({
+      reply: (message) => {
+        setEditing(null);
+        setReply(message);
+      },
+      edit: (message) => {
+        setReply(null);
+        setEditing(message);
+      },
+      remove: setRemoving,
+      showQuoted: (messageId) => void showMessage(chatId, messageId),
+    }),
+    [chatId],
+  );
+
+  if (!chat) {
+    return <div class="placeholder">{missing ? t("This chat is not available.") : t("Loading…")}</div>;
+  }
+  const editLast = () => {
+    const own = history?.items.filter((message) => message.sender.id === me.id && message.text !== null).at(-1);
+    if (own) actions.edit(own);
+  };
+  const onDrop = (event: DragEvent) => {
+    event.preventDefault();
+    setDragging(false);
+    const dropped = [...(event.dataTransfer?.files ?? [])];
+    if (dropped.length) setFiles([...files, ...dropped]);
+  };
+  const other = peer(chat, me.id);
+  return (
+    <section
+      class={dragging ? "chat dragging" : "chat"}
+      aria-label={chat.title}
+      onDragOver={(event) => {
+        if (event.dataTransfer?.types.includes("Files")) {
+          event.preventDefault();
+          setDragging(true);
+        }
+      }}
+      onDragLeave={(event) => {
+        if (event.currentTarget === event.target) setDragging(false);
+      }}
+      onDrop={onDrop}
+    >
+      <header class="chat-header">
+        <a href="/" onClick={follow} class="icon-button back" aria-label={t("Back to chats")}>
+          <BackIcon />
+        </a>
+        <Avatar src={chat.avatar} name={chat.title} seed={chat.id} size={40} online={other?.is_online} />
+        <div class="chat-header-text">
+          <h1 class="chat-header-title">{chat.title}</h1>
+          <p class="muted">{lastSeen(chat, me.id)}</p>
+        </div>
+        <button type="button" class="icon-button" aria-label={chat.is_private ? t("About this chat") : t("Group settings")} onClick={() => setInfo(true)}>
+          <InfoIcon />
+        </button>
+      </header>
+      {history && <MessageLog chat={chat} history={history} me={me} actions={actions} />}
+      {dragging && (
+        <div class="drop-overlay" aria-hidden="true">
+          {t("Drop files to attach them")}
+        </div>
+      )}
+      <Composer
+        chatId={chat.id}
+        reply={reply}
+        editing={editing}
+        files={files}
+        setFiles={setFiles}
+        onCancel={() => {
+          setReply(null);
+          setEditing(null);
+        }}
+        onEditLast={editLast}
+      />
+      {removing && (
+        <Confirm
+          title={t("Delete the message?")}
+          text={t("It will be deleted for everyone in the chat.")}
+          action={t("Delete")}
+          onConfirm={() => deleteMessage(removing)}
+          onClose={() => setRemoving(null)}
+        />
+      )}
+      {info && <ChatInfoDialog chat={chat} onClose={() => setInfo(false)} />}
+    </section>
+  );
+}

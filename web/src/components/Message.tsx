@@ -1,0 +1,165 @@
+// One message of the log: sender, reply quote, files, voice, text, time, read ticks and its actions menu.
+import { memo } from "preact/compat";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { clockTime, fullTime, t } from "../i18n";
+import { displayName } from "../state";
+import type { Message } from "../types";
+import { isImage } from "./ChatList";
+import { UserAvatar } from "./common";
+import { MoreIcon, TicksIcon } from "./icons";
+
+export interface MessageActions {
+  reply(message: Message): void;
+  edit(message: Message): void;
+  remove(message: Message): void;
+  showQuoted(messageId: string): void;
+}
+
+function fileLabel(url: string): string {
+  const name = decodeURIComponent(new URL(url, location.origin).pathname.split("/").pop() ?? "");
+  const extension = name.includes(".") ? name.split(".").pop()?.toUpperCase() : "";
+  return extension ? `${t("File")} (${extension})` : t("File");
+}
+
+function ActionsMenu({ message, mine, actions }: { message: Message; mine: boolean; actions: MessageActions }) {
+  const [open, setOpen] = useState(false);
+  const menu = useRef<HTMLUListElement>(null);
+  const button = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (!open) return;
+    menu.current?.querySelector<HTMLButtonElement>("button")?.focus();
+    const close = (event: Event) => {
+      if (!menu.current?.contains(event.target as Node) && event.target !== button.current) setOpen(false);
+    };
+    document.addEventListener("pointerdown", close);
+    return () => document.removeEventListener("pointerdown", close);
+  }, [open]);
+  const run = (action: () => void) => () => {
+    setOpen(false);
+    action();
+  };
+  const onKeyDown = (event: KeyboardEvent) => {
+    const items = [...(menu.current?.querySelectorAll<HTMLButtonElement>("button") ?? [])];
+    const index = items.indexOf(document.activeElement as HTMLButtonElement);
+    if (event.key === "Escape") {
+      event.stopPropagation();
+      setOpen(false);
+      button.current?.focus();
+    } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      const step = event.key === "ArrowDown" ? 1 : -1;
+      items[(index + step + items.length) % items.length]?.focus();
+    } else if (event.key === "Tab") {
+      setOpen(false);
+    }
+  };
+  return (
+    <div class="message-menu">
+      <button
+        ref={button}
+        type="button"
+        class="icon-button small"
+        aria-label={t("Message actions")}
+        aria-haspopup="menu"
+        aria-expanded={open}
+        onClick={() => setOpen(!open)}
+      >
+        <MoreIcon />
+      </button>
+      {open && (
+        <ul class="menu" role="menu" ref={menu} aria-label={t("Message actions")} onKeyDown={onKeyDown}>
+          <li role="none">
+            <button type="button" role="menuitem" onClick={run(() => actions.reply(message))}>
+              {t("Reply")}
+            </button>
+          </li>
+          {mine && message.text !== null && (
+            <li role="none">
+              <button type="button" role="menuitem" onClick={run(() => actions.edit(message))}>
+                {t("Edit")}
+              </button>
+            </li>
+          )}
+          {message.text && (
+            <li role="none">
+              <button type="button" role="menuitem" onClick={run(() => void navigator.clipboard?.writeText(message.text ?? ""))}>
+                {t("Copy text")}
+              </button>
+            </li>
+          )}
+          {mine && (
+            <li role="none">
+              <button type="button" role="menuitem" class="danger" onClick={run(() => actions.remove(message))}>
+                {t("Delete")}
+              </button>
+            </li>
+          )}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+export const MessageItem = memo(function MessageItem(props: {
+  message: Message;
+  mine: boolean;
+  unread: boolean;
+  showSender: boolean;
+  actions: MessageActions;
+}) {
+  const { message, mine } = props;
+  const images = message.files.filter((file) => isImage(file.item));
+  const others = message.files.filter((file) => !isImage(file.item));
+  const read = message.was_read_by.length > 0;
+  const edited = message.updated_at !== message.created_at;
+  const sender = displayName(message.sender);
+  return (
+    <li
+      class={mine ? "message mine" : "message theirs"}
+      id={`message-${message.id}`}
+      data-id={message.id}
+      data-unread={props.unread ? "1" : undefined}
+    >
+      {props.showSender && <UserAvatar user={message.sender} size={32} />}
+      <article class="bubble" aria-label={`${mine ? t("You") : sender}, ${fullTime(message.created_at)}`}>
+        {props.showSender && <p class="sender">{sender}</p>}
+        {message.reply_to && (
+          <button type="button" class="quote" onClick={() => props.actions.showQuoted(message.reply_to!.id)}>
+            <span class="quote-author">{displayName(message.reply_to.sender)}</span>
+            <span class="quote-text">{message.reply_to.text || (message.reply_to.voice ? t("Voice message") : t("File"))}</span>
+          </button>
+        )}
+        {images.length > 0 && (
+          <div class={images.length > 1 ? "images grid" : "images"}>
+            {images.map((file) => (
+              <a key={file.item} href={file.item} target="_blank" rel="noopener noreferrer">
+                <img src={file.item} alt={t("Image")} loading="lazy" />
+              </a>
+            ))}
+          </div>
+        )}
+        {others.map((file) => (
+          <a key={file.item} class="file" href={file.item} target="_blank" rel="noopener noreferrer" download>
+            {fileLabel(file.item)}
+          </a>
+        ))}
+        {message.voice && (
+          <audio class="voice" controls preload="metadata" src={message.voice} aria-label={t("Voice message")} />
+        )}
+        {message.text && <p class="text">{message.text}</p>}
+        <footer class="meta">
+          {edited && <span class="edited">{t("edited")}</span>}
+          <time dateTime={message.created_at} title={fullTime(message.created_at)}>
+            {clockTime(message.created_at)}
+          </time>
+          {mine && (
+            <span class={read ? "ticks read" : "ticks"} role="img" aria-label={read ? t("Read") : t("Sent")} data-read={read ? "1" : "0"}>
+              <TicksIcon read={read} />
+            </span>
+          )}
+        </footer>
+        <ActionsMenu message={message} mine={mine} actions={props.actions} />
+      </article>
+    </li>
+  );
+});

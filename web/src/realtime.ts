@@ -1,0 +1,87 @@
+// Centrifugo through the official SDK: the personal channel `<user id>` (message events), `chats:<user id>`
+// (chat list events) and `social:<user id>` (docs/realtime.md), all with history and recovery.
+//
+// After a reconnect Centrifugo replays what the client missed (recovered publications go through the same
+// idempotent handlers). When it cannot (`wasRecovering && !recovered`: history expired, or lost with a memory
+// engine), the open views are refetched. The first subscription refetches too: anything sent between the first
+// REST answers and the subscription would otherwise be a gap.
+import { Centrifuge, type SubscribedContext, UnauthorizedError } from "centrifuge";
+import { ApiError, post } from "./api";
+import { app, applyChatEvent, applyMessageEvent, catchUp, loadChats } from "./state";
+import type { ChatEvent, MessageEvent, SocialEvent } from "./types";
+
+type SocialListener = (event: SocialEvent) => void;
+const socialListeners = new Set<SocialListener>();
+
+/** Social events (friend requests, likes) for the pages that show them. */
+export function onSocialEvent(listener: SocialListener): () => void {
+  socialListeners.add(listener);
+  return () => socialListeners.delete(listener);
+}
+
+async function token(path: string, body?: Record<string, unknown>): Promise<string> {
+  try {
+    return (await post<{ token: string }>(path, body)).token;
+  } catch (error) {
+    // The session is gone: the SDK must stop asking instead of retrying forever.
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+      throw new UnauthorizedError(error.message);
+    }
+    throw error;
+  }
+}
+
+let client: Centrifuge | null = null;
+
+export function startRealtime(userId: string): void {
+  stopRealtime();
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const centrifuge = new Centrifuge(`${scheme}://${location.host}/connection/websocket`, {
+    getToken: () => token("centrifugo/connect/"),
+    minReconnectDelay: 300,
+    maxReconnectDelay: 5000,
+  });
+  client = centrifuge;
+  centrifuge.on("connecting", () => app.set({ connection: "connecting" }));
+  centrifuge.on("connected", () => app.set({ connection: "connected", wasConnected: true }));
+  centrifuge.on("disconnected", () => app.set({ connection: "disconnected" }));
+
+  const subscribe = (channel: string, onData: (data: unknown) => void, onSubscribed?: (ctx: SubscribedContext) => void) => {
+    const subscription = centrifuge.newSubscription(channel, {
+      getToken: () => token("centrifugo/subscribe/", { channel }),
+      minResubscribeDelay: 300,
+      maxResubscribeDelay: 5000,
+    });
+    subscription.on("publication", (ctx) => onData(ctx.data));
+    if (onSubscribed) subscription.on("subscribed", onSubscribed);
+    subscription.subscribe();
+  };
+
+  let first = true;
+  subscribe(
+    userId,
+    (data) => applyMessageEvent(data as MessageEvent),
+    (ctx) => {
+      if (first || (ctx.wasRecovering && !ctx.recovered)) void catchUp().catch(() => undefined);
+      first = false;
+    },
+  );
+  subscribe(
+    `chats:${userId}`,
+    (data) => applyChatEvent(data as ChatEvent),
+    (ctx) => {
+      if (ctx.wasRecovering && !ctx.recovered) void loadChats().catch(() => undefined);
+    },
+  );
+  subscribe(`social:${userId}`, (data) => {
+    for (const listener of socialListeners) listener(data as SocialEvent);
+  });
+  centrifuge.connect();
+}
+
+export function stopRealtime(): void {
+  client?.disconnect();
+  client?.removeAllListeners();
+  client = null;
+  app.set({ connection: "disconnected", wasConnected: false });
+}

@@ -1,0 +1,575 @@
+// The messenger's state and every change to it: REST answers and realtime events go through the same merge
+// functions, which are idempotent, so an event that arrives twice (a recovered publication, the answer to our own
+// request) or late (after a fresher REST page) changes nothing.
+import { ApiError, api, del, get, patch, post } from "./api";
+import { createStore } from "./store";
+import type { Chat, ChatEvent, Id, Me, Message, MessageEvent, Page, User } from "./types";
+
+export const HISTORY_PAGE = 50;
+const CHAT_PAGE = 50;
+
+export interface Pending {
+  key: string;
+  text: string;
+  files: File[];
+  voice: Blob | null;
+  replyTo: Message | null;
+  error: string | null;
+}
+
+/** The loaded window of a chat's history, oldest first. Usually it reaches the newest message and grows with
+ *  realtime events; after a jump into the past it is detached (`hasNewer`) until it is scrolled or jumped back. */
+export interface History {
+  items: Message[];
+  hasOlder: boolean;
+  hasNewer: boolean;
+  loading: "initial" | "older" | "newer" | null;
+  error: string | null;
+  pending: Pending[];
+  /** Bumped when the window is replaced (the view scrolls to `focus`, or to the bottom). */
+  version: number;
+  focus: Id | null;
+}
+
+export type Connection = "connecting" | "connected" | "disconnected";
+
+export interface State {
+  me: Me | null;
+  chats: Record<Id, Chat>;
+  chatsNext: string | null;
+  chatsLoaded: boolean;
+  histories: Record<Id, History>;
+  openChat: Id | null;
+  connection: Connection;
+  /** Set once the first connection succeeded: later losses show "reconnecting". */
+  wasConnected: boolean;
+  incomingRequests: number;
+}
+
+const initial: State = {
+  me: null,
+  chats: {},
+  chatsNext: null,
+  chatsLoaded: false,
+  histories: {},
+  openChat: null,
+  connection: "disconnected",
+  wasConnected: false,
+  incomingRequests: 0,
+};
+
+export const app = createStore<State>(initial);
+
+export function resetState(me: Me | null): void {
+  deleted.clear();
+  app.set({ ...initial, me });
+}
+
+// ------------------------------------------------------------------------------------------------- ordering
+/** Messages are ordered by creation time, then by id (time-ordered UUIDs). */
+export function before(a: Message, b: Message): boolean {
+  return a.created_at < b.created_at || (a.created_at === b.created_at && a.id < b.id);
+}
+
+function lastActivity(chat: Chat): string {
+  return chat.last_message?.created_at ?? chat.created_at;
+}
+
+let sortedFor: Record<Id, Chat> | null = null;
+let sorted: Chat[] = [];
+
+/** The chat list, latest activity first (memoised on the chats object). */
+export function sortedChats(state: State): Chat[] {
+  if (state.chats !== sortedFor) {
+    sortedFor = state.chats;
+    sorted = Object.values(state.chats).sort((a, b) => (lastActivity(a) < lastActivity(b) ? 1 : -1));
+  }
+  return sorted;
+}
+
+// ------------------------------------------------------------------------------------------------- merging
+/** Ids of messages deleted in this session: a REST page fetched before the deletion cannot bring them back. */
+const deleted = new Set<Id>();
+
+/** The fresher of two copies of a message: the later edit, and the longer reader list (reads only add). */
+function fresher(old: Message, incoming: Message): Message {
+  const base = incoming.updated_at >= old.updated_at ? incoming : old;
+  const readers = incoming.was_read_by.length >= old.was_read_by.length ? incoming.was_read_by : old.was_read_by;
+  return base.was_read_by === readers ? base : { ...base, was_read_by: readers };
+}
+
+function mergeInto(items: Message[], incoming: Message[]): Message[] {
+  const byId = new Map(items.map((message) => [message.id, message]));
+  for (const message of incoming) {
+    if (deleted.has(message.id)) continue;
+    const old = byId.get(message.id);
+    byId.set(message.id, old ? fresher(old, message) : message);
+  }
+  return [...byId.values()].sort((a, b) => (before(a, b) ? -1 : 1));
+}
+
+function emptyHistory(): History {
+  return {
+    items: [],
+    hasOlder: false,
+    hasNewer: false,
+    loading: null,
+    error: null,
+    pending: [],
+    version: 0,
+    focus: null,
+  };
+}
+
+/** Change a chat's loaded history; only loads and sends create one (events for unopened chats change nothing). */
+function updateHistory(chatId: Id, change: (history: History) => Partial<History>, create = false): void {
+  app.set((state) => {
+    const history = state.histories[chatId] ?? (create ? emptyHistory() : null);
+    return history ? { histories: { ...state.histories, [chatId]: { ...history, ...change(history) } } } : {};
+  });
+}
+
+function putChat(chat: Chat): void {
+  app.set((state) => ({ chats: { ...state.chats, [chat.id]: chat } }));
+}
+
+function changeChat(chatId: Id, change: (chat: Chat) => Partial<Chat>): void {
+  const chat = app.get().chats[chatId];
+  if (chat) putChat({ ...chat, ...change(chat) });
+}
+
+function dropChat(chatId: Id): void {
+  app.set((state) => {
+    const chats = { ...state.chats };
+    const histories = { ...state.histories };
+    delete chats[chatId];
+    delete histories[chatId];
+    return { chats, histories };
+  });
+}
+
+/** Add the readers of `message` to every earlier message of the chat: reading one reads all before it. */
+function spreadReads(items: Message[], message: Message): Message[] {
+  let changed = false;
+  const result = items.map((item) => {
+    if (item.id === message.id || before(message, item)) return item;
+    const missing = message.was_read_by.filter(
+      (reader) => reader.id !== item.sender.id && !item.was_read_by.some((known) => known.id === reader.id),
+    );
+    if (!missing.length) return item;
+    changed = true;
+    return { ...item, was_read_by: [...item.was_read_by, ...missing] };
+  });
+  return changed ? result : items;
+}
+
+// ------------------------------------------------------------------------------------------------- chats
+export async function loadChats(): Promise<void> {
+  const page = await get<Page<Chat>>("chats/", { page_size: CHAT_PAGE });
+  app.set((state) => {
+    // A complete first page is the whole truth (chats deleted while we were away disappear); otherwise merge.
+    const chats: Record<Id, Chat> = page.next ? { ...state.chats } : {};
+    for (const chat of page.results) chats[chat.id] = chat;
+    return { chats, chatsNext: page.next, chatsLoaded: true };
+  });
+}
+
+export async function loadMoreChats(): Promise<void> {
+  const next = app.get().chatsNext;
+  if (!next) return;
+  const page = await get<Page<Chat>>(next);
+  app.set((state) => {
+    const chats = { ...state.chats };
+    for (const chat of page.results) chats[chat.id] ??= chat;
+    return { chats, chatsNext: page.next };
+  });
+}
+
+export async function searchChats(search: string): Promise<Chat[]> {
+  return (await get<Page<Chat>>("chats/", { search, page_size: CHAT_PAGE })).results;
+}
+
+export async function fetchChat(chatId: Id): Promise<Chat | null> {
+  try {
+    const chat = await get<Chat>(`chat/${chatId}/`);
+    putChat(chat);
+    return chat;
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 403 || error.status === 404)) {
+      dropChat(chatId);
+      return null;
+    }
+    throw error;
+  }
+}
+
+const chatRefreshes = new Map<Id, ReturnType<typeof setTimeout>>();
+
+/** Refetch a chat soon (its unread count or last message changed in a way events do not carry), once. */
+function refreshChatSoon(chatId: Id): void {
+  clearTimeout(chatRefreshes.get(chatId));
+  chatRefreshes.set(
+    chatId,
+    setTimeout(() => {
+      chatRefreshes.delete(chatId);
+      if (app.get().chats[chatId]) fetchChat(chatId).catch(() => undefined);
+    }, 150),
+  );
+}
+
+export async function openPrivateChat(user: Id): Promise<Chat> {
+  const chat = await post<Chat>("chats/", { is_private: true, members: [user] }, { fallback: "on" });
+  putChat(chat);
+  return chat;
+}
+
+export async function createGroup(title: string, members: Id[], avatar: File | null): Promise<Chat> {
+  const form = new FormData();
+  form.append("is_private", "false");
+  form.append("title", title);
+  for (const member of members) form.append("members", member);
+  if (avatar) form.append("avatar", avatar);
+  const chat = await post<Chat>("chats/", form);
+  putChat(chat);
+  return chat;
+}
+
+export async function updateGroup(chatId: Id, change: { title?: string; avatar?: File }): Promise<void> {
+  const form = new FormData();
+  if (change.title !== undefined) form.append("title", change.title);
+  if (change.avatar) form.append("avatar", change.avatar);
+  putChat(await patch<Chat>(`chat/${chatId}/`, form));
+}
+
+export async function addMembers(chatId: Id, members: Id[]): Promise<void> {
+  putChat(await post<Chat>(`chat/${chatId}/members/`, { members }));
+}
+
+export async function removeMember(chatId: Id, user: Id): Promise<void> {
+  await del(`chat/${chatId}/members/${user}/`);
+  await fetchChat(chatId);
+}
+
+export async function leaveChat(chatId: Id): Promise<void> {
+  await post(`chat/${chatId}/leave/`);
+  dropChat(chatId);
+}
+
+export async function deleteChat(chatId: Id): Promise<void> {
+  await del(`chat/${chatId}/`);
+  dropChat(chatId);
+}
+
+export function applyChatEvent(event: ChatEvent): void {
+  const me = app.get().me?.id;
+  const chatId = event.chat.id;
+  const leftMe =
+    event.event === "chat_delete" ||
+    (event.event === "chat_update" && event.members_removed?.includes(me ?? "")) ||
+    (event.event === "member_left" && event.users?.includes(me ?? ""));
+  // Never fetch a chat we are no longer in: that would be a 403 (and an error in the console).
+  if (leftMe) dropChat(chatId);
+  else fetchChat(chatId).catch(() => undefined);
+}
+
+// ------------------------------------------------------------------------------------------------- history
+function markResponse(chatId: Id): () => void {
+  return () => performance.mark("history:response", { detail: chatId });
+}
+
+/** The newest page (replacing the window): opening a chat, or jumping back from the past. */
+export async function loadNewest(chatId: Id): Promise<void> {
+  // Not detached any more: messages created while the page is on its way are merged as they arrive.
+  updateHistory(chatId, () => ({ loading: "initial", error: null, hasNewer: false }), true);
+  try {
+    const page = await api<Page<Message>>("GET", "messages/", {
+      query: { chat: chatId, page_size: HISTORY_PAGE },
+      onResponse: markResponse(chatId),
+    });
+    const newest = page.results[0];
+    updateHistory(chatId, (history) => ({
+      // The page replaces the window, except for messages that arrived after it was taken.
+      items: mergeInto(
+        history.items.filter((message) => !newest || before(newest, message)),
+        page.results,
+      ),
+      hasOlder: page.next !== null,
+      hasNewer: false,
+      loading: null,
+      version: history.version + 1,
+      focus: null,
+    }));
+  } catch (error) {
+    updateHistory(chatId, () => ({ loading: null, error: errorText(error) }));
+    if (error instanceof ApiError && error.status === 403) dropChat(chatId);
+  }
+}
+
+export function openHistory(chatId: Id): void {
+  const history = app.get().histories[chatId];
+  if (!history || (!history.items.length && !history.loading)) void loadNewest(chatId);
+}
+
+export async function loadOlder(chatId: Id): Promise<void> {
+  const history = app.get().histories[chatId];
+  if (!history || history.loading || !history.hasOlder || !history.items.length) return;
+  updateHistory(chatId, () => ({ loading: "older" }));
+  try {
+    const page = await get<Page<Message>>("messages/", {
+      chat: chatId,
+      before: history.items[0].id,
+      page_size: HISTORY_PAGE,
+    });
+    updateHistory(chatId, (current) => ({
+      items: mergeInto(current.items, page.results),
+      hasOlder: page.next !== null,
+      loading: null,
+    }));
+  } catch (error) {
+    updateHistory(chatId, () => ({ loading: null }));
+    // The cursor was deleted meanwhile (404): start again from the newest page.
+    if (error instanceof ApiError && error.status === 404) await loadNewest(chatId);
+  }
+}
+
+/** Follow `after` cursors from the newest loaded message; with `all`, until the newest one. */
+async function fetchNewer(chatId: Id, all: boolean): Promise<boolean> {
+  for (let round = 0; round < (all ? 20 : 1); round++) {
+    const history = app.get().histories[chatId];
+    const last = history?.items.at(-1);
+    if (!history || !last) return false;
+    const page = await get<Page<Message>>("messages/", { chat: chatId, after: last.id, page_size: HISTORY_PAGE });
+    updateHistory(chatId, (current) => ({
+      items: mergeInto(current.items, page.results),
+      hasNewer: page.previous !== null,
+    }));
+    if (page.previous === null) return true;
+  }
+  return false;
+}
+
+export async function loadNewer(chatId: Id): Promise<void> {
+  const history = app.get().histories[chatId];
+  if (!history || history.loading || !history.hasNewer) return;
+  updateHistory(chatId, () => ({ loading: "newer" }));
+  try {
+    await fetchNewer(chatId, false);
+    updateHistory(chatId, () => ({ loading: null }));
+  } catch {
+    await loadNewest(chatId);
+  }
+}
+
+/** Show a message that may not be loaded (a replied-to one): the window around it. */
+export async function showMessage(chatId: Id, messageId: Id): Promise<void> {
+  const history = app.get().histories[chatId];
+  if (history?.items.some((message) => message.id === messageId)) {
+    updateHistory(chatId, (current) => ({ version: current.version + 1, focus: messageId }));
+    return;
+  }
+  updateHistory(chatId, () => ({ loading: "initial" }), true);
+  try {
+    const half = HISTORY_PAGE / 2;
+    const [message, older, newer] = await Promise.all([
+      get<Message>(`message/${messageId}/`),
+      get<Page<Message>>("messages/", { chat: chatId, before: messageId, page_size: half }),
+      get<Page<Message>>("messages/", { chat: chatId, after: messageId, page_size: half }),
+    ]);
+    updateHistory(chatId, (current) => ({
+      items: mergeInto([], [...older.results, message, ...newer.results]),
+      hasOlder: older.next !== null,
+      hasNewer: newer.previous !== null,
+      loading: null,
+      version: current.version + 1,
+      focus: messageId,
+    }));
+  } catch {
+    updateHistory(chatId, () => ({ loading: null }));
+  }
+}
+
+/** After events were lost (a reconnect Centrifugo could not recover): the open chat gets the messages it missed
+ *  through `after` cursors (no gap, no duplicate) and a fresh newest page (edits, deletions and reads of what is
+ *  on screen); other cached histories are dropped and load again when opened. */
+export async function catchUp(): Promise<void> {
+  const { openChat, histories } = app.get();
+  app.set({ histories: openChat && histories[openChat] ? { [openChat]: histories[openChat] } : {} });
+  await loadChats();
+  if (!openChat || !app.get().histories[openChat]) return;
+  const history = app.get().histories[openChat];
+  if (!history.items.length || history.hasNewer) {
+    if (!history.hasNewer) await loadNewest(openChat);
+    return;
+  }
+  try {
+    if (!(await fetchNewer(openChat, true))) return loadNewest(openChat);
+    const page = await get<Page<Message>>("messages/", { chat: openChat, page_size: HISTORY_PAGE });
+    const fresh = new Set(page.results.map((message) => message.id));
+    const oldest = page.results.at(-1);
+    updateHistory(openChat, (current) => ({
+      // Within the fresh page's range, what it lacks was deleted meanwhile.
+      items: mergeInto(
+        current.items.filter((message) => !oldest || before(message, oldest) || fresh.has(message.id)),
+        page.results,
+      ),
+    }));
+  } catch {
+    await loadNewest(openChat);
+  }
+}
+
+// ------------------------------------------------------------------------------------------------- messages
+function onCreate(message: Message): void {
+  if (deleted.has(message.id)) return;
+  const state = app.get();
+  const history = state.histories[message.chat];
+  if (history && !history.hasNewer) {
+    updateHistory(message.chat, (current) => ({ items: mergeInto(current.items, [message]) }));
+  }
+  const chat = state.chats[message.chat];
+  if (!chat) {
+    fetchChat(message.chat).catch(() => undefined);
+    return;
+  }
+  // Only a message newer than the chat's last one moves the preview and the unread count (a repeated or
+  // recovered event does not).
+  if (chat.last_message && !before(chat.last_message, message)) return;
+  const mine = message.sender.id === state.me?.id;
+  changeChat(chat.id, (current) => ({
+    last_message: message,
+    unread_messages_count: mine ? current.unread_messages_count : current.unread_messages_count + 1,
+  }));
+}
+
+function onUpdate(message: Message): void {
+  updateHistory(message.chat, (history) =>
+    history.items.some((item) => item.id === message.id) ? { items: mergeInto(history.items, [message]) } : {},
+  );
+  changeChat(message.chat, (chat) =>
+    chat.last_message?.id === message.id ? { last_message: fresher(chat.last_message, message) } : {},
+  );
+}
+
+function onDelete(message: Message): void {
+  deleted.add(message.id);
+  updateHistory(message.chat, (history) => ({
+    items: history.items.filter((item) => item.id !== message.id),
+    pending: history.pending,
+  }));
+  const chat = app.get().chats[message.chat];
+  if (chat && (chat.last_message?.id === message.id || chat.unread_messages_count > 0)) refreshChatSoon(chat.id);
+}
+
+function onRead(message: Message): void {
+  const me = app.get().me?.id;
+  updateHistory(message.chat, (history) =>
+    history.items.length ? { items: spreadReads(mergeInto(history.items, [message]), message) } : {},
+  );
+  changeChat(message.chat, (chat) => {
+    const last = chat.last_message;
+    return last ? { last_message: spreadReads([last], message)[0] } : {};
+  });
+  if (message.sender.id !== me && message.was_read_by.some((reader) => reader.id === me)) {
+    refreshChatSoon(message.chat);
+  }
+}
+
+function onReadAll(chatId: Id, userId: Id, ids: Id[]): void {
+  const state = app.get();
+  const chat = state.chats[chatId];
+  const reader: User | undefined =
+    chat?.members.find((member) => member.id === userId) ?? (state.me?.id === userId ? state.me : undefined);
+  if (reader) {
+    const read = new Set(ids);
+    const mark = (message: Message): Message =>
+      read.has(message.id) && !message.was_read_by.some((known) => known.id === userId)
+        ? { ...message, was_read_by: [...message.was_read_by, reader] }
+        : message;
+    updateHistory(chatId, (history) => ({ items: history.items.map(mark) }));
+    changeChat(chatId, (current) => (current.last_message ? { last_message: mark(current.last_message) } : {}));
+  }
+  if (userId === state.me?.id) changeChat(chatId, () => ({ unread_messages_count: 0 }));
+}
+
+export function applyMessageEvent(event: MessageEvent): void {
+  switch (event.event) {
+    case "create":
+      return onCreate(event.message);
+    case "update":
+      return onUpdate(event.message);
+    case "delete":
+      return onDelete(event.message);
+    case "read":
+      return onRead(event.message);
+    case "read_all":
+      return onReadAll(event.message.chat, event.message.user, event.message.messages);
+  }
+}
+
+let pendingSeq = 0;
+
+export function voiceFileName(blob: Blob): string {
+  if (blob.type.includes("ogg")) return "voice.ogg";
+  if (blob.type.includes("mp4")) return "voice.m4a";
+  return "voice.webm";
+}
+
+export async function sendMessage(
+  chatId: Id,
+  draft: { text: string; files: File[]; voice: Blob | null; replyTo: Message | null },
+  retryKey?: string,
+): Promise<void> {
+  const key = retryKey ?? `pending-${++pendingSeq}`;
+  const pending: Pending = { key, ...draft, error: null };
+  updateHistory(chatId, (history) => ({
+    pending: retryKey
+      ? history.pending.map((item) => (item.key === key ? pending : item))
+      : [...history.pending, pending],
+  }), true);
+  const form = new FormData();
+  form.append("chat", chatId);
+  if (draft.text) form.append("text", draft.text);
+  for (const file of draft.files) form.append("files", file, file.name);
+  if (draft.voice) form.append("voice", draft.voice, voiceFileName(draft.voice));
+  if (draft.replyTo) form.append("reply_to", draft.replyTo.id);
+  try {
+    const message = await post<Message>("messages/", form);
+    updateHistory(chatId, (history) => ({ pending: history.pending.filter((item) => item.key !== key) }));
+    onCreate(message);
+  } catch (error) {
+    updateHistory(chatId, (history) => ({
+      pending: history.pending.map((item) => (item.key === key ? { ...item, error: errorText(error) } : item)),
+    }));
+  }
+}
+
+export function dismissPending(chatId: Id, key: string): void {
+  updateHistory(chatId, (history) => ({ pending: history.pending.filter((item) => item.key !== key) }));
+}
+
+export async function editMessage(message: Message, text: string): Promise<void> {
+  onUpdate(await patch<Message>(`message/${message.id}/`, { text }));
+}
+
+export async function deleteMessage(message: Message): Promise<void> {
+  await del(`message/${message.id}/`);
+  onDelete(message);
+}
+
+/** Mark a message (and so every earlier one) read by me. */
+export async function markRead(message: Message): Promise<void> {
+  onRead(await post<Message>(`message/${message.id}/read/`));
+}
+
+// ------------------------------------------------------------------------------------------------- helpers
+export function errorText(error: unknown): string {
+  if (error instanceof ApiError) {
+    const fields = Object.values(error.fields());
+    return fields.length ? fields.join(" ") : error.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function displayName(user: Pick<User, "first_name" | "last_name" | "username">): string {
+  return `${user.first_name} ${user.last_name}`.trim() || user.username;
+}

@@ -1,0 +1,112 @@
+// The API's shapes (docs/api-chats.md, docs/realtime.md, docs/social.md): what the client reads of them.
+
+export type Id = string;
+
+export interface User {
+  id: Id;
+  username: string;
+  first_name: string;
+  last_name: string;
+  bio: string | null;
+  avatar: string | null;
+  last_online_at: string | null;
+  is_online: boolean;
+}
+
+/** The user as seen by themself (GET /api/user/current/). */
+export interface Me extends User {
+  email: string | null;
+  status: string | null;
+  language?: string;
+}
+
+export interface FileRef {
+  item: string;
+}
+
+export interface ReplyRef {
+  id: Id;
+  text: string | null;
+  voice: string | null;
+  sender: User;
+  created_at: string;
+}
+
+export interface Message {
+  id: Id;
+  text: string | null;
+  voice: string | null;
+  chat: Id;
+  sender: User;
+  files: FileRef[];
+  was_read_by: User[];
+  reply_to?: ReplyRef | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Chat {
+  id: Id;
+  title: string;
+  members: User[];
+  creator: User;
+  avatar: string | null;
+  created_at: string;
+  updated_at: string;
+  is_private: boolean;
+  last_message: Message | null;
+  unread_messages_count: number;
+}
+
+export interface Page<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+export interface Post {
+  id: Id;
+  author: User;
+  description: string;
+  images: string[];
+  likes_count: number;
+  liked_by_me: boolean;
+  recent_likers: User[];
+  views: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface FriendRequest {
+  id: Id;
+  from_user: User;
+  to_user: User;
+  created_at: string;
+}
+
+export interface FriendResult {
+  user: User;
+  user_is_friend: boolean;
+  request: FriendRequest | null;
+}
+
+/** Publications of the personal channel `<user id>`. */
+export type MessageEvent =
+  | { event: "create" | "update" | "delete" | "read"; message: Message }
+  | { event: "read_all"; message: { chat: Id; user: Id; messages: Id[] } };
+
+/** Publications of `chats:<user id>`. */
+export interface ChatEvent {
+  event: "chat_create" | "chat_update" | "chat_delete" | "member_joined" | "member_left";
+  chat: { id: Id };
+  members_added?: Id[];
+  members_removed?: Id[];
+  users?: Id[];
+}
+
+/** Publications of `social:<user id>`. */
+export type SocialEvent =
+  | { event: "friend_request"; request: FriendRequest }
+  | { event: "friend_accept"; request: Id; user: User }
+  | { event: "post_like"; post: Id; likes_count: number; user: User };
