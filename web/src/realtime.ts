@@ -3,11 +3,18 @@
 //
 // After a reconnect Centrifugo replays what the client missed (recovered publications go through the same
 // idempotent handlers). When it cannot (`wasRecovering && !recovered`: history expired, or lost with a memory
-// engine), the open views are refetched. The first subscription refetches too: anything sent between the first
-// REST answers and the subscription would otherwise be a gap.
+// engine), the open views are refetched. The first REST loads wait for the first subscription (state.ts).
 import { Centrifuge, type SubscribedContext, UnauthorizedError } from "centrifuge";
 import { ApiError, post } from "./api";
-import { app, applyChatEvent, applyMessageEvent, catchUp, loadChats } from "./state";
+import {
+  app,
+  applyChatEvent,
+  applyMessageEvent,
+  awaitSubscription,
+  catchUp,
+  loadChats,
+  subscriptionStarted,
+} from "./state";
 import type { ChatEvent, MessageEvent, SocialEvent } from "./types";
 
 type SocialListener = (event: SocialEvent) => void;
@@ -35,6 +42,7 @@ let client: Centrifuge | null = null;
 
 export function startRealtime(userId: string): void {
   stopRealtime();
+  awaitSubscription();
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const centrifuge = new Centrifuge(`${scheme}://${location.host}/connection/websocket`, {
     getToken: () => token("centrifugo/connect/"),
@@ -62,8 +70,9 @@ export function startRealtime(userId: string): void {
     userId,
     (data) => applyMessageEvent(data as MessageEvent),
     (ctx) => {
-      if (first || (ctx.wasRecovering && !ctx.recovered)) void catchUp().catch(() => undefined);
+      const missed = first ? subscriptionStarted() : ctx.wasRecovering && !ctx.recovered;
       first = false;
+      if (missed) void catchUp().catch(() => undefined);
     },
   );
   subscribe(

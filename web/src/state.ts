@@ -26,7 +26,9 @@ export interface History {
   loading: "initial" | "older" | "newer" | null;
   error: string | null;
   pending: Pending[];
-  /** Bumped when the window is replaced (the view scrolls to `focus`, or to the bottom). */
+  /** Bumped when a window is started (an answer for an earlier one is dropped). */
+  window: number;
+  /** Bumped when a window's first page is in (the view scrolls to `focus`, or to the bottom). */
   version: number;
   focus: Id | null;
 }
@@ -116,6 +118,7 @@ function emptyHistory(): History {
     loading: null,
     error: null,
     pending: [],
+    window: 0,
     version: 0,
     focus: null,
   };
@@ -163,8 +166,35 @@ function spreadReads(items: Message[], message: Message): Message[] {
   return changed ? result : items;
 }
 
+// ------------------------------------------------------------------------------------------------- the gate
+// What is sent between a REST answer and the personal channel's first subscription would reach neither: the first
+// loads wait for the subscription (at most 3 s; if Centrifugo is unreachable they go ahead, and catch up when it
+// subscribes at last).
+let live: Promise<void> = Promise.resolve();
+let liveState: "waiting" | "subscribed" | "timed out" = "subscribed";
+let openGate: () => void = () => undefined;
+
+export function awaitSubscription(): void {
+  liveState = "waiting";
+  live = new Promise((resolve) => (openGate = resolve));
+  setTimeout(() => {
+    if (liveState !== "waiting") return;
+    liveState = "timed out";
+    openGate();
+  }, 3000);
+}
+
+/** The first subscription is there. True when the loads did not wait for it (a catch-up is due). */
+export function subscriptionStarted(): boolean {
+  const late = liveState === "timed out";
+  liveState = "subscribed";
+  openGate();
+  return late;
+}
+
 // ------------------------------------------------------------------------------------------------- chats
 export async function loadChats(): Promise<void> {
+  await live;
   const page = await get<Page<Chat>>("chats/", { page_size: CHAT_PAGE });
   app.set((state) => {
     // A complete first page is the whole truth (chats deleted while we were away disappear); otherwise merge.
@@ -277,17 +307,34 @@ function markResponse(chatId: Id): () => void {
   return () => performance.mark("history:response", { detail: chatId });
 }
 
+/** Start a new window (what was loaded stays until the new one's first page arrives, so events still merge into
+ *  it); answers for the previous window are dropped from now on. */
+function newWindow(chatId: Id, change: Partial<History>): number {
+  updateHistory(chatId, (history) => ({ ...change, window: history.window + 1 }), true);
+  return app.get().histories[chatId].window;
+}
+
+/** Apply an answer only to the window it was asked for. */
+function updateWindow(chatId: Id, window: number, change: (history: History) => Partial<History>): void {
+  updateHistory(chatId, (history) => (history.window === window ? change(history) : {}));
+}
+
+function windowIs(chatId: Id, window: number): boolean {
+  return app.get().histories[chatId]?.window === window;
+}
+
 /** The newest page (replacing the window): opening a chat, or jumping back from the past. */
 export async function loadNewest(chatId: Id): Promise<void> {
   // Not detached any more: messages created while the page is on its way are merged as they arrive.
-  updateHistory(chatId, () => ({ loading: "initial", error: null, hasNewer: false }), true);
+  const window = newWindow(chatId, { loading: "initial", error: null, hasNewer: false });
   try {
+    await live;
     const page = await api<Page<Message>>("GET", "messages/", {
       query: { chat: chatId, page_size: HISTORY_PAGE },
       onResponse: markResponse(chatId),
     });
     const newest = page.results[0];
-    updateHistory(chatId, (history) => ({
+    updateWindow(chatId, window, (history) => ({
       // The page replaces the window, except for messages that arrived after it was taken.
       items: mergeInto(
         history.items.filter((message) => !newest || before(newest, message)),
@@ -300,7 +347,7 @@ export async function loadNewest(chatId: Id): Promise<void> {
       focus: null,
     }));
   } catch (error) {
-    updateHistory(chatId, () => ({ loading: null, error: errorText(error) }));
+    updateWindow(chatId, window, () => ({ loading: null, error: errorText(error) }));
     if (error instanceof ApiError && error.status === 403) dropChat(chatId);
   }
 }
@@ -313,6 +360,7 @@ export function openHistory(chatId: Id): void {
 export async function loadOlder(chatId: Id): Promise<void> {
   const history = app.get().histories[chatId];
   if (!history || history.loading || !history.hasOlder || !history.items.length) return;
+  const window = history.window;
   updateHistory(chatId, () => ({ loading: "older" }));
   try {
     const page = await get<Page<Message>>("messages/", {
@@ -320,25 +368,26 @@ export async function loadOlder(chatId: Id): Promise<void> {
       before: history.items[0].id,
       page_size: HISTORY_PAGE,
     });
-    updateHistory(chatId, (current) => ({
+    updateWindow(chatId, window, (current) => ({
       items: mergeInto(current.items, page.results),
       hasOlder: page.next !== null,
       loading: null,
     }));
   } catch (error) {
-    updateHistory(chatId, () => ({ loading: null }));
+    updateWindow(chatId, window, () => ({ loading: null }));
     // The cursor was deleted meanwhile (404): start again from the newest page.
-    if (error instanceof ApiError && error.status === 404) await loadNewest(chatId);
+    if (error instanceof ApiError && error.status === 404 && windowIs(chatId, window)) await loadNewest(chatId);
   }
 }
 
-/** Follow `after` cursors from the newest loaded message; with `all`, until the newest one. */
-async function fetchNewer(chatId: Id, all: boolean): Promise<boolean> {
+/** Follow `after` cursors from the newest loaded message (with `all`, up to the newest one), while the window is
+ *  the same. True when it reached the newest message. */
+async function fetchNewer(chatId: Id, window: number, all: boolean): Promise<boolean> {
   for (let round = 0; round < (all ? 20 : 1); round++) {
-    const history = app.get().histories[chatId];
-    const last = history?.items.at(-1);
-    if (!history || !last) return false;
+    const last = app.get().histories[chatId]?.items.at(-1);
+    if (!last || !windowIs(chatId, window)) return false;
     const page = await get<Page<Message>>("messages/", { chat: chatId, after: last.id, page_size: HISTORY_PAGE });
+    if (!windowIs(chatId, window)) return false;
     updateHistory(chatId, (current) => ({
       items: mergeInto(current.items, page.results),
       hasNewer: page.previous !== null,
@@ -351,12 +400,13 @@ async function fetchNewer(chatId: Id, all: boolean): Promise<boolean> {
 export async function loadNewer(chatId: Id): Promise<void> {
   const history = app.get().histories[chatId];
   if (!history || history.loading || !history.hasNewer) return;
+  const window = history.window;
   updateHistory(chatId, () => ({ loading: "newer" }));
   try {
-    await fetchNewer(chatId, false);
-    updateHistory(chatId, () => ({ loading: null }));
+    await fetchNewer(chatId, window, false);
+    updateWindow(chatId, window, () => ({ loading: null }));
   } catch {
-    await loadNewest(chatId);
+    if (windowIs(chatId, window)) await loadNewest(chatId);
   }
 }
 
@@ -367,7 +417,7 @@ export async function showMessage(chatId: Id, messageId: Id): Promise<void> {
     updateHistory(chatId, (current) => ({ version: current.version + 1, focus: messageId }));
     return;
   }
-  updateHistory(chatId, () => ({ loading: "initial" }), true);
+  const window = newWindow(chatId, { loading: "initial" });
   try {
     const half = HISTORY_PAGE / 2;
     const [message, older, newer] = await Promise.all([
@@ -375,7 +425,7 @@ export async function showMessage(chatId: Id, messageId: Id): Promise<void> {
       get<Page<Message>>("messages/", { chat: chatId, before: messageId, page_size: half }),
       get<Page<Message>>("messages/", { chat: chatId, after: messageId, page_size: half }),
     ]);
-    updateHistory(chatId, (current) => ({
+    updateWindow(chatId, window, (current) => ({
       items: mergeInto([], [...older.results, message, ...newer.results]),
       hasOlder: older.next !== null,
       hasNewer: newer.previous !== null,
@@ -384,7 +434,7 @@ export async function showMessage(chatId: Id, messageId: Id): Promise<void> {
       focus: messageId,
     }));
   } catch {
-    updateHistory(chatId, () => ({ loading: null }));
+    updateWindow(chatId, window, () => ({ loading: null }));
   }
 }
 
@@ -395,18 +445,19 @@ export async function catchUp(): Promise<void> {
   const { openChat, histories } = app.get();
   app.set({ histories: openChat && histories[openChat] ? { [openChat]: histories[openChat] } : {} });
   await loadChats();
-  if (!openChat || !app.get().histories[openChat]) return;
-  const history = app.get().histories[openChat];
-  if (!history.items.length || history.hasNewer) {
-    if (!history.hasNewer) await loadNewest(openChat);
-    return;
-  }
+  const history = openChat ? app.get().histories[openChat] : undefined;
+  if (!openChat || !history || history.hasNewer) return;
+  if (!history.items.length) return loadNewest(openChat);
+  const window = history.window;
   try {
-    if (!(await fetchNewer(openChat, true))) return loadNewest(openChat);
+    if (!(await fetchNewer(openChat, window, true))) {
+      if (windowIs(openChat, window)) await loadNewest(openChat);
+      return;
+    }
     const page = await get<Page<Message>>("messages/", { chat: openChat, page_size: HISTORY_PAGE });
     const fresh = new Set(page.results.map((message) => message.id));
     const oldest = page.results.at(-1);
-    updateHistory(openChat, (current) => ({
+    updateWindow(openChat, window, (current) => ({
       // Within the fresh page's range, what it lacks was deleted meanwhile.
       items: mergeInto(
         current.items.filter((message) => !oldest || before(message, oldest) || fresh.has(message.id)),
@@ -414,7 +465,7 @@ export async function catchUp(): Promise<void> {
       ),
     }));
   } catch {
-    await loadNewest(openChat);
+    if (windowIs(openChat, window)) await loadNewest(openChat);
   }
 }
 
@@ -442,9 +493,9 @@ function onCreate(message: Message): void {
 }
 
 function onUpdate(message: Message): void {
-  updateHistory(message.chat, (history) =>
-    history.items.some((item) => item.id === message.id) ? { items: mergeInto(history.items, [message]) } : {},
-  );
+  updateHistory(message.chat, (history) => ({
+    items: history.items.map((item) => (item.id === message.id ? fresher(item, message) : item)),
+  }));
   changeChat(message.chat, (chat) =>
     chat.last_message?.id === message.id ? { last_message: fresher(chat.last_message, message) } : {},
   );
@@ -462,9 +513,13 @@ function onDelete(message: Message): void {
 
 function onRead(message: Message): void {
   const me = app.get().me?.id;
-  updateHistory(message.chat, (history) =>
-    history.items.length ? { items: spreadReads(mergeInto(history.items, [message]), message) } : {},
-  );
+  // Only messages of the loaded window change: the read one may be outside it (a window in the past).
+  updateHistory(message.chat, (history) => ({
+    items: spreadReads(
+      history.items.map((item) => (item.id === message.id ? fresher(item, message) : item)),
+      message,
+    ),
+  }));
   changeChat(message.chat, (chat) => {
     const last = chat.last_message;
     return last ? { last_message: spreadReads([last], message)[0] } : {};
