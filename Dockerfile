@@ -1,6 +1,20 @@
-# Production image: gunicorn serving the Django app; the same image runs migrations, the outbox relay and
-# one-shot commands (docker-compose.yml). Dependencies come from the same lock file as `make run`/`make test`.
-FROM python:3.11-slim-bookworm
+# The web client (web/), built from its lockfile as `make run` builds it; only web/dist reaches an image.
+FROM node:20-bookworm-slim AS web-client
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/ ./
+RUN npm run build
+
+# nginx on :8080 with the built client at / (docker-compose's `nginx` service builds this target).
+FROM nginx:1.27-alpine AS nginx
+COPY nginx/docker.conf /etc/nginx/conf.d/default.conf
+COPY --from=web-client /web/dist /srv/web
+
+# Production image (the default target, last): gunicorn serving the Django app; the same image runs migrations,
+# the outbox relay and one-shot commands (docker-compose.yml). Dependencies come from the same lock file as
+# `make run`/`make test`.
+FROM python:3.11-slim-bookworm AS app
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
-.PHONY: help run cluster test smoke bench bench-scaling lint fmt migrate messages schema clean
+.PHONY: help run cluster test smoke bench bench-scaling lint fmt migrate messages schema screenshots clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,18 +26,20 @@ bench: ## benchmarks on PostgreSQL at a million messages (see README, "Performan
 bench-scaling: ## what one Centrifugo node and one relay hold: WebSocket connections, broadcast latency (docs/scaling.md)
 	@scripts/bench-scaling.sh $(ARGS)
 
-lint: ## ruff, the import contracts, the type check and the migrations check
+lint: ## ruff, the import contracts, the type check, the migrations check, the web client's types and format
 	@scripts/bootstrap.sh
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
 	@.venv/bin/lint-imports --no-cache
 	@.venv/bin/mypy
 	@.venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
+	@scripts/web-build.sh --required && cd web && npm run --silent lint
 
 fmt: ## format the code
 	@scripts/bootstrap.sh
 	@.venv/bin/ruff check --fix .
 	@.venv/bin/ruff format .
+	@scripts/web-build.sh --required && cd web && npm run --silent format >/dev/null
 
 migrate: ## apply migrations to the configured database
 	@scripts/bootstrap.sh
@@ -51,6 +53,9 @@ messages: ## refresh and compile the Russian translations
 schema: ## write the OpenAPI schema to docs/openapi.yaml
 	@scripts/bootstrap.sh
 	@.venv/bin/python manage.py spectacular --file docs/openapi.yaml --validate
+
+screenshots: ## the web client's main screens, desktop and phone, into docs/screenshots/ (for the README)
+	@WEB_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots scripts/test.sh web/tests/test_screenshots.py -q
 
 clean: ## remove local state (the database cluster, media, caches); keeps the Centrifugo build cache
 	rm -rf data media static run .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

@@ -1,5 +1,5 @@
 // English and Russian. English texts are the keys (as with gettext); ru.ts holds the translations, and a test
-// checks that every `t("...")` in the sources has one. Plural texts take `{n}` and a form per plural category.
+// checks that every text given to `t` in the sources has one. Plural texts take `{n}` and a form per plural category.
 import { useStore } from "./store";
 import { createStore } from "./store";
 import { ru } from "./ru";
@@ -17,7 +17,8 @@ const EN_PLURALS: Dictionary = {
   "{n} members": { one: "{n} member", other: "{n} members" },
   "{n} unread": { one: "{n} unread message", other: "{n} unread messages" },
   "{n} likes": { one: "{n} like", other: "{n} likes" },
-  "{n} new": { one: "{n} new message", other: "{n} new messages" },
+  "{n} unread chats": { one: "{n} chat with unread messages", other: "{n} chats with unread messages" },
+  "{n} friend requests": { one: "{n} friend request", other: "{n} friend requests" },
   "{n} images": { one: "{n} image", other: "{n} images" },
 };
 

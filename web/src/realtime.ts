@@ -54,7 +54,11 @@ export function startRealtime(userId: string): void {
   centrifuge.on("connected", () => app.set({ connection: "connected", wasConnected: true }));
   centrifuge.on("disconnected", () => app.set({ connection: "disconnected" }));
 
-  const subscribe = (channel: string, onData: (data: unknown) => void, onSubscribed?: (ctx: SubscribedContext) => void) => {
+  const subscribe = (
+    channel: string,
+    onData: (data: unknown) => void,
+    onSubscribed?: (ctx: SubscribedContext) => void,
+  ) => {
     const subscription = centrifuge.newSubscription(channel, {
       getToken: () => token("centrifugo/subscribe/", { channel }),
       minResubscribeDelay: 300,

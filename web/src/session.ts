@@ -1,7 +1,17 @@
 // Logging in and out, and what happens around it: the API's cookie session, the user's language, realtime.
-import { api, get, keepSessionFresh, patch, post, rememberCsrf, sessionHint, setAnonymousLanguage, setSessionLostHandler } from "./api";
+import {
+  api,
+  get,
+  keepSessionFresh,
+  patch,
+  post,
+  rememberCsrf,
+  sessionHint,
+  setAnonymousLanguage,
+  setSessionLostHandler,
+} from "./api";
 import { i18n, isLanguage, setLanguage, type Language } from "./i18n";
-import { startRealtime, stopRealtime } from "./realtime";
+import { onSocialEvent, startRealtime, stopRealtime } from "./realtime";
 import { navigate } from "./router";
 import { app, loadChats, resetState } from "./state";
 import { createStore } from "./store";
@@ -42,6 +52,10 @@ function signedOut(expired: boolean): void {
 }
 
 export async function boot(): Promise<void> {
+  // The Friends badge counts incoming requests, live.
+  onSocialEvent((event) => {
+    if (event.event === "friend_request") void loadIncomingRequests();
+  });
   setAnonymousLanguage(i18n.get().lang);
   i18n.subscribe(() => setAnonymousLanguage(i18n.get().lang));
   setSessionLostHandler(() => signedOut(true));

@@ -470,12 +470,30 @@ export async function catchUp(): Promise<void> {
 }
 
 // ------------------------------------------------------------------------------------------------- messages
+/** The pending item a message of mine stands for: its event can arrive before the answer to the POST. */
+function sentAs(pending: Pending, message: Message): boolean {
+  return (
+    pending.error === null &&
+    (pending.text || null) === message.text &&
+    pending.files.length === message.files.length &&
+    !!pending.voice === !!message.voice
+  );
+}
+
 function onCreate(message: Message): void {
   if (deleted.has(message.id)) return;
   const state = app.get();
   const history = state.histories[message.chat];
+  const mine = message.sender.id === state.me?.id;
   if (history && !history.hasNewer) {
-    updateHistory(message.chat, (current) => ({ items: mergeInto(current.items, [message]) }));
+    updateHistory(message.chat, (current) => {
+      const fresh = mine && !current.items.some((item) => item.id === message.id);
+      const index = fresh ? current.pending.findIndex((item) => sentAs(item, message)) : -1;
+      return {
+        items: mergeInto(current.items, [message]),
+        pending: index < 0 ? current.pending : current.pending.filter((_, i) => i !== index),
+      };
+    });
   }
   const chat = state.chats[message.chat];
   if (!chat) {
@@ -485,7 +503,6 @@ function onCreate(message: Message): void {
   // Only a message newer than the chat's last one moves the preview and the unread count (a repeated or
   // recovered event does not).
   if (chat.last_message && !before(chat.last_message, message)) return;
-  const mine = message.sender.id === state.me?.id;
   changeChat(chat.id, (current) => ({
     last_message: message,
     unread_messages_count: mine ? current.unread_messages_count : current.unread_messages_count + 1,
@@ -576,11 +593,15 @@ export async function sendMessage(
 ): Promise<void> {
   const key = retryKey ?? `pending-${++pendingSeq}`;
   const pending: Pending = { key, ...draft, error: null };
-  updateHistory(chatId, (history) => ({
-    pending: retryKey
-      ? history.pending.map((item) => (item.key === key ? pending : item))
-      : [...history.pending, pending],
-  }), true);
+  updateHistory(
+    chatId,
+    (history) => ({
+      pending: retryKey
+        ? history.pending.map((item) => (item.key === key ? pending : item))
+        : [...history.pending, pending],
+    }),
+    true,
+  );
   const form = new FormData();
   form.append("chat", chatId);
   if (draft.text) form.append("text", draft.text);
@@ -589,8 +610,8 @@ export async function sendMessage(
   if (draft.replyTo) form.append("reply_to", draft.replyTo.id);
   try {
     const message = await post<Message>("messages/", form);
-    updateHistory(chatId, (history) => ({ pending: history.pending.filter((item) => item.key !== key) }));
     onCreate(message);
+    updateHistory(chatId, (history) => ({ pending: history.pending.filter((item) => item.key !== key) }));
   } catch (error) {
     updateHistory(chatId, (history) => ({
       pending: history.pending.map((item) => (item.key === key ? { ...item, error: errorText(error) } : item)),

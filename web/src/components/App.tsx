@@ -24,13 +24,13 @@ function ConnectionBanner() {
   );
 }
 
-function NavLink({ href, label, badge, current }: { href: string; label: string; badge?: number; current: boolean }) {
+function NavLink(props: { href: string; label: string; badge?: string; count?: number; current: boolean }) {
   return (
-    <a href={href} onClick={follow} class="nav-link" aria-current={current ? "page" : undefined}>
-      {label}
-      {badge ? (
-        <span class="badge" aria-label={t("{n} new", { n: badge })}>
-          {badge}
+    <a href={props.href} onClick={follow} class="nav-link" aria-current={props.current ? "page" : undefined}>
+      {props.label}
+      {props.count ? (
+        <span class="badge" aria-label={t(props.badge ?? "", { n: props.count })}>
+          {props.count}
         </span>
       ) : null}
     </a>
@@ -68,9 +68,21 @@ function Shell({ path }: { path: string }) {
           Messenger
         </span>
         <nav aria-label={t("Sections")} class="nav">
-          <NavLink href="/" label={t("Chats")} badge={unreadChats} current={section === "chats"} />
+          <NavLink
+            href="/"
+            label={t("Chats")}
+            badge="{n} unread chats"
+            count={unreadChats}
+            current={section === "chats"}
+          />
           <NavLink href="/feed" label={t("Feed")} current={section === "feed"} />
-          <NavLink href="/friends" label={t("Friends")} badge={incoming} current={section === "friends"} />
+          <NavLink
+            href="/friends"
+            label={t("Friends")}
+            badge="{n} friend requests"
+            count={incoming}
+            current={section === "friends"}
+          />
           <NavLink href="/profile" label={t("Profile")} current={section === "profile"} />
         </nav>
       </header>

@@ -41,7 +41,11 @@ function LoginForm() {
       await login(String(form.get("username")).trim(), String(form.get("password")));
       navigate("/", true);
     } catch (caught) {
-      setError(caught instanceof ApiError && caught.status === 401 ? t("Wrong username, e-mail or password.") : errorText(caught));
+      setError(
+        caught instanceof ApiError && caught.status === 401
+          ? t("Wrong username, e-mail or password.")
+          : errorText(caught),
+      );
       setBusy(false);
     }
   };

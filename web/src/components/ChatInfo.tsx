@@ -34,7 +34,10 @@ export function ChatInfoDialog({ chat, onClose }: { chat: Chat; onClose: () => v
     event.preventDefault();
     setSaved(false);
     await guard(async () => {
-      await updateGroup(chat.id, { title: title.trim() !== chat.title ? title.trim() : undefined, avatar: avatar ?? undefined });
+      await updateGroup(chat.id, {
+        title: title.trim() !== chat.title ? title.trim() : undefined,
+        avatar: avatar ?? undefined,
+      });
       setAvatar(null);
       setSaved(true);
     })();
@@ -58,7 +61,13 @@ export function ChatInfoDialog({ chat, onClose }: { chat: Chat; onClose: () => v
         </div>
       ) : creator ? (
         <form class="stack" onSubmit={save}>
-          <ImagePicker label={t("Change the avatar")} name="avatar" current={chat.avatar} file={avatar} onChange={setAvatar} />
+          <ImagePicker
+            label={t("Change the avatar")}
+            name="avatar"
+            current={chat.avatar}
+            file={avatar}
+            onChange={setAvatar}
+          />
           <Field label={t("Group title")}>
             <input value={title} required onInput={(event) => setTitle(event.currentTarget.value)} />
           </Field>

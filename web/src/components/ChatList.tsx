@@ -41,7 +41,7 @@ function ChatRow({ chat, current, me }: { chat: Chat; current: boolean; me: Id |
         aria-current={current ? "page" : undefined}
         data-chat={chat.id}
       >
-        <Avatar src={chat.avatar} name={chat.title} seed={chat.id} size={48} online={other?.is_online} />
+        <Avatar src={chat.avatar} name={chat.title} seed={other?.id ?? chat.id} size={48} online={other?.is_online} />
         <span class="chat-row-main">
           <span class="chat-row-top">
             <span class="chat-title">{chat.title}</span>
@@ -118,7 +118,13 @@ export function ChatList({ openChat }: { openChat: Id | null }) {
           value={query}
           onInput={(event) => setQuery(event.currentTarget.value)}
         />
-        <button type="button" class="icon-button primary" aria-label={t("New chat")} title={t("New chat")} onClick={() => setCreating(true)}>
+        <button
+          type="button"
+          class="icon-button primary"
+          aria-label={t("New chat")}
+          title={t("New chat")}
+          onClick={() => setCreating(true)}
+        >
           <PlusIcon />
         </button>
       </div>
@@ -135,4 +141,3 @@ export function ChatList({ openChat }: { openChat: Id | null }) {
     </aside>
   );
 }
-

@@ -34,7 +34,11 @@ function isUnreadForMe(message: Message, me: string): boolean {
 }
 
 function PendingItem({ chatId, pending }: { chatId: string; pending: Pending }) {
-  const parts = [pending.text, pending.voice ? t("Voice message") : "", pending.files.map((file) => file.name).join(", ")];
+  const parts = [
+    pending.text,
+    pending.voice ? t("Voice message") : "",
+    pending.files.map((file) => file.name).join(", "),
+  ];
   return (
     <li class="message mine pending" data-pending={pending.key}>
       <div class="bubble">
@@ -107,7 +111,12 @@ function useReadMarking(log: { current: HTMLElement | null }, items: Message[], 
   }, [items, me]);
 }
 
-function useSentinel(root: { current: HTMLElement | null }, target: { current: HTMLElement | null }, active: boolean, load: () => void) {
+function useSentinel(
+  root: { current: HTMLElement | null },
+  target: { current: HTMLElement | null },
+  active: boolean,
+  load: () => void,
+) {
   useEffect(() => {
     if (!active || !root.current || !target.current) return;
     const observer = new IntersectionObserver(
@@ -202,7 +211,15 @@ function MessageLog(props: { chat: Chat; history: History; me: Me; actions: Mess
   let day = "";
   return (
     <div class="log-wrap">
-      <div class="log" ref={log} role="log" aria-label={t("Messages")} aria-busy={history.loading ? "true" : "false"} tabIndex={0} onScroll={onScroll}>
+      <div
+        class="log"
+        ref={log}
+        role="log"
+        aria-label={t("Messages")}
+        aria-busy={history.loading ? "true" : "false"}
+        tabIndex={0}
+        onScroll={onScroll}
+      >
         <ol class="messages">
           <li ref={top} class="log-edge" role="none">
             {history.loading === "older" || history.loading === "initial"
@@ -275,7 +292,11 @@ export function ChatView({ chatId }: { chatId: string }) {
 
   useEffect(() => {
     app.set({ openChat: chatId });
-    if (!app.get().chats[chatId]) fetchChat(chatId).then((found) => setMissing(!found), () => setMissing(true));
+    if (!app.get().chats[chatId])
+      fetchChat(chatId).then(
+        (found) => setMissing(!found),
+        () => setMissing(true),
+      );
     openHistory(chatId);
     return () => app.set({ openChat: null });
   }, [chatId]);
@@ -329,12 +350,17 @@ export function ChatView({ chatId }: { chatId: string }) {
         <a href="/" onClick={follow} class="icon-button back" aria-label={t("Back to chats")}>
           <BackIcon />
         </a>
-        <Avatar src={chat.avatar} name={chat.title} seed={chat.id} size={40} online={other?.is_online} />
+        <Avatar src={chat.avatar} name={chat.title} seed={other?.id ?? chat.id} size={40} online={other?.is_online} />
         <div class="chat-header-text">
           <h1 class="chat-header-title">{chat.title}</h1>
           <p class="muted">{lastSeen(chat, me.id)}</p>
         </div>
-        <button type="button" class="icon-button" aria-label={chat.is_private ? t("About this chat") : t("Group settings")} onClick={() => setInfo(true)}>
+        <button
+          type="button"
+          class="icon-button"
+          aria-label={chat.is_private ? t("About this chat") : t("Group settings")}
+          onClick={() => setInfo(true)}
+        >
           <InfoIcon />
         </button>
       </header>

@@ -20,7 +20,12 @@ function Attachment({ file, onRemove }: { file: File; onRemove: () => void }) {
     <li class="attachment">
       {url ? <img src={url} alt="" /> : <span class="attachment-file" aria-hidden="true" />}
       <span class="attachment-name">{file.name}</span>
-      <button type="button" class="icon-button small" aria-label={t("Remove {name}", { name: file.name })} onClick={onRemove}>
+      <button
+        type="button"
+        class="icon-button small"
+        aria-label={t("Remove {name}", { name: file.name })}
+        onClick={onRemove}
+      >
         <CloseIcon />
       </button>
     </li>
@@ -174,7 +179,9 @@ export function Composer(props: {
       {context && (
         <div class="composer-context">
           <span>
-            <strong>{props.editing ? t("Editing") : t("Reply to {name}", { name: displayName(context.sender) })}</strong>
+            <strong>
+              {props.editing ? t("Editing") : t("Reply to {name}", { name: displayName(context.sender) })}
+            </strong>
             <span class="muted"> {context.text || (context.voice ? t("Voice message") : t("File"))}</span>
           </span>
           <button
@@ -193,7 +200,11 @@ export function Composer(props: {
       {props.files.length > 0 && (
         <ul class="attachments" aria-label={t("Attachments")}>
           {props.files.map((file, index) => (
-            <Attachment key={`${file.name}-${index}`} file={file} onRemove={() => props.setFiles(props.files.filter((_, i) => i !== index))} />
+            <Attachment
+              key={`${file.name}-${index}`}
+              file={file}
+              onRemove={() => props.setFiles(props.files.filter((_, i) => i !== index))}
+            />
           ))}
         </ul>
       )}
@@ -211,7 +222,12 @@ export function Composer(props: {
           <button type="button" class="button" onClick={() => stopRecording(false)}>
             {t("Cancel")}
           </button>
-          <button type="button" class="icon-button primary" aria-label={t("Stop and send the voice message")} onClick={() => stopRecording(true)}>
+          <button
+            type="button"
+            class="icon-button primary"
+            aria-label={t("Stop and send the voice message")}
+            onClick={() => stopRecording(true)}
+          >
             <StopIcon />
           </button>
         </div>

@@ -117,7 +117,12 @@ function PostCard({ item, onChange, onDelete }: { item: Post; onChange: (post: P
         </div>
       )}
       <footer class="post-footer">
-        <button type="button" class={item.liked_by_me ? "like liked" : "like"} aria-pressed={item.liked_by_me} onClick={like}>
+        <button
+          type="button"
+          class={item.liked_by_me ? "like liked" : "like"}
+          aria-pressed={item.liked_by_me}
+          onClick={like}
+        >
           <HeartIcon filled={item.liked_by_me} />
           <span>{t("Like")}</span>
         </button>
@@ -163,7 +168,9 @@ export function Feed() {
     () =>
       onSocialEvent((event) => {
         if (event.event === "post_like") {
-          setPosts((current) => current.map((item) => (item.id === event.post ? { ...item, likes_count: event.likes_count } : item)));
+          setPosts((current) =>
+            current.map((item) => (item.id === event.post ? { ...item, likes_count: event.likes_count } : item)),
+          );
         }
       }),
     [],
@@ -178,7 +185,8 @@ export function Feed() {
     return () => observer.disconnect();
   }, [next, loading]);
 
-  const replace = (changed: Post) => setPosts((current) => current.map((item) => (item.id === changed.id ? changed : item)));
+  const replace = (changed: Post) =>
+    setPosts((current) => current.map((item) => (item.id === changed.id ? changed : item)));
   const remove = async (item: Post) => {
     try {
       await del(`post/${item.id}/`);
@@ -193,7 +201,11 @@ export function Feed() {
       <div class="row spread">
         <h1 id="feed-title">{t("Feed")}</h1>
         <label class="toggle">
-          <input type="checkbox" checked={friendsOnly} onChange={(event) => setFriendsOnly(event.currentTarget.checked)} />
+          <input
+            type="checkbox"
+            checked={friendsOnly}
+            onChange={(event) => setFriendsOnly(event.currentTarget.checked)}
+          />
           {t("Friends only")}
         </label>
       </div>

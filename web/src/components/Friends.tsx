@@ -94,10 +94,18 @@ export function Friends() {
           <ul class="people" role="list">
             {incoming.map((request) => (
               <PersonRow key={request.id} user={request.from_user}>
-                <button type="button" class="button small primary" onClick={act(() => post(`friends/requests/${request.id}/accept/`))}>
+                <button
+                  type="button"
+                  class="button small primary"
+                  onClick={act(() => post(`friends/requests/${request.id}/accept/`))}
+                >
                   {t("Accept")}
                 </button>
-                <button type="button" class="button small" onClick={act(() => post(`friends/requests/${request.id}/decline/`))}>
+                <button
+                  type="button"
+                  class="button small"
+                  onClick={act(() => post(`friends/requests/${request.id}/decline/`))}
+                >
                   {t("Decline")}
                 </button>
               </PersonRow>

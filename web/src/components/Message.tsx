@@ -82,7 +82,11 @@ function ActionsMenu({ message, mine, actions }: { message: Message; mine: boole
           )}
           {message.text && (
             <li role="none">
-              <button type="button" role="menuitem" onClick={run(() => void navigator.clipboard?.writeText(message.text ?? ""))}>
+              <button
+                type="button"
+                role="menuitem"
+                onClick={run(() => void navigator.clipboard?.writeText(message.text ?? ""))}
+              >
                 {t("Copy text")}
               </button>
             </li>
@@ -126,7 +130,9 @@ export const MessageItem = memo(function MessageItem(props: {
         {message.reply_to && (
           <button type="button" class="quote" onClick={() => props.actions.showQuoted(message.reply_to!.id)}>
             <span class="quote-author">{displayName(message.reply_to.sender)}</span>
-            <span class="quote-text">{message.reply_to.text || (message.reply_to.voice ? t("Voice message") : t("File"))}</span>
+            <span class="quote-text">
+              {message.reply_to.text || (message.reply_to.voice ? t("Voice message") : t("File"))}
+            </span>
           </button>
         )}
         {images.length > 0 && (
@@ -153,7 +159,12 @@ export const MessageItem = memo(function MessageItem(props: {
             {clockTime(message.created_at)}
           </time>
           {mine && (
-            <span class={read ? "ticks read" : "ticks"} role="img" aria-label={read ? t("Read") : t("Sent")} data-read={read ? "1" : "0"}>
+            <span
+              class={read ? "ticks read" : "ticks"}
+              role="img"
+              aria-label={read ? t("Read") : t("Sent")}
+              data-read={read ? "1" : "0"}
+            >
               <TicksIcon read={read} />
             </span>
           )}

@@ -24,7 +24,12 @@ function PrivateTab({ onClose }: { onClose: () => void }) {
         label={t("Find people")}
         autoFocus
         action={(user) => (
-          <button type="button" class="button small" onClick={() => open(user)} aria-label={t("Message {name}", { name: displayName(user) })}>
+          <button
+            type="button"
+            class="button small"
+            onClick={() => open(user)}
+            aria-label={t("Message {name}", { name: displayName(user) })}
+          >
             {t("Message")}
           </button>
         )}
@@ -48,7 +53,11 @@ function GroupTab({ onClose }: { onClose: () => void }) {
     event.preventDefault();
     setBusy(true);
     try {
-      const chat = await createGroup(title.trim(), members.map((member) => member.id), avatar);
+      const chat = await createGroup(
+        title.trim(),
+        members.map((member) => member.id),
+        avatar,
+      );
       onClose();
       navigate(`/chat/${chat.id}`);
     } catch (caught) {
@@ -83,7 +92,12 @@ function GroupTab({ onClose }: { onClose: () => void }) {
         label={t("Add members")}
         exclude={new Set(members.map((member) => member.id))}
         action={(user) => (
-          <button type="button" class="button small" onClick={() => setMembers([...members, user])} aria-label={t("Add {name}", { name: displayName(user) })}>
+          <button
+            type="button"
+            class="button small"
+            onClick={() => setMembers([...members, user])}
+            aria-label={t("Add {name}", { name: displayName(user) })}
+          >
             {t("Add")}
           </button>
         )}
@@ -107,10 +121,24 @@ export function NewChatDialog({ onClose }: { onClose: () => void }) {
   return (
     <Dialog title={t("New chat")} onClose={onClose}>
       <div class="tabs" role="tablist" aria-label={t("Kind of chat")}>
-        <button type="button" role="tab" id="tab-private" aria-controls="panel-new-chat" aria-selected={tab === "private"} onClick={() => setTab("private")}>
+        <button
+          type="button"
+          role="tab"
+          id="tab-private"
+          aria-controls="panel-new-chat"
+          aria-selected={tab === "private"}
+          onClick={() => setTab("private")}
+        >
           {t("Private chat")}
         </button>
-        <button type="button" role="tab" id="tab-group" aria-controls="panel-new-chat" aria-selected={tab === "group"} onClick={() => setTab("group")}>
+        <button
+          type="button"
+          role="tab"
+          id="tab-group"
+          aria-controls="panel-new-chat"
+          aria-selected={tab === "group"}
+          onClick={() => setTab("group")}
+        >
           {t("Group")}
         </button>
       </div>

@@ -52,7 +52,13 @@ export function Profile() {
     <section class="page-content narrow" aria-labelledby="profile-title">
       <h1 id="profile-title">{t("Profile")}</h1>
       <form class="stack" onSubmit={save} key={me.id}>
-        <ImagePicker label={t("Change the avatar")} name="avatar" current={me.avatar} file={avatar} onChange={setAvatar} />
+        <ImagePicker
+          label={t("Change the avatar")}
+          name="avatar"
+          current={me.avatar}
+          file={avatar}
+          onChange={setAvatar}
+        />
         {me.avatar && !avatar && (
           <button type="button" class="link-button" onClick={removeAvatar}>
             {t("Remove the avatar")}
