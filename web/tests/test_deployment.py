@@ -29,7 +29,7 @@ def test_the_client_is_built_from_the_lockfile_and_copied_into_nginx() -> None:
 def test_compose_builds_each_service_from_its_target() -> None:
     services = COMPOSE["services"]
     assert services["nginx"]["build"]["target"] == "nginx"
-    assert services["web"]["build"]["target"] == "app"
+    assert services["web"]["build"] == "."  # the default target: the Dockerfile's last stage, `app`
 
 
 def test_the_docker_server_block_serves_the_client_from_the_image() -> None:
