@@ -73,7 +73,7 @@ def test_main_screens(people: Any, make_user: Any, messenger: Any, tmp_path: Pat
     written = []
 
     def shoot(page: Any, name: str) -> None:
-        page.wait_for_function("[...document.images].every((image) => image.complete)")
+        page.wait_for_function("() => [...document.images].every((image) => image.complete)")
         page.screenshot(path=out / name)
         written.append(out / name)
 

@@ -92,7 +92,7 @@ export function Composer(props: {
 
   useEffect(() => {
     setText(props.editing?.text ?? "");
-    input.current?.focus();
+    if (props.editing) input.current?.focus();
   }, [props.editing]);
   useEffect(() => {
     if (props.reply) input.current?.focus();
