@@ -21,6 +21,8 @@ DIST = Path(settings.BASE_DIR) / "web" / "dist"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 740}
 _people = itertools.count(1)
+# The machine running the suite may be busy (2 shared cores): what a person waits for may take some seconds.
+expect.set_options(timeout=15_000)
 
 
 @dataclass
