@@ -47,7 +47,8 @@ function signedOut(expired: boolean): void {
   timers = [];
   stopRealtime();
   resetState(null);
-  session.set({ status: "anonymous", expired });
+  // A session found ended stays "ended" (for the notice) until the next login, whoever notices it last.
+  session.set({ status: "anonymous", expired: expired || session.get().expired });
   if (!/^\/(login|register)\/?$/.test(location.pathname)) navigate("/login", true);
 }
 
