@@ -110,6 +110,7 @@ def test_drag_and_drop_and_paste_attach_files(people: Any, make_user: Any, tmp_p
         """bytes => {
             const transfer = new DataTransfer();
             transfer.items.add(new File([new Uint8Array(bytes)], "dropped.png", {type: "image/png"}));
+            transfer.items.add(new File(["minutes of the meeting"], "notes.txt", {type: "text/plain"}));
             return transfer;
         }""",
         list(png),
@@ -120,6 +121,7 @@ def test_drag_and_drop_and_paste_attach_files(people: Any, make_user: Any, tmp_p
     chat.dispatch_event("drop", {"dataTransfer": transfer})
     attachments = page.get_by_role("list", name="Attachments")
     expect(attachments).to_contain_text("dropped.png")
+    expect(attachments).to_contain_text("notes.txt")
 
     page.evaluate(
         """bytes => {
@@ -134,3 +136,7 @@ def test_drag_and_drop_and_paste_attach_files(people: Any, make_user: Any, tmp_p
     dave.page.get_by_role("button", name="Send").click()
     expect(dave.log.get_by_role("img", name="Image")).to_have_count(2)
     expect(dave.page.locator("[data-pending]")).to_have_count(0)
+    # Any other file is a download link named by its type.
+    notes = dave.log.get_by_role("link", name="File (TXT)")
+    expect(notes).to_be_visible()
+    assert dave.page.request.get(notes.get_attribute("href") or "").text() == "minutes of the meeting"
