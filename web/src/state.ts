@@ -290,16 +290,49 @@ export async function deleteChat(chatId: Id): Promise<void> {
   dropChat(chatId);
 }
 
+/** Members who joined start with the history read, members who left read nothing any more: the loaded
+ *  messages' `was_read_by` follows (docs/realtime.md, "What a client does with them"). */
+function membersChanged(chatId: Id, joined: User[], left: Id[]): void {
+  if (!joined.length && !left.length) return;
+  const gone = new Set(left);
+  updateHistory(chatId, (history) => ({
+    items: history.items.map((message) => {
+      const readers = message.was_read_by.filter((reader) => !gone.has(reader.id));
+      const known = new Set(readers.map((reader) => reader.id));
+      const added = joined.filter((user) => user.id !== message.sender.id && !known.has(user.id));
+      return readers.length === message.was_read_by.length && !added.length
+        ? message
+        : { ...message, was_read_by: [...readers, ...added] };
+    }),
+  }));
+}
+
 export function applyChatEvent(event: ChatEvent): void {
-  const me = app.get().me?.id;
+  const me = app.get().me?.id ?? "";
   const chatId = event.chat.id;
-  const leftMe =
-    event.event === "chat_delete" ||
-    (event.event === "chat_update" && event.members_removed?.includes(me ?? "")) ||
-    (event.event === "member_left" && event.users?.includes(me ?? ""));
+  switch (event.event) {
+    case "typing":
+      return; // ephemeral: the chat itself did not change
+    case "unread":
+      return refreshChatSoon(chatId); // my badge after my own read elsewhere
+  }
+  const removed = [...(event.members_removed ?? []), ...(event.event === "member_left" ? (event.users ?? []) : [])];
   // Never fetch a chat we are no longer in: that would be a 403 (and an error in the console).
-  if (leftMe) dropChat(chatId);
-  else fetchChat(chatId).catch(() => undefined);
+  if (event.event === "chat_delete" || removed.includes(me)) return dropChat(chatId);
+  const added = new Set([
+    ...(event.members_added ?? []),
+    ...(event.event === "member_joined" ? (event.users ?? []) : []),
+  ]);
+  fetchChat(chatId).then(
+    (chat) =>
+      chat &&
+      membersChanged(
+        chatId,
+        chat.members.filter((member) => added.has(member.id)),
+        removed,
+      ),
+    () => undefined,
+  );
 }
 
 // ------------------------------------------------------------------------------------------------- history
@@ -509,9 +542,17 @@ function onCreate(message: Message): void {
   }));
 }
 
+/** Replies quote the replied-to message as it is now. */
+function requote(item: Message, message: Message, gone: boolean): Message {
+  if (item.reply_to?.id !== message.id) return item;
+  return { ...item, reply_to: gone ? null : { ...item.reply_to, text: message.text, voice: message.voice } };
+}
+
 function onUpdate(message: Message): void {
   updateHistory(message.chat, (history) => ({
-    items: history.items.map((item) => (item.id === message.id ? fresher(item, message) : item)),
+    items: history.items.map((item) =>
+      item.id === message.id ? fresher(item, message) : requote(item, message, false),
+    ),
   }));
   changeChat(message.chat, (chat) =>
     chat.last_message?.id === message.id ? { last_message: fresher(chat.last_message, message) } : {},
@@ -521,8 +562,7 @@ function onUpdate(message: Message): void {
 function onDelete(message: Message): void {
   deleted.add(message.id);
   updateHistory(message.chat, (history) => ({
-    items: history.items.filter((item) => item.id !== message.id),
-    pending: history.pending,
+    items: history.items.filter((item) => item.id !== message.id).map((item) => requote(item, message, true)),
   }));
   const chat = app.get().chats[message.chat];
   if (chat && (chat.last_message?.id === message.id || chat.unread_messages_count > 0)) refreshChatSoon(chat.id);

@@ -98,7 +98,7 @@ export type MessageEvent =
 
 /** Publications of `chats:<user id>`. */
 export interface ChatEvent {
-  event: "chat_create" | "chat_update" | "chat_delete" | "member_joined" | "member_left";
+  event: "chat_create" | "chat_update" | "chat_delete" | "member_joined" | "member_left" | "typing" | "unread";
   chat: { id: Id };
   members_added?: Id[];
   members_removed?: Id[];

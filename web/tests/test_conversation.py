@@ -92,6 +92,9 @@ def test_two_people_talk_live(people: Any, tmp_path: Path) -> None:
     alice.page.get_by_role("dialog").get_by_role("button", name="Delete").click()
     expect(alice.message("Fine, thanks")).to_have_count(0)
     expect(bob.message("Fine, thanks")).to_have_count(0)
+    # The reply to it no longer quotes it.
+    expect(bob.message("Glad to hear").locator(".quote")).to_have_count(0)
+    expect(alice.message("Glad to hear").locator(".quote")).to_have_count(0)
 
     # What both see is what the API holds, once each, in order.
     assert Message.objects.count() == 5
