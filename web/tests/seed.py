@@ -38,4 +38,4 @@ def seed_history(chat_id: str, senders: list[Any], count: int) -> None:
     Chat.objects.filter(pk=chat_id).update(
         last_seq=count, message_count=count, last_message=last, last_activity_at=last.created_at
     )
-    Membership.objects.filter(chat_id=chat_id).update(last_read_seq=count, unread_count=0)
+    Membership.objects.filter(chat_id=chat_id).update(last_read_seq=count)
