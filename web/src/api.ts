@@ -55,6 +55,9 @@ export const sessionHint = {
 };
 
 let csrfFromAnswer = "";
+// Requests belong to a session: ending it (logout) aborts those in flight and refuses those still waiting, so
+// none of them comes back as a 401 that would be taken for a session ended by the server.
+let sessionRequests = new AbortController();
 let anonymousLanguage = "en";
 let onSessionLost: () => void = () => undefined;
 
@@ -70,6 +73,12 @@ export function setSessionLostHandler(handler: () => void): void {
 function csrfToken(): string {
   const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
   return match ? decodeURIComponent(match[1]) : csrfFromAnswer;
+}
+
+/** Abort every request of the session that is ending. */
+export function endSessionRequests(): void {
+  sessionRequests.abort();
+  sessionRequests = new AbortController();
 }
 
 export function rememberCsrf(token: string | undefined): void {
@@ -105,12 +114,13 @@ async function send(method: string, path: string, options: Options): Promise<Res
     headers["Content-Type"] = "application/json";
   }
   if (method !== "GET" && method !== "HEAD") headers["X-CSRFToken"] = csrfToken();
+  const signals = [sessionRequests.signal, ...(options.signal ? [options.signal] : [])];
   return fetch(urlFor(path, options.query, options.auth === false), {
     method,
     headers,
     body,
     credentials: "same-origin",
-    signal: options.signal,
+    signal: AbortSignal.any(signals),
   });
 }
 
@@ -162,10 +172,13 @@ export async function keepSessionFresh(): Promise<boolean> {
 
 export async function api<T>(method: string, path: string, options: Options = {}): Promise<T> {
   const authenticated = options.auth !== false;
+  const session = sessionRequests.signal;
   if (authenticated) await keepSessionFresh();
+  session.throwIfAborted();
   const sentAt = Date.now();
   let response = await send(method, path, options);
   if (response.status === 401 && authenticated) {
+    session.throwIfAborted();
     if (await renewSession(sentAt)) response = await send(method, path, options);
     if (response.status === 401) {
       sessionHint.clear();

@@ -1,6 +1,7 @@
 // Logging in and out, and what happens around it: the API's cookie session, the user's language, realtime.
 import {
   api,
+  endSessionRequests,
   get,
   keepSessionFresh,
   patch,
@@ -46,6 +47,7 @@ function signedOut(expired: boolean): void {
   timers.forEach(clearInterval);
   timers = [];
   stopRealtime();
+  endSessionRequests();
   resetState(null);
   // A session found ended stays "ended" (for the notice) until the next login, whoever notices it last.
   session.set({ status: "anonymous", expired: expired || session.get().expired });
@@ -87,6 +89,9 @@ export async function register(form: FormData): Promise<void> {
 }
 
 export async function logout(): Promise<void> {
+  // Nothing of this session may ask the API any more (realtime tokens, loads): they would be 401s.
+  stopRealtime();
+  endSessionRequests();
   try {
     await post("auth/logout/");
   } finally {
