@@ -28,6 +28,9 @@ class Constants:
     # chats and messages
     CHAT_TITLE_MAX_LENGTH: int = 255
     GROUP_MAX_MEMBERS: int = 10_000
+    # The contract's group limit (production's GROUP_MAX_MEMBERS): a bigger chat's message events go once to its
+    # own channel `chat:<id>` instead of to every member's personal channel (docs/realtime.md, "Big groups").
+    CONTRACT_GROUP_MAX_MEMBERS: int = 100
     MESSAGE_TEXT_MAX_LENGTH: int = 10_000
     MESSAGE_MAX_FILES: int = 5
     # forwarding: messages per request

@@ -238,16 +238,31 @@ def build(out: Path, *, page_size: int, pool: int, read_all_members: int, seed: 
 
     scenarios: list[dict[str, Any]] = []
 
-    def add(name: str, title: str, lines: list[str], *, once: bool = False, note: str = "") -> None:
+    def add(name: str, title: str, lines: list[str], *, once: bool = False, note: str = "", **extra: Any) -> None:
         if not lines:
             progress(f"skipping {name}: the dataset has nothing for it")
             return
         path = out / f"{name}.tsv"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        scenarios.append({"name": name, "title": title, "targets": str(path), "once": once, "note": note})
+        scenarios.append({"name": name, "title": title, "targets": str(path), "once": once, "note": note, **extra})
 
     progress("issuing tokens and writing the scenarios' requests")
     add("floor", "floor: GET /api/health/db/", [_line("GET", "/api/health/db/", tokens(u)) for u in users])
+    # The floor without nginx, and the bare reference (bench/bare_wsgi.py: its query, no framework), both straight
+    # to gunicorn: what nginx, and what the framework and authentication, add to the floor.
+    add(
+        "floor_direct",
+        "floor, straight to gunicorn (no nginx)",
+        [_line("GET", "/api/health/db/", tokens(u)) for u in users],
+        base="direct",
+    )
+    add(
+        "bare",
+        "bare WSGI reference: the floor's query through psycopg, no framework (no nginx)",
+        [_line("GET", f"/?user={u.pk}", tokens(u)) for u in users],
+        base="bare",
+        queries=1,
+    )
 
     lines = []
     for chat in private_chats:
@@ -256,11 +271,19 @@ def build(out: Path, *, page_size: int, pool: int, read_all_members: int, seed: 
     add("send_private", "send message: private chat", lines)
 
     if group is not None:
+        senders = member_of(group, pool)
         lines = [
             _line("POST", "/api/messages/", tokens(sender), {"chat": str(group.pk), "text": "bench"})
-            for sender in member_of(group, pool)
+            for sender in senders
         ]
-        add("send_group", f"send message: group of {group.n:,} members", lines)
+        # A member who does not send watches what reaches the members (bench/group_delivery.py).
+        watcher = next(u for u in member_of(group, len(senders) + 1) if u not in senders)
+        add(
+            "send_group",
+            f"send message: group of {group.n:,} members",
+            lines,
+            watch={"chat": str(group.pk), "token": tokens(watcher), "members": group.n},
+        )
 
     page_chat_ids = list(
         Chat.objects.filter(message_count__gte=page_size)
@@ -379,6 +402,8 @@ def build(out: Path, *, page_size: int, pool: int, read_all_members: int, seed: 
 
     progress("counting SQL queries per request")
     for scenario in scenarios:
+        if scenario.get("base") == "bare":
+            continue  # not Django
         scenario["queries"], scenario["queries_all"], scenario["sql_ms"] = count_queries(query_lines[scenario["name"]])
     # Query counting sent read_all as its last members: re-arm them so the next run starts the same way.
     arm_read_all(read_all_chat)
@@ -443,7 +468,9 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
     )
     for scenario in manifest["scenarios"]:
-        progress(f"{scenario['name']:<20} {scenario['queries']} queries/request, {scenario['sql_ms']:.1f} ms in SQL")
+        if scenario.get("sql_ms") is not None:
+            name, queries, sql_ms = scenario["name"], scenario["queries"], scenario["sql_ms"]
+            progress(f"{name:<20} {queries} queries/request, {sql_ms:.1f} ms in SQL")
     return 0
 
 

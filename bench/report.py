@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 FLOOR = "floor"
+# The floor straight to gunicorn, and the bare WSGI reference (bench/bare_wsgi.py).
+FLOOR_DIRECT = "floor_direct"
+BARE = "bare"
 # Scenarios that hold a fixed rate: their req/s is an input, not a throughput to compare with the floor's.
 FIXED_RATE = {"realtime"}
 
@@ -47,6 +50,8 @@ class Result:
     duration_s: float | None = None
     notes: list[str] = field(default_factory=list)
     ratios: dict[str, float | None] = field(default_factory=dict)
+    # Group sends: what reached a member over WebSocket (bench/group_delivery.py's figures).
+    delivery: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -236,6 +241,39 @@ def render_markdown(results: list[Result], meta: dict[str, Any]) -> str:
             )
             + " |"
         )
+    by_name = {r.name: r for r in results}
+    floor, bare, direct = by_name.get(FLOOR), by_name.get(BARE), by_name.get(FLOOR_DIRECT)
+    if floor and bare and floor.rps and bare.rps:
+        text = (
+            f"The authenticated floor (nginx → gunicorn → Django, DRF, JWT) runs at **{floor.rps / bare.rps:.2f}x** "
+            f"the bare reference's throughput"
+        )
+        if direct and direct.rps:
+            text += f"; straight to gunicorn, at **{direct.rps / bare.rps:.2f}x**"
+        if floor.p50_1 and bare.p50_1:
+            text += f". One request at a time: {floor.p50_1:.2f} ms against {bare.p50_1:.2f} ms"
+            if direct and direct.p50_1:
+                text += f" ({direct.p50_1:.2f} ms without nginx)"
+        lines += ["", text + "."]
+    delivered = [r for r in results if r.delivery]
+    if delivered:
+        lines += [
+            "",
+            "What reached a member over WebSocket during the loaded run (and after it: the lag is from the end of the "
+            "load to the last publication):",
+            "",
+            "| scenario | channel | messages sent | received | publications/s at the member | channel publications/s "
+            "| lag after the load, s |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for r in delivered:
+            d = r.delivery or {}
+            channel = "the chat's (`chat:<id>`)" if str(d.get("channel", "")).startswith("chat:") else "personal"
+            lines.append(
+                f"| {r.title} | {channel} | {d.get('messages', 0):,} | {d.get('received', 0):,} "
+                f"| {_num(d.get('delivered_per_s'), 0)} | {_num(d.get('channel_publications_per_s'), 0)} "
+                f"| {_num(d.get('lag_s'), 2)}{' (timed out)' if d.get('timed_out') else ''} |"
+            )
     notes = [(r.title, note) for r in results for note in r.notes]
     if notes:
         lines += ["", "Notes:", ""]
@@ -321,7 +359,18 @@ def child_pids(parent: int, proc: Path = Path("/proc")) -> list[int]:
     return sorted(children)
 
 
-PROJECT_DIRS = ("application/", "users/", "chats/", "messages/", "centrifugo/", "uploads/", "posts/", "friends/")
+PROJECT_DIRS = (
+    "application/",
+    "users/",
+    "chats/",
+    "messages/",
+    "conversations/",
+    "accounts/",
+    "centrifugo/",
+    "uploads/",
+    "posts/",
+    "friends/",
+)
 
 
 def summarize_profile(collapsed: str, top: int = 12) -> dict[str, list[tuple[str, float]]]:

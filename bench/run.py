@@ -23,11 +23,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import report
+from bench import flamegraph, report
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA = ROOT / "bench" / "wrk" / "scenario.lua"
 RESULTS = ROOT / "bench" / "results"
+# `--profile auto` profiles this many of the slowest repeatable scenarios.
+PROFILED = 3
 
 
 def say(text: str) -> None:
@@ -98,13 +100,15 @@ def split_once_targets(path: Path, first: int) -> tuple[Path, Path]:
 
 
 def profile_targets(args: argparse.Namespace, scenarios: list[dict[str, Any]], results: list[report.Result]):
-    """The scenarios to profile: those named, or the slowest repeatable one by unloaded median (`auto`)."""
+    """The scenarios to profile: those named, or the slowest repeatable ones by unloaded median (`auto`)."""
     if args.profile in ("", "off") or not args.gunicorn_pid:
         return []
-    repeatable = {s["name"]: s for s in scenarios if not s["once"] and s["name"] != report.FLOOR}
+    repeatable = {s["name"]: s for s in scenarios if not s["once"] and s["name"] != report.FLOOR and not s.get("base")}
     if args.profile == "auto":
-        timed = [r for r in results if r.name in repeatable and r.p50_1 is not None]
-        names = [max(timed, key=lambda r: r.p50_1).name] if timed else []
+        timed = sorted(
+            (r for r in results if r.name in repeatable and r.p50_1 is not None), key=lambda r: -(r.p50_1 or 0)
+        )
+        names = [r.name for r in timed[:PROFILED]]
     else:
         names = [n for n in args.profile.split(",") if n in repeatable]
     return [repeatable[n] for n in names]
@@ -137,10 +141,42 @@ def profile(args: argparse.Namespace, base: str, scenario: dict[str, Any], tmp: 
     if not raw.exists():
         return f"### Profile: {name}\n\npy-spy failed: {stderr.strip()[-300:]}\n"
     results.mkdir(parents=True, exist_ok=True)
+    collapsed = raw.read_text()
     shutil.copy(raw, results / f"profile-{name}.folded.tmp")  # collapsed stacks (git-ignored)
-    text = report.render_profile(name, report.summarize_profile(raw.read_text()))
+    svg = results / f"profile-{name}.svg"
+    title = f"{scenario['title']}: gunicorn workers, {args.connections} connections, py-spy at 200 Hz"
+    svg.write_text(flamegraph.render(collapsed, title, report.PROJECT_DIRS), encoding="utf-8")
+    text = report.render_profile(name, report.summarize_profile(collapsed))
+    text += f"\nFlame graph: [{svg.name}]({svg.name})\n"
     say("    " + text.replace("\n", "\n    "))
     return text
+
+
+class DeliveryWatch:
+    """bench/group_delivery.py around one loaded run: a member of the group subscribed over WebSocket, counting
+    what reaches them and how long after the load the last publication arrives."""
+
+    def __init__(self, args: argparse.Namespace, base: str, watch: dict[str, Any]) -> None:
+        script = ROOT / "bench" / "group_delivery.py"
+        command = [sys.executable, str(script), "--url", base, "--ws-url", args.ws_url]
+        command += ["--token", watch["token"], "--chat", watch["chat"]]
+        self.members = int(watch.get("members") or 0)
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline().strip()
+        if line != "ready":
+            self.process.kill()
+            raise RuntimeError(f"group_delivery.py did not subscribe: {line!r}")
+
+    def finish(self, stopped_at: float) -> dict[str, Any]:
+        out, _ = self.process.communicate(f"{stopped_at}\n", timeout=300)
+        data = json.loads(out.strip().splitlines()[-1])
+        personal = not str(data["channel"]).startswith("chat:")
+        # Each message is one publication per channel it goes to: every member's personal channel, or the chat's.
+        data["channels_per_message"] = self.members if personal else 1
+        if data.get("delivered_per_s") is not None:
+            data["channel_publications_per_s"] = round(data["delivered_per_s"] * data["channels_per_message"])
+        return data
 
 
 def worker_rss(gunicorn_pid: int | None) -> float | None:
@@ -209,8 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile",
         default=os.environ.get("BENCH_PROFILE", "auto"),
-        help="scenarios to profile with py-spy after the measured runs (comma-separated); `auto`: the slowest "
-        "one by unloaded median; `off`: none",
+        help="scenarios to profile with py-spy after the measured runs (comma-separated); `auto`: the three "
+        "slowest by unloaded median; `off`: none",
     )
     parser.add_argument("--profile-duration", type=float, default=float(os.environ.get("BENCH_PROFILE_DURATION", 8)))
     parser.add_argument(
@@ -220,6 +256,11 @@ def main(argv: list[str] | None = None) -> int:
         help="RATE:MESSAGES,... (default 100:1000,20:200: the target rate, and one the send path surely sustains)",
     )
     parser.add_argument("--realtime-command", default="", help="the command that measures realtime latency")
+    parser.add_argument(
+        "--ws-url", default="", help="Centrifugo's WebSocket URL (through nginx): what reaches a group's member"
+    )
+    parser.add_argument("--direct-url", default="", help="gunicorn's own URL (the floor without nginx)")
+    parser.add_argument("--bare-url", default="", help="the bare WSGI reference's URL (bench/bare_wsgi.py)")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--meta", default="{}", help="JSON merged into the report's meta")
     args = parser.parse_args(argv)
@@ -256,28 +297,35 @@ def main(argv: list[str] | None = None) -> int:
             if waited > 2:
                 say(f"    (waited {waited:.0f} s for the requests still in flight to finish)")
 
+    bases = {"direct": args.direct_url.rstrip("/"), "bare": args.bare_url.rstrip("/")}
     for n, scenario in enumerate(scenarios, 1):
         name, targets = scenario["name"], Path(scenario["targets"])
         say(f"[{n}/{len(scenarios) + 1}] {scenario['title']}")
         settle()
+        url = bases.get(scenario.get("base", ""), base)
+        if not url:
+            say("    skipped: its server is not running")
+            continue
         if scenario["once"]:
             single_targets, loaded_targets = split_once_targets(targets, 200)
         else:
             single_targets = loaded_targets = targets
             if args.warmup > 0:
-                wrk(base, targets, duration=args.warmup, connections=args.connections, once=False, out=tmp / "w.json")
+                wrk(url, targets, duration=args.warmup, connections=args.connections, once=False, out=tmp / "w.json")
+        watch = DeliveryWatch(args, base, scenario["watch"]) if scenario.get("watch") and args.ws_url else None
         loaded = wrk(
-            base,
+            url,
             loaded_targets,
             duration=args.duration,
             connections=args.connections,
             once=scenario["once"],
             out=tmp / f"{name}.json",
         )
+        delivery = watch.finish(time.monotonic()) if watch else None
         rss = worker_rss(args.gunicorn_pid)
         settle()
         single = wrk(
-            base,
+            url,
             single_targets,
             duration=args.single_duration,
             connections=1,
@@ -290,10 +338,12 @@ def main(argv: list[str] | None = None) -> int:
             loaded,
             queries=scenario.get("queries"),
             sql_ms=scenario.get("sql_ms"),
-            rss_mb=rss,
+            rss_mb=rss if scenario.get("base") != "bare" else None,  # the bare app is not the API's gunicorn
             concurrency=args.connections,
         )
         report.add_single(result, single)
+        if delivery is not None:
+            result.delivery = delivery
         if scenario.get("note"):
             result.notes.append(scenario["note"])
         results.append(result)

@@ -16,8 +16,8 @@ from typing import Any
 
 from django.conf import settings
 
-# History for every namespace: enough for a client that was offline for a while to recover what it missed.
-NAMESPACES = ("chats", "social")
+from centrifugo.events import FAMILIES
+
 UUID_REGEX = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 
@@ -82,6 +82,11 @@ def _channel_options(options: ServerOptions) -> dict[str, Any]:
     }
 
 
+def namespaces() -> list[str]:
+    """The namespaces of the channel families every app declared (complete once Django is set up)."""
+    return sorted({family.namespace for family in FAMILIES.values() if family.namespace})
+
+
 def build_config(options: ServerOptions) -> dict[str, Any]:
     """The Centrifugo v6 config as a dict."""
     channel = _channel_options(options)
@@ -99,7 +104,9 @@ def build_config(options: ServerOptions) -> dict[str, Any]:
         "health": {"enabled": True},
         "channel": {
             "without_namespace": {**channel, "channel_regex": UUID_REGEX},
-            "namespaces": [{"name": name, **channel} for name in NAMESPACES],
+            # History for every namespace: enough for a client that was offline for a while to recover what it
+            # missed. The namespaces are those of the declared channel families (centrifugo.events.FAMILIES).
+            "namespaces": [{"name": name, **channel} for name in namespaces()],
         },
     }
     if options.redis_url:

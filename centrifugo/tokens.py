@@ -13,11 +13,11 @@ from typing import Any
 import jwt
 from django.conf import settings
 
-# The namespaces of the per-user channels besides the personal one (see docs/realtime.md):
+# The channels (centrifugo.events.FAMILIES, docs/realtime.md):
 #   "<user id>"         message events: create, update, delete, read, read_all (the contract's channel)
 #   "chats:<user id>"   chat list events: chat_create, chat_update, chat_delete, member joined/left (opt-in)
-#   "social:<user id>"  reserved for social features (posts, friends), opt-in
-NAMESPACES = ("chats", "social")
+#   "social:<user id>"  social features (posts, friends), opt-in
+#   "chat:<chat id>"    a big group's message events (its members; declared by chats/events.py)
 
 
 def personal_channel(user_id: Any) -> str:
@@ -30,10 +30,6 @@ def chats_channel(user_id: Any) -> str:
 
 def social_channel(user_id: Any) -> str:
     return f"social:{user_id}"
-
-
-def allowed_channels(user_id: Any) -> set[str]:
-    return {personal_channel(user_id), chats_channel(user_id), social_channel(user_id)}
 
 
 def _encode(claims: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from application.parsers import JSONParser, too_deep
 from application.schema import ERROR_RESPONSES
-from centrifugo import tokens
+from centrifugo import events, tokens
 from centrifugo.serializers import CentrifugoTokenRequestSerializer, CentrifugoTokenSerializer
 
 
@@ -82,7 +82,9 @@ class SubscribeTokenView(TokenView):
             "(the default when the body names no channel);\n"
             "* `chats:<your user id>` — chat list events `chat_create`, `chat_update`, `chat_delete`, "
             "`member_joined`, `member_left` (opt-in);\n"
-            "* `social:<your user id>` — social events `friend_request`, `friend_accept`, `post_like` (opt-in).\n\n"
+            "* `social:<your user id>` — social events `friend_request`, `friend_accept`, `post_like` (opt-in);\n"
+            "* `chat:<chat id>` — a chat of yours with more than 100 members: its message events, which go there "
+            "instead of to the personal channel (the chat's `channel` field names it).\n\n"
             "The channel is read from `channel` or `ctx.channel`. Any other channel is refused with 403. "
             "Every event and payload: docs/realtime.md."
         ),
@@ -93,6 +95,6 @@ class SubscribeTokenView(TokenView):
     )
     def post(self, request: Request) -> Response:
         channel = self.request_serializer(request).requested_channel() or tokens.personal_channel(request.user.id)
-        if channel not in tokens.allowed_channels(request.user.id):
+        if not events.may_subscribe(request.user, channel):
             raise PermissionDenied(_("You can only subscribe to your own channels."))
         return Response({"token": tokens.subscription_token(request.user.id, channel)})

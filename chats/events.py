@@ -4,9 +4,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from application.shapes import UUID, Integer, ListOf, Nested, Shape
-from centrifugo.events import CHATS, EventKind
+from centrifugo.events import CHATS, ChannelFamily, EventKind
+from chats.selectors import is_member
 from users.shapes import UserShape
+
+
+def _member_of(user: Any, chat_id: str) -> bool:
+    return user is not None and is_member(user, chat_id)
+
+
+# A chat's own channel: the message events of a group with more members than the contract's groups have (above
+# `Constants.CONTRACT_GROUP_MAX_MEMBERS`) go there once, instead of once per member's personal channel. Its
+# members may subscribe (docs/realtime.md, "Big groups"); the chat's `channel` field names it.
+CHAT = ChannelFamily(
+    "chat",
+    "chat:{chat}",
+    "a big group's own channel: its message events (members only)",
+    may_subscribe=_member_of,
+)
 
 
 class ChatRef(Shape):

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NoReturn
 
+from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum, TextField
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -17,6 +18,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from application.ids import AnyId
 from application.shapes import RenderContext
 from application.shapes_sql import JSONRows
+from centrifugo.events import Audience
 from chats.models import Chat, Membership
 from users.models import User
 from users.shapes import UserShape
@@ -54,6 +56,27 @@ def membership_get(user: User, chat_id: AnyId, *, for_update: bool = False) -> M
 
 def member_ids(chat_id: uuid.UUID) -> list[uuid.UUID]:
     return list(Membership.objects.filter(chat_id=chat_id).values_list("user_id", flat=True))
+
+
+def is_member(user: User, chat_id: AnyId) -> bool:
+    try:
+        chat_uuid = parse_uuid(chat_id)
+    except NotFound:
+        return False
+    return Membership.objects.filter(chat_id=chat_uuid, user=user).exists()
+
+
+def is_big(member_count: int) -> bool:
+    """A chat with more members than the contract's groups may have publishes its message events once, on its
+    own channel (chats.events.CHAT), instead of once per member (docs/realtime.md, "Big groups")."""
+    return member_count > settings.CONSTANTS.CONTRACT_GROUP_MAX_MEMBERS
+
+
+def message_audience(chat_id: uuid.UUID) -> Audience:
+    """Who hears a chat's message events: its members on their personal channels, or the chat's own channel."""
+    limit = settings.CONSTANTS.CONTRACT_GROUP_MAX_MEMBERS
+    users = tuple(Membership.objects.filter(chat_id=chat_id).values_list("user_id", flat=True)[: limit + 1])
+    return Audience(chat=chat_id) if is_big(len(users)) else Audience(users=users)
 
 
 def chat_ids_for_user(user: User, *, search: str = "") -> tuple[QuerySet[Chat], Callable[[], int]]:

@@ -15,8 +15,10 @@ from django.utils import timezone
 from application.ids import AnyId
 from application.pagination import TimeCursor
 from application.shapes import RenderContext, Rendered
+from centrifugo.events import PERSONAL
+from chats.events import CHAT
 from chats.models import MUTED_FOREVER, Chat
-from chats.selectors import MemberJSON, member_json, parse_uuid, raise_not_member_or_missing
+from chats.selectors import MemberJSON, is_big, member_json, parse_uuid, raise_not_member_or_missing
 from conversations.shapes import ChatRow
 from messages.models import Mention, Message
 from messages.selectors import attach_readers, message_rows
@@ -111,6 +113,7 @@ def chat_rows(viewer: User, chat_ids: Iterable[uuid.UUID], context: RenderContex
                 unread_mentions_count=mentions,
                 is_muted=is_muted,
                 muted_until=muted_until if is_muted and muted_until != MUTED_FOREVER else None,
+                channel=CHAT.channel(chat_id) if is_big(len(chat_members)) else PERSONAL.channel(viewer_id),
                 last_activity_at=last_activity_at,
             )
         )

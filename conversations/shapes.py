@@ -32,6 +32,11 @@ class ChatShape(Shape):
     muted_until = DateTime(null=True, help_text="When my mute ends; null when muted until I unmute, or not muted")
     unread_mentions_count = Integer(help_text="Messages after my read pointer that mention me")
     pinned_message = Nested(MessageShape, null=True, help_text="The latest pinned message (GET /api/chat/{id}/pins/)")
+    channel = Text(
+        help_text="The Centrifugo channel that carries this chat's message events to you: your personal channel "
+        "(`<your user id>`), or, in a group of more than 100 members, the chat's own `chat:<chat id>` — subscribe "
+        "to it with a token from `/api/centrifugo/subscribe/` (docs/realtime.md)"
+    )
 
 
 @dataclass(slots=True)
@@ -50,4 +55,5 @@ class ChatRow:
     is_muted: bool
     muted_until: datetime.datetime | None
     unread_mentions_count: int
+    channel: str
     last_activity_at: datetime.datetime  # not shown: the chat list's order and cursors

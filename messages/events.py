@@ -1,9 +1,11 @@
-"""The message events of the personal channel: exactly the contract's five kinds."""
+"""The message events of the personal channel: exactly the contract's five kinds. In a group bigger than the
+contract allows they go once to the chat's own channel instead (chats.events.CHAT)."""
 
 from __future__ import annotations
 
 from application.shapes import Nested, Shape
 from centrifugo.events import PERSONAL, EventKind
+from chats.events import CHAT
 from messages.shapes import MessageShape, ReadAllShape
 
 
@@ -25,6 +27,7 @@ MESSAGE_CREATE = EventKind(
     MessagePayload,
     ("message_create", "messages_forward"),
     "A message was sent (or forwarded) to a chat of the user.",
+    chat_family=CHAT,
 )
 MESSAGE_UPDATE = EventKind(
     "update",
@@ -39,6 +42,7 @@ MESSAGE_UPDATE = EventKind(
         "message_moderate_unpin",
     ),
     "A message changed: its text (by its sender, or a moderator), its reactions, or its pin.",
+    chat_family=CHAT,
 )
 MESSAGE_DELETE = EventKind(
     "delete",
@@ -46,6 +50,7 @@ MESSAGE_DELETE = EventKind(
     MessagePayload,
     ("message_delete", "message_moderate_delete"),
     "A message was deleted; the payload is the message as it was.",
+    chat_family=CHAT,
 )
 MESSAGE_READ = EventKind(
     "read",
@@ -53,6 +58,7 @@ MESSAGE_READ = EventKind(
     MessagePayload,
     ("message_read",),
     "A member read a message (and everything before it); `was_read_by` includes them now.",
+    chat_family=CHAT,
 )
 MESSAGES_READ_ALL = EventKind(
     "read_all",
@@ -60,4 +66,5 @@ MESSAGES_READ_ALL = EventKind(
     ReadAllPayload,
     ("messages_read_all",),
     "A member read every message of a chat; `messages` lists the others' messages that became read.",
+    chat_family=CHAT,
 )

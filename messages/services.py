@@ -1,6 +1,7 @@
 """Every write on messages and read state. Each function is one transaction, checks its own rules (membership,
 authorship) and queues one realtime event for all recipients inside it, through the event catalogue
-(messages/events.py): `{"event": ..., "message": <the REST message>}` on each member's personal channel.
+(messages/events.py): `{"event": ..., "message": <the REST message>}` on each member's personal channel, or once
+on the chat's own channel in a group bigger than the contract allows (chats.selectors.message_audience).
 
 Read state (docs/api-chats.md, "Read state"): each membership keeps a read pointer (`last_read_seq`) and the
 number of seqs after it that are not unread for that member (`skipped_after`: their own messages, deleted ones);
@@ -31,7 +32,7 @@ from application.ids import AnyId
 from application.shapes import RenderContext
 from centrifugo.events import EventKind
 from chats.models import Chat, Membership
-from chats.selectors import member_ids, membership_get, parse_uuid, raise_not_member_or_missing
+from chats.selectors import membership_get, message_audience, parse_uuid, raise_not_member_or_missing
 from chats.services import publish_unread_totals
 from messages.events import MESSAGE_CREATE, MESSAGE_DELETE, MESSAGE_READ, MESSAGE_UPDATE, MESSAGES_READ_ALL
 from messages.models import Mention, Message, MessageFile, Reaction
@@ -123,8 +124,9 @@ def message_create(
     row.seq = seq
     _mention(message, seq, mentioned)
     # The members are read after the chat row is locked (a statement of its own, so its snapshot is taken after
-    # the lock): somebody added meanwhile is told, as their pointer is before this message.
-    channels = MESSAGE_CREATE.send(member_ids(chat_uuid), event)
+    # the lock): somebody added meanwhile is told, as their pointer is before this message. A big group's
+    # members hear of it on the chat's own channel (one publication), the others on their personal channels.
+    channels = MESSAGE_CREATE.send(message_audience(chat_uuid), event)
     return MessageWrite(row=row, data=event["message"], channels=channels)
 
 
@@ -379,7 +381,7 @@ def messages_read_all(*, actor: User, chat_id: AnyId) -> MessageWrite:
     if not ids:
         return MessageWrite(row=None, data=MESSAGES_READ_ALL.render(message=read)["message"], changed=False)
     publish_unread_totals(actor, membership.chat_id)
-    data, channels = MESSAGES_READ_ALL.publish(member_ids(membership.chat_id), message=read)
+    data, channels = MESSAGES_READ_ALL.publish(message_audience(membership.chat_id), message=read)
     return MessageWrite(row=None, data=data["message"], channels=channels)
 
 
@@ -474,11 +476,17 @@ def publish_message(
 ) -> tuple[dict[str, Any], list[str]]:
     """Publish a message event to the members of its chat: one publication, or, for a forwarded message, one for
     the members of its original chat (who see that chat) and one for the others. Returns the data as `actor`
-    sees it (when given) and every channel told."""
+    sees it (when given) and every channel told. A big group's members hear it once, on the chat's channel: the
+    same payload for all, so a forward's original chat is not shown there (REST shows it to its members)."""
+    audience = message_audience(row.chat_id)
+    if audience.chat is not None:
+        if row.forwarded_from is not None:
+            row.forwarded_from.chat = None
+        return kind.publish(audience, context, message=row)
     channels: list[str] = []
     data: dict[str, Any] | None = None
     mine: dict[str, Any] | None = None
-    for chat, users in forward_audiences(row, member_ids(row.chat_id)):
+    for chat, users in forward_audiences(row, list(audience.users)):
         if row.forwarded_from is not None:
             row.forwarded_from.chat = chat
         data, sent = kind.publish(users, context, message=row)

@@ -151,8 +151,21 @@ stack="gunicorn ($WORKERS sync workers)"
 c_port=$(free_port)
 if [ -n "$CENTRIFUGO_BIN" ]; then
   c_api=$(free_port)
-  $PY manage.py centrifugo_config --out "$run/centrifugo.json" --binary "$CENTRIFUGO_BIN" \
-    --port "$c_port" --internal-port "$c_api" --log-level error 2>/dev/null
+  # History and the idempotency cache in Redis, as in production (docker-compose); memory without redis-server.
+  redis_url=""
+  if command -v redis-server >/dev/null 2>&1; then
+    r_port=$(free_port)
+    mkdir -p "$run/redis"
+    redis-server --bind 127.0.0.1 --port "$r_port" --dir "$run/redis" --appendonly yes --save "" \
+      --protected-mode yes --loglevel warning >"$run/redis.log" 2>&1 &
+    pids+=($!)
+    wait_for_port "$r_port" 15 || die "Redis did not start"
+    redis_url="redis://127.0.0.1:$r_port/0"
+  else
+    warn "redis-server is not installed: Centrifugo keeps history in memory"
+  fi
+  CENTRIFUGO_REDIS_URL=$redis_url $PY manage.py centrifugo_config --out "$run/centrifugo.json" \
+    --binary "$CENTRIFUGO_BIN" --port "$c_port" --internal-port "$c_api" --log-level error 2>/dev/null
   # Centrifugo would read the Django-side CENTRIFUGO_* variables as its own options: the config is the truth.
   env $(env | sed -n 's/^\(CENTRIFUGO_[A-Z0-9_]*\)=.*/-u \1/p') "$CENTRIFUGO_BIN" -c "$run/centrifugo.json" \
     >"$run/centrifugo.log" 2>&1 &
@@ -162,7 +175,9 @@ if [ -n "$CENTRIFUGO_BIN" ]; then
   $PY manage.py centrifugo_relay >"$run/relay.log" 2>&1 &
   pids+=($!)
   version=$("$CENTRIFUGO_BIN" version 2>/dev/null | grep -o 'v\?[0-9]\+\.[0-9]\+\.[0-9]\+' | head -n1 || true)
-  stack="$stack, Centrifugo ${version:-} + outbox relay"
+  engine="memory engine"
+  [ -n "$redis_url" ] && engine="Redis engine"
+  stack="$stack, Centrifugo ${version:-} ($engine) + outbox relay"
 else
   warn "no Centrifugo binary: events stay in the outbox and the realtime scenario is skipped"
 fi
@@ -181,6 +196,16 @@ pids+=("$gunicorn_pid")
 wait_for_http "http://127.0.0.1:$g_port/api/health/db/" 120 || { cat "$run/gunicorn.log" >&2; die "gunicorn did not start"; }
 url="http://127.0.0.1:$g_port"
 
+# The bare reference (bench/bare_wsgi.py): the floor's query without the framework, under the same gunicorn.
+b_port=$(free_port)
+bare_control=()
+[ "${#control[@]}" -gt 0 ] && bare_control=(--control-socket "$run/bare.ctl")
+.venv/bin/gunicorn bench.bare_wsgi:application --workers "$WORKERS" --bind "127.0.0.1:$b_port" --preload \
+  --backlog 2048 --access-logfile /dev/null --error-logfile "$run/bare.log" "${bare_control[@]}" &
+pids+=($!)
+wait_for_http "http://127.0.0.1:$b_port/?user=00000000-0000-0000-0000-000000000000" 60 \
+  || { cat "$run/bare.log" >&2; die "the bare WSGI reference did not start"; }
+
 if [ -x "$NGINX" ] && [ -f nginx/render.py ]; then
   n_port=$(free_port)
   mkdir -p "$run/static"
@@ -197,6 +222,7 @@ else
 fi
 
 realtime_command=""
+ws=""
 if [ -n "$CENTRIFUGO_BIN" ] && [ -f bench/realtime_latency.py ]; then
   ws="ws://127.0.0.1:$c_port/connection/websocket"
   [ "$url" != "http://127.0.0.1:$g_port" ] && ws="${url/http:/ws:}/connection/websocket"
@@ -209,7 +235,8 @@ code=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && code="$code + uncommitted changes"
 meta=$(printf '{"stack": "%s", "code": "%s"}' "$stack" "$code")
 $PY -m bench.run "$run/prepared" --url "$url" --gunicorn-pid "$gunicorn_pid" \
-  --realtime-command "$realtime_command" --meta "$meta"
+  --realtime-command "$realtime_command" --ws-url "$ws" --direct-url "http://127.0.0.1:$g_port" \
+  --bare-url "http://127.0.0.1:$b_port" --meta "$meta"
 log "make bench took $(($(date +%s) - bench_started)) s"
 if [ "$KEEP_RUNNING" = 1 ]; then
   log "stack kept running at $url (DATABASE_URL=$DATABASE_URL); Ctrl-C to stop"

@@ -37,7 +37,7 @@ def test_v6_option_names(options: ServerOptions) -> None:
     assert personal["history_ttl"] == f"{int(settings.CONSTANTS.CENTRIFUGO_HISTORY_TTL.total_seconds())}s"
     assert personal["force_recovery"] is True
     assert "allow_subscribe_for_client" not in personal  # personal channels need a subscription token
-    assert [ns["name"] for ns in config["channel"]["namespaces"]] == ["chats", "social"]
+    assert [ns["name"] for ns in config["channel"]["namespaces"]] == ["chat", "chats", "social"]
     assert all(ns["force_recovery"] and ns["history_size"] for ns in config["channel"]["namespaces"])
     # No v5 names at the top level (v6 would ignore them silently; checkconfig --strict refuses them).
     assert not {"token_hmac_secret_key", "api_key", "allowed_origins", "port", "redis_address"} & set(config)

@@ -6,6 +6,7 @@ Every subscriber gets its tokens from /api/centrifugo/connect/ and /subscribe/ l
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable
 from typing import Any
@@ -197,6 +198,29 @@ def test_one_message_reaches_all_twenty_members(make_user: Any, listen: Any, api
     assert received[0]["event"] == "create"
     assert received[0]["message"]["id"] == sent["id"]
     assert received[0]["message"] == api_for(members[5]).message(sent["id"])
+
+
+def test_a_big_groups_messages_reach_its_channel_not_the_personal_ones(
+    make_user: Any, listen: Any, api_for: Any, settings: Any
+) -> None:
+    # Above the personal channel's limit (lowered here to 2) a group's message events go once to `chat:<id>`.
+    settings.CONSTANTS = dataclasses.replace(settings.CONSTANTS, CONTRACT_GROUP_MAX_MEMBERS=2)
+    members = [make_user() for _ in range(3)]
+    creator = api_for(members[0])
+    chat = creator.create_chat(*members[1:])
+    reader = api_for(members[1])
+    channel = reader.call("GET", f"/api/chat/{chat}/", 200)["channel"]
+    assert channel == f"chat:{chat}"
+    on_chat = listen(reader.access, channel)
+    personal = listen(api_for(members[2]).access, str(members[2].id))
+    wait_until_delivered()
+    sent = creator.send(chat, "to the big group")
+    event = on_chat.get()
+    assert (event["event"], event["message"]) == ("create", reader.message(sent["id"]))
+    personal.assert_silent(0.3)
+    # An outsider's subscription is refused by the API (403) and the SDK gives up.
+    outsider = listen(api_for(make_user()).access, channel, wait=False)
+    assert outsider.unsubscribed.get(timeout=10).code != 0
 
 
 def test_messages_are_sent_quickly_while_centrifugo_is_down(

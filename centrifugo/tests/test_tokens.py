@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import jwt
@@ -74,6 +75,25 @@ def test_subscribe_to_a_channel_that_is_not_yours_is_403(api: Any, other_user: A
     response = api.post(SUBSCRIBE, {"client": "x", "channel": channel_for(other_user)}, format="json")
     assert response.status_code == 403
     assert response.json()["code"] == "permission_denied"
+
+
+def test_a_chat_channel_is_granted_to_its_members_only(client_for: Any, make_user: Any) -> None:
+    from chats.tests.helpers import group
+
+    creator, member, outsider = make_user(), make_user(), make_user()
+    chat = group(creator, member)
+    channel = f"chat:{chat.pk}"
+    for user in (creator, member):
+        payload = claims(client_for(user).post(SUBSCRIBE, {"client": "x", "channel": channel}, format="json"))
+        assert (payload["sub"], payload["channel"]) == (str(user.id), channel)
+    for refused in (channel, f"chat:{uuid.uuid4()}", "chat:not-a-uuid", f"chat:{member.pk}", f"chat:{chat.pk}:x"):
+        response = client_for(outsider).post(SUBSCRIBE, {"client": "x", "channel": refused}, format="json")
+        assert response.status_code == 403, refused
+    # Who left gets no new token (centrifuge-js asks for one before the current one expires).
+    from chats.services import chat_leave
+
+    chat_leave(actor=member, chat_id=chat.pk)
+    assert client_for(member).post(SUBSCRIBE, {"channel": channel}, format="json").status_code == 403
 
 
 def test_subscribe_with_a_non_string_channel_is_400(api: Any) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -56,6 +57,9 @@ def reference_chat(chat_id: object, viewer: User) -> dict[str, Any]:
             user=viewer, chat=chat, seq__gt=next(m.last_read_seq for m in memberships if m.user_id == viewer.pk)
         ).count(),
         "pinned_message": reference_message(pin.pk, viewer) if (pin := _latest_pin(chat)) else None,
+        "channel": f"chat:{chat.pk}"
+        if len(memberships) > settings.CONSTANTS.CONTRACT_GROUP_MAX_MEMBERS
+        else str(viewer.pk),
     }
     assert list(data) == list(ChatShape.fields)
     return data

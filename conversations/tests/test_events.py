@@ -8,6 +8,7 @@ event says it is gone for this user."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from centrifugo.events import kind_of
+from centrifugo.events import CHATS, PERSONAL, kind_of
 from centrifugo.models import OutboxEvent
 from chats import services as chats
 from chats.tests.helpers import group, ogg_upload, private, send, text_upload
@@ -43,6 +44,10 @@ class Client:
         response = self.api.get("/api/messages/", {"chat": str(self.chat_id), "page_size": 100})
         history = response.json()["results"] if response.status_code == 200 else []
         return {c["id"]: c for c in listed}, {m["id"]: m for m in history}
+
+    def channels(self) -> set[str]:
+        me = self.user.pk
+        return {PERSONAL.channel(me), CHATS.channel(me), *(chat["channel"] for chat in self.chats.values())}
 
     def fetch_badge(self) -> dict[str, int]:
         return self.api.get("/api/chats/unread/").json()
@@ -159,10 +164,12 @@ def verify_action(clients: list[Client], action: Callable[[], Any]) -> list[dict
     for row in rows:
         kind = kind_of(row.data)
         kind.check(row.data)
-        users = {channel.removeprefix(kind.family.template.format(user="")) for channel in row.channels}
-        assert {kind.family.channel(user) for user in users} == set(row.channels), (kind.name, row.channels)
+        families = [kind.family, *([kind.chat_family] if kind.chat_family else [])]
+        for channel in row.channels:
+            assert any(family.key_of(channel) for family in families), (kind.name, channel)
         for client in clients:
-            if str(client.user.pk) in users:
+            # Subscribed as a client is: its own channels, and the channel each chat of its list names.
+            if client.channels() & set(row.channels):
                 client.apply(row.data)
     for client in clients:
         chats_after, messages_after = client.fetch()
@@ -253,3 +260,23 @@ def test_chat_creation_and_account_deletion(trio: Any, creator: User, member: Us
     send(creator, pair, "x")
     verify_action(people[:2], lambda: account_delete(actor=outsider, user_id=outsider.pk))
     verify_action(people[:2], lambda: conversations.chat_moderate_delete(chat_id=team.pk))
+
+
+def test_message_writes_in_a_big_group_reach_its_channel_subscribers(
+    trio: Any, creator: User, member: User, settings
+) -> None:
+    # A group above the personal channel's limit (lowered here): message events go once to the chat's channel,
+    # which the chat names and its members subscribe to; nothing reaches the members' personal channels.
+    settings.CONSTANTS = dataclasses.replace(settings.CONSTANTS, CONTRACT_GROUP_MAX_MEMBERS=1)
+    team, clients = trio
+    people = clients()
+    sent = verify_action(people, lambda: messages.message_create(sender=creator, chat_id=team.pk, text="hi"))
+    first = sent[0]["message"]["id"]
+    verify_action(people, lambda: messages.message_update(actor=creator, message_id=first, text="edited"))
+    verify_action(people, lambda: messages.message_read(actor=member, message_id=first))
+    verify_action(people, lambda: messages.message_create(sender=creator, chat_id=team.pk, text="more"))
+    verify_action(people, lambda: messages.messages_read_all(actor=member, chat_id=team.pk))
+    verify_action(people, lambda: messages.message_delete(actor=creator, message_id=first))
+    verify_action(people, lambda: chats.chat_leave(actor=member, chat_id=team.pk))
+    message_events = [row for row in OutboxEvent.objects.order_by("id") if kind_of(row.data).chat_family is not None]
+    assert message_events and all(row.channels == [f"chat:{team.pk}"] for row in message_events[-6:])

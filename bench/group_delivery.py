@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""What reaches the members while a group is loaded with sends: one member subscribed over WebSocket (through
+nginx, with tokens from the API, on the channel that carries the group's message events) counts the `create`
+publications of the group and times them against the end of the load.
+
+    python bench/group_delivery.py --url URL --ws-url WS_URL --token ACCESS --chat CHAT_ID [--timeout 120]
+
+bench/run.py starts it before the group-send scenario's loaded run. It prints `ready` once subscribed, then reads
+one line from stdin: the system-wide monotonic time at which the load stopped (`time.monotonic()` in the
+harness; CLOCK_MONOTONIC is one clock for every process). It then asks the API how many messages the group has
+now, waits until that many publications arrived since it subscribed (or the timeout), and prints one JSON object:
+
+- `messages`: the messages the group received while the member was subscribed (by the API's `count`);
+- `received`: the publications that reached the member (lost = messages - received);
+- `lag_s`: from the end of the load to the last publication's arrival (how far the realtime path fell behind);
+- `delivered_per_s`: publications that reached the member per second, from subscribing to the last arrival;
+- `channel`: where the group's message events came from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from typing import Any
+
+import centrifuge
+import requests
+
+
+class Counter(centrifuge.SubscriptionEventHandler):
+    def __init__(self, chat: str) -> None:
+        self.chat = chat
+        self.arrivals: list[float] = []
+        self.changed = asyncio.Event()
+
+    async def on_publication(self, ctx: centrifuge.PublicationContext) -> None:
+        data = ctx.pub.data
+        if data.get("event") == "create" and data.get("message", {}).get("chat") == self.chat:
+            self.arrivals.append(time.monotonic())
+            self.changed.set()
+
+
+def message_count(http: requests.Session, url: str, chat: str) -> int:
+    response = http.get(f"{url}/api/messages/", params={"chat": chat, "page_size": 1}, timeout=30)
+    response.raise_for_status()
+    return int(response.json()["count"])
+
+
+def channel_of(http: requests.Session, url: str, chat: str, user: str) -> str:
+    """The channel that carries the chat's message events for this member: the chat's `channel` when the API
+    names one, else the member's personal channel."""
+    response = http.get(f"{url}/api/chat/{chat}/", timeout=30)
+    response.raise_for_status()
+    return response.json().get("channel") or user
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    http = requests.Session()
+    http.headers["Authorization"] = f"Bearer {args.token}"
+    me = http.get(f"{args.url}/api/user/current/", timeout=30)
+    me.raise_for_status()
+    user = str(me.json()["id"])
+    channel = await asyncio.to_thread(channel_of, http, args.url, args.chat, user)
+
+    def token(path: str, body: dict[str, Any]) -> str:
+        response = http.post(f"{args.url}/api/centrifugo/{path}/", json=body, timeout=30)
+        response.raise_for_status()
+        return str(response.json()["token"])
+
+    async def connect_token() -> str:
+        return await asyncio.to_thread(token, "connect", {})
+
+    async def subscribe_token(name: str) -> str:
+        return await asyncio.to_thread(token, "subscribe", {"channel": name})
+
+    counter = Counter(args.chat)
+    client = centrifuge.Client(args.ws_url, get_token=connect_token)
+    subscription = client.new_subscription(channel, events=counter, get_token=subscribe_token)
+    await client.connect()
+    await subscription.subscribe()
+    await subscription.ready(timeout=30)
+    before = await asyncio.to_thread(message_count, http, args.url, args.chat)
+    subscribed_at = time.monotonic()
+    print("ready", flush=True)
+
+    line = await asyncio.to_thread(sys.stdin.readline)
+    stopped_at = float(line.strip() or time.monotonic())
+    messages = await asyncio.to_thread(message_count, http, args.url, args.chat) - before
+    deadline = time.monotonic() + args.timeout
+    while len(counter.arrivals) < messages and time.monotonic() < deadline:
+        counter.changed.clear()
+        try:
+            await asyncio.wait_for(counter.changed.wait(), timeout=max(0.01, deadline - time.monotonic()))
+        except TimeoutError:
+            break
+    await client.disconnect()
+    arrivals = counter.arrivals
+    last = arrivals[-1] if arrivals else None
+    span = (last - subscribed_at) if last is not None else 0.0
+    return {
+        "channel": channel,
+        "messages": messages,
+        "received": len(arrivals),
+        "lost": max(0, messages - len(arrivals)),
+        "lag_s": None if last is None else round(max(0.0, last - stopped_at), 3),
+        "delivered_per_s": round(len(arrivals) / span, 1) if span > 0 else None,
+        "timed_out": len(arrivals) < messages,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--ws-url", required=True)
+    parser.add_argument("--token", required=True, help="a member's access token")
+    parser.add_argument("--chat", required=True)
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the last publication")
+    args = parser.parse_args()
+    args.url = args.url.rstrip("/")
+    print(json.dumps(asyncio.run(run(args))), flush=True)
+
+
+if __name__ == "__main__":
+    main()
