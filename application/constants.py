@@ -28,8 +28,9 @@ class Constants:
     # chats and messages
     CHAT_TITLE_MAX_LENGTH: int = 255
     GROUP_MAX_MEMBERS: int = 10_000
-    # The contract's group limit (production's GROUP_MAX_MEMBERS): a bigger chat's message events go once to its
-    # own channel `chat:<id>` instead of to every member's personal channel (docs/realtime.md, "Big groups").
+    # The contract's group limit (production's GROUP_MAX_MEMBERS). A bigger group (where GROUP_MAX_MEMBERS is raised)
+    # is shaped for its size: its message events go once to its own channel `chat:<id>` instead of to every
+    # member's personal channel, and its members and readers are not listed (docs/api-chats.md, "Big groups").
     CONTRACT_GROUP_MAX_MEMBERS: int = 100
     MESSAGE_TEXT_MAX_LENGTH: int = 10_000
     MESSAGE_MAX_FILES: int = 5
@@ -48,6 +49,9 @@ class Constants:
     ACCESS_TOKEN_LIFETIME: timedelta = timedelta(hours=1)
     REFRESH_TOKEN_LIFETIME: timedelta = timedelta(hours=24)
     CENTRIFUGO_TOKEN_LIFETIME: timedelta = timedelta(hours=1)
+    # subscriptions to channels granted by membership (a big group's chat channel): a member who left is dropped
+    # by Centrifugo when the current token expires
+    CENTRIFUGO_GRANT_TOKEN_LIFETIME: timedelta = timedelta(minutes=5)
     # uploads: the whole request body, and each kind of file
     MAX_BODY_SIZE: int = 10 * MB
     # JSON bodies: deeper nesting is refused while parsing (no input of the API nests more than a few levels)

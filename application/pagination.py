@@ -8,7 +8,7 @@ import datetime
 import math
 import uuid
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -60,14 +60,7 @@ def page_or_offset_paginator(request: Request) -> pagination.BasePagination:
 
 
 class Cursor(Protocol):
-    """How a list's cursors map to its ordering keys (newest first, descending on every key)."""
-
-    keys: tuple[str, ...]
-
-    def decode(self, raw: str) -> tuple[Any, ...]:
-        """The keys' values for a cursor (values, or expressions evaluated inside the page's query); a malformed
-        cursor raises NotFound."""
-        ...
+    """A list's cursors: what points at a row, and what an empty cursor page means."""
 
     def encode(self, row: Any) -> str:
         """The cursor that points at a row of a page."""
@@ -75,6 +68,17 @@ class Cursor(Protocol):
 
     def check(self, raw: str) -> None:
         """Called when a cursor page comes back empty: raise NotFound if the cursor points at nothing."""
+        ...
+
+
+class KeyCursor(Cursor, Protocol):
+    """Cursors of a queryset: how they map to its ordering keys (newest first, descending on every key)."""
+
+    keys: tuple[str, ...]
+
+    def decode(self, raw: str) -> tuple[Any, ...]:
+        """The keys' values for a cursor (values, or expressions evaluated inside the page's query); a malformed
+        cursor raises NotFound."""
         ...
 
 
@@ -103,6 +107,58 @@ class TimeCursor:
         """A well-formed time cursor needs no row: it is a position in the order."""
 
 
+class Keyset(Protocol[R]):
+    """Where a keyset-paginated list's rows come from, newest first. `QuerySetKeyset` pages a queryset with the
+    ORM; a hot list pages with SQL written once instead (messages.selectors.MessagePages)."""
+
+    def newest(self, limit: int, before: str | None) -> list[R]:
+        """Up to `limit` rows, newest first: the newest ones, or those strictly older than the cursor `before`."""
+        ...
+
+    def oldest_after(self, limit: int, after: str) -> list[R]:
+        """Up to `limit` rows strictly newer than the cursor `after`, oldest first."""
+        ...
+
+    def window(self, offset: int, limit: int) -> list[R]:
+        """Up to `limit` rows, newest first, after skipping `offset` (page numbers, limit/offset)."""
+        ...
+
+
+class QuerySetKeyset(Generic[R]):
+    """A queryset paged by a cursor's keys: `WHERE key < x ORDER BY key DESC LIMIT n` walks the index; `rows`
+    turns each page's queryset into the rows the response renders (one query)."""
+
+    def __init__(self, queryset: QuerySet, cursor: KeyCursor, rows: Callable[[QuerySet], list[R]]) -> None:
+        self.queryset, self.cursor, self.rows = queryset, cursor, rows
+
+    def _beyond(self, raw: str, direction: str) -> Q:
+        """Items strictly older (`lt`) or newer (`gt`) than the cursor, in the keys' order. With several keys the
+        first one is also bounded on its own (`k1 <= x1 AND (k1 < x1 OR ...)`), so the index scan starts at the
+        cursor instead of filtering its way there."""
+        keys, values = self.cursor.keys, self.cursor.decode(raw)
+        beyond = Q()
+        for i, key in enumerate(keys):
+            beyond |= Q(**dict(zip(keys[:i], values[:i], strict=True)), **{f"{key}__{direction}": values[i]})
+        if len(keys) > 1:
+            beyond &= Q(**{f"{keys[0]}__{direction}e": values[0]})
+        return beyond
+
+    def _descending(self) -> QuerySet:
+        return self.queryset.order_by(*(f"-{key}" for key in self.cursor.keys))
+
+    def newest(self, limit: int, before: str | None) -> list[R]:
+        ordered = self._descending()
+        if before:
+            ordered = ordered.filter(self._beyond(before, "lt"))
+        return self.rows(ordered[:limit])
+
+    def oldest_after(self, limit: int, after: str) -> list[R]:
+        return self.rows(self.queryset.filter(self._beyond(after, "gt")).order_by(*self.cursor.keys)[:limit])
+
+    def window(self, offset: int, limit: int) -> list[R]:
+        return self.rows(self._descending()[offset : offset + limit])
+
+
 class KeysetPagination:
     """The one pagination of histories (messages, the posts feed): `{count, next, previous, results}` in three modes.
 
@@ -115,11 +171,11 @@ class KeysetPagination:
     - `page` (with `page_size`): the contract's page numbers; an out-of-range page is 404 "Invalid page.".
     - `limit`/`offset`.
 
-    `count` is a callable, so callers can answer it from a counter instead of a COUNT(*); `rows` turns the page's
-    queryset into the rows the response renders (one query).
+    `count` is a callable, so callers can answer it from a counter instead of a COUNT(*). The rows come from a
+    `Keyset`, or from a queryset and `rows` (which turns a page's queryset into the rows the response renders).
     """
 
-    def __init__(self, cursor: Cursor, *, numbered_by_default: bool = False) -> None:
+    def __init__(self, cursor: Cursor | KeyCursor, *, numbered_by_default: bool = False) -> None:
         self.cursor = cursor
         # Without paging parameters: the newest page with cursor links, or page 1 with page-number links.
         self.numbered_by_default = numbered_by_default
@@ -129,25 +185,31 @@ class KeysetPagination:
 
     def paginate(
         self,
-        queryset: QuerySet,
+        source: QuerySet | Keyset[R],
         request: Request,
         *,
         count: Callable[[], int],
-        rows: Callable[[QuerySet], list[R]],
+        rows: Callable[[QuerySet], list[R]] | None = None,
     ) -> list[R]:
         self.request = request
         params = request.query_params
         before, after = params.get("before"), params.get("after")
         if before and after:
             raise ValidationError({"before": [_("Use either `before` or `after`, not both.")]})
+        keyset: Keyset[R]
+        if isinstance(source, QuerySet):
+            assert rows is not None, "a queryset is paged with `rows`"
+            keyset = QuerySetKeyset(source, cast(KeyCursor, self.cursor), rows)
+        else:
+            keyset = source
         self.count = count()
         if before or after:
-            return self._cursor_page(queryset, rows, before, after)
+            return self._cursor_page(keyset, before, after)
         if "limit" in params or "offset" in params:
-            return self._offset_page(queryset, rows)
+            return self._offset_page(keyset)
         if "page" in params or self.numbered_by_default:
-            return self._numbered_page(queryset, rows)
-        return self._cursor_page(queryset, rows, None, None)
+            return self._numbered_page(keyset)
+        return self._cursor_page(keyset, None, None)
 
     def get_paginated_response(self, data: list[Any]) -> Response:
         return Response({"count": self.count, "next": self.next, "previous": self.previous, "results": data})
@@ -164,25 +226,10 @@ class KeysetPagination:
             url = replace_query_param(url, name, value)
         return url
 
-    def _beyond(self, raw: str, direction: str) -> Q:
-        """Items strictly older (`lt`) or newer (`gt`) than the cursor, in the keys' order. With several keys the
-        first one is also bounded on its own (`k1 <= x1 AND (k1 < x1 OR ...)`), so the index scan starts at the
-        cursor instead of filtering its way there."""
-        keys, values = self.cursor.keys, self.cursor.decode(raw)
-        beyond = Q()
-        for i, key in enumerate(keys):
-            beyond |= Q(**dict(zip(keys[:i], values[:i], strict=True)), **{f"{key}__{direction}": values[i]})
-        if len(keys) > 1:
-            beyond &= Q(**{f"{keys[0]}__{direction}e": values[0]})
-        return beyond
-
-    def _cursor_page(
-        self, queryset: QuerySet, rows: Callable[[QuerySet], list[R]], before: str | None, after: str | None
-    ) -> list[R]:
+    def _cursor_page(self, keyset: Keyset[R], before: str | None, after: str | None) -> list[R]:
         size = self._size()
-        keys = self.cursor.keys
         if after:
-            newer = rows(queryset.filter(self._beyond(after, "gt")).order_by(*keys)[: size + 1])
+            newer = keyset.oldest_after(size + 1, after)
             if not newer:
                 self.cursor.check(after)  # the newest page, or an unknown cursor (404)
             more_newer = len(newer) > size
@@ -191,10 +238,7 @@ class KeysetPagination:
                 self.previous = self._link("after", page[0], size) if more_newer else None
                 self.next = self._link("before", page[-1], size)
             return page
-        ordered = queryset.order_by(*(f"-{key}" for key in keys))
-        if before:
-            ordered = ordered.filter(self._beyond(before, "lt"))
-        older = rows(ordered[: size + 1])
+        older = keyset.newest(size + 1, before)
         if before and not older:
             self.cursor.check(before)  # past the oldest item, or an unknown cursor (404)
         page = older[:size]
@@ -206,7 +250,7 @@ class KeysetPagination:
     def _link(self, direction: str, row: Any, size: int) -> str:
         return self._url(**{direction: self.cursor.encode(row)}, page_size=size)
 
-    def _numbered_page(self, queryset: QuerySet, rows: Callable[[QuerySet], list[R]]) -> list[R]:
+    def _numbered_page(self, keyset: Keyset[R]) -> list[R]:
         size = self._size()
         raw = self.request.query_params.get("page") or "1"
         # As DRF's page numbers (the chat list): anything but a page that exists is 404 "Invalid page.".
@@ -214,19 +258,17 @@ class KeysetPagination:
         pages = max(1, math.ceil(self.count / size))
         if not 1 <= number <= pages:
             raise NotFound(_("Invalid page."))
-        ordered = queryset.order_by(*(f"-{key}" for key in self.cursor.keys))
-        page = rows(ordered[(number - 1) * size : number * size])
+        page = keyset.window((number - 1) * size, size)
         if number < pages:
             self.next = self._url(page=number + 1, page_size=size)
         if number > 1:
             self.previous = self._url(page=number - 1, page_size=size)
         return page
 
-    def _offset_page(self, queryset: QuerySet, rows: Callable[[QuerySet], list[R]]) -> list[R]:
+    def _offset_page(self, keyset: Keyset[R]) -> list[R]:
         limit = self._size("limit") if "limit" in self.request.query_params else self._size()
         offset = query_int(self.request, "offset", minimum=0, default=0)
-        ordered = queryset.order_by(*(f"-{key}" for key in self.cursor.keys))
-        page = rows(ordered[offset : offset + limit]) if offset < self.count else []
+        page = keyset.window(offset, limit) if offset < self.count else []
         if offset + limit < self.count:
             self.next = self._url(limit=limit, offset=offset + limit)
         if offset > 0:

@@ -14,6 +14,7 @@ is computed by the selector into the row, so one rendered payload can serve REST
 from __future__ import annotations
 
 import datetime
+import secrets
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar
@@ -269,31 +270,51 @@ class FileURL(Field):
             raise ShapeError(f"{path}: not an absolute URL: {value!r}")
 
     def json_sql(self, column: str, context: SQLContext) -> tuple[str, list[Any]]:
-        # Names whose URL is not the storage's prefix + name are written as null here and fixed in Python
-        # (application.shapes_sql.unsafe_names).
+        # A name whose URL is not the storage's prefix + name (one that needs quoting, or every name of a storage
+        # that signs its URLs) is written as the marker + the name, and its URL is written in Python
+        # (application.shapes_sql.fix_urls).
         if context.url_prefix is None:
-            return "'null'", []
+            return f"CASE WHEN coalesce({column}, '') = '' THEN 'null' ELSE to_json(%s || {column})::text END", [
+                URL_MARKER
+            ]
         return (
-            f"CASE WHEN coalesce({column}, '') = '' OR {column} !~ %s THEN 'null' "
-            f"ELSE to_json(%s || {column})::text END",
-            [SAFE_NAME, context.url_prefix],
+            f"CASE WHEN coalesce({column}, '') = '' THEN 'null' "
+            f"ELSE to_json(CASE WHEN {column} ~ %s THEN %s ELSE %s END || {column})::text END",
+            [SAFE_NAME, context.url_prefix, URL_MARKER],
         )
 
 
 # Stored names whose URL is prefix + name for the storages probed by SQLContext: no quoting, no `.`/`..` segments.
 SAFE_NAME = r"^[A-Za-z0-9_~-][A-Za-z0-9._~-]*(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*$"
+# What SQL writes before a stored name whose URL Python must write: no text of the database can hold it (a control
+# character and a secret of this process), so it cannot be forged.
+URL_MARKER = f"\x01url:{secrets.token_hex(8)}:"
+
+
+class Param:
+    """A value bound when a query runs (SQL written once: application.shapes_sql.SQLOnce)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Param({self.name!r})"
 
 
 class SQLContext:
-    """What SQL-written JSON needs from a RenderContext: the online threshold, and the URL prefix of stored names
-    when every safe name's URL is that prefix + the name (None for storages that sign or rewrite URLs)."""
+    """What SQL-written JSON needs from a RenderContext: the online threshold (or, for SQL written once, a `Param`
+    bound to it at each run), and the URL prefix of stored names when every safe name's URL is that prefix + the
+    name (None for storages that sign or rewrite URLs)."""
 
     # Two names covering every character SAFE_NAME allows: both URLs must be the same prefix plus the name.
     PROBES = ("avatars/ab/0123456789abcdef.png", "Zy_~-/x.Y-z_9~")
+    ONLINE_SINCE = Param("online_since")
 
-    def __init__(self, context: RenderContext) -> None:
+    def __init__(self, context: RenderContext, *, once: bool = False) -> None:
         self.render_context = context
-        self.online_since = context.online_since
+        self.online_since: datetime.datetime | Param = self.ONLINE_SINCE if once else context.online_since
         self.url_prefix = self._url_prefix(context)
 
     @classmethod
@@ -328,6 +349,12 @@ class ListOf(Field):
 
     def describe(self) -> str:
         return f"[{self.item.describe()}]"
+
+    def json_sql(self, column: str, context: SQLContext) -> tuple[str, list[Any]]:
+        # An array column of items PostgreSQL's to_json writes as orjson does (no datetimes, no file URLs).
+        if not isinstance(self.item, UUID | Text | Integer | Boolean):
+            raise TypeError(f"ListOf({type(self.item).__name__}) has no SQL form")
+        return f"coalesce(to_json({column})::text, 'null')", []
 
 
 class Nested(Field):

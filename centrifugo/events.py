@@ -73,9 +73,10 @@ CHATS = ChannelFamily("chats", "chats:{user}", "opt-in: the user's chat list")
 SOCIAL = ChannelFamily("social", "social:{user}", "opt-in: friends and posts")
 
 
-def may_subscribe(user: Any, channel: str) -> bool:
-    """Whether `user` may subscribe to `channel`: their own channels, or a channel its family grants them."""
-    return any(family.allows(user.pk, channel, user) for family in FAMILIES.values())
+def family_of(user: Any, channel: str) -> ChannelFamily | None:
+    """The family through which `user` may subscribe to `channel` (their own channels, or a channel its family
+    grants them); None: they may not."""
+    return next((family for family in FAMILIES.values() if family.allows(user.pk, channel, user)), None)
 
 
 @dataclass(frozen=True)

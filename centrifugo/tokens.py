@@ -8,6 +8,7 @@ mismatch.
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 import jwt
@@ -32,11 +33,11 @@ def social_channel(user_id: Any) -> str:
     return f"social:{user_id}"
 
 
-def _encode(claims: dict[str, Any]) -> str:
+def _encode(claims: dict[str, Any], lifetime: timedelta | None = None) -> str:
     now = int(time.time())
-    lifetime = int(settings.CONSTANTS.CENTRIFUGO_TOKEN_LIFETIME.total_seconds())
+    seconds = int((lifetime or settings.CONSTANTS.CENTRIFUGO_TOKEN_LIFETIME).total_seconds())
     return jwt.encode(
-        {**claims, "iat": now, "exp": now + lifetime}, settings.CENTRIFUGO_TOKEN_HMAC_SECRET_KEY, algorithm="HS256"
+        {**claims, "iat": now, "exp": now + seconds}, settings.CENTRIFUGO_TOKEN_HMAC_SECRET_KEY, algorithm="HS256"
     )
 
 
@@ -45,9 +46,13 @@ def connection_token(user_id: Any) -> str:
     return _encode({"sub": str(user_id)})
 
 
-def subscription_token(user_id: Any, channel: str) -> str:
-    """A subscription JWT for one channel: `sub` must equal the connection's user, `channel` the channel."""
-    return _encode({"sub": str(user_id), "channel": channel})
+def subscription_token(user_id: Any, channel: str, *, granted: bool = False) -> str:
+    """A subscription JWT for one channel: `sub` must equal the connection's user, `channel` the channel. A
+    `granted` channel (somebody else's, e.g. a chat's, allowed while the user is a member) gets a short-lived token:
+    centrifuge-js asks for a new one before it expires, and a member who left gets none, so Centrifugo drops the
+    subscription within CENTRIFUGO_GRANT_TOKEN_LIFETIME."""
+    lifetime = settings.CONSTANTS.CENTRIFUGO_GRANT_TOKEN_LIFETIME if granted else None
+    return _encode({"sub": str(user_id), "channel": channel}, lifetime)
 
 
 def decode(token: str) -> dict[str, Any]:

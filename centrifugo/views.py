@@ -95,6 +95,8 @@ class SubscribeTokenView(TokenView):
     )
     def post(self, request: Request) -> Response:
         channel = self.request_serializer(request).requested_channel() or tokens.personal_channel(request.user.id)
-        if not events.may_subscribe(request.user, channel):
+        family = events.family_of(request.user, channel)
+        if family is None:
             raise PermissionDenied(_("You can only subscribe to your own channels."))
-        return Response({"token": tokens.subscription_token(request.user.id, channel)})
+        granted = family.may_subscribe is not None
+        return Response({"token": tokens.subscription_token(request.user.id, channel, granted=granted)})

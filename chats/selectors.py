@@ -58,6 +58,11 @@ def member_ids(chat_id: uuid.UUID) -> list[uuid.UUID]:
     return list(Membership.objects.filter(chat_id=chat_id).values_list("user_id", flat=True))
 
 
+def members_of(chat_id: uuid.UUID) -> QuerySet[User]:
+    """A chat's members in join order (`GET /api/chat/{id}/members/`: a big group's `members` are listed here only)."""
+    return User.objects.filter(memberships__chat_id=chat_id).order_by("memberships__joined_at", "memberships__id")
+
+
 def is_member(user: User, chat_id: AnyId) -> bool:
     try:
         chat_uuid = parse_uuid(chat_id)
@@ -67,8 +72,9 @@ def is_member(user: User, chat_id: AnyId) -> bool:
 
 
 def is_big(member_count: int) -> bool:
-    """A chat with more members than the contract's groups may have publishes its message events once, on its
-    own channel (chats.events.CHAT), instead of once per member (docs/realtime.md, "Big groups")."""
+    """A chat with more members than the contract's groups may have (a "big group", only where GROUP_MAX_MEMBERS
+    is raised) is shaped for its size: its message events go once to its own channel (chats.events.CHAT) instead
+    of once per member, and its members and readers are not listed (docs/api-chats.md, "Big groups")."""
     return member_count > settings.CONSTANTS.CONTRACT_GROUP_MAX_MEMBERS
 
 
@@ -79,22 +85,16 @@ def message_audience(chat_id: uuid.UUID) -> Audience:
     return Audience(chat=chat_id) if is_big(len(users)) else Audience(users=users)
 
 
-def chat_ids_for_user(user: User, *, search: str = "") -> tuple[QuerySet[Chat], Callable[[], int]]:
-    """The user's chats (paginate them, then build the page's rows), and how to count them. `search` matches
-    titles and, in private chats, the other member's username and names.
-
-    Ids first, rows second: ordering and skipping need two narrow columns of the user's chats, while a page's rows
-    join several tables; joined before the LIMIT they cost twice as much, and more on later pages."""
-    chats = Chat.objects.filter(memberships__user=user)
-    if not search:
-        # The viewer's chats are their memberships: counted by an index scan, not a join with every chat.
-        return chats, Membership.objects.filter(user=user).count
+def chat_ids_matching(user: User, search: str) -> tuple[QuerySet[Chat], Callable[[], int]]:
+    """The user's chats whose title matches `search`, or, in private chats, the other member's username and names
+    (paginate them, then build the page's rows), and how to count them."""
     others = Membership.objects.filter(chat=OuterRef("pk")).exclude(user=user)
     others = others.filter(
         Q(user__username__icontains=search)
         | Q(user__first_name__icontains=search)
         | Q(user__last_name__icontains=search)
     )
+    chats = Chat.objects.filter(memberships__user=user)
     chats = chats.filter(Q(title__icontains=search) | Q(is_private=True) & Exists(others))
     return chats, chats.count
 
@@ -112,20 +112,29 @@ def member_json(
     chat_ids: Iterable[uuid.UUID], context: RenderContext, *, read_from: int | None = None
 ) -> dict[uuid.UUID, list[MemberJSON]]:
     """One query for the members of any number of chats, in join order, each user as UserShape's JSON written by
-    PostgreSQL. `read_from` keeps only the members whose pointer reaches that seq (the readers of messages)."""
+    PostgreSQL. `read_from` keeps only the members whose pointer reaches that seq (the readers of messages: the
+    searches' rows, rendered in Python)."""
     by_id: dict[uuid.UUID, list[MemberJSON]] = {chat_id: [] for chat_id in chat_ids}
     if not by_id:
         return by_id
-    memberships = Membership.objects.filter(chat_id__in=list(by_id)).order_by("joined_at", "id")
+    # A big group's members are not listed (docs/api-chats.md, "Big groups"): its list stays empty.
+    listed = (
+        Membership.objects.filter(chat_id__in=list(by_id))
+        .values("chat_id")
+        .annotate(n=Count("id"))
+        .filter(n__lte=settings.CONSTANTS.CONTRACT_GROUP_MAX_MEMBERS)
+        .values("chat_id")
+    )
+    memberships = Membership.objects.filter(chat_id__in=listed).order_by("joined_at", "id")
     if read_from is not None:
         memberships = memberships.filter(last_read_seq__gte=read_from)
     users = JSONRows(UserShape, context, "user__")
     keys = {str(chat_id): chat_id for chat_id in by_id}
     rows = memberships.values_list(
-        Cast("chat_id", TextField()), Cast("user_id", TextField()), "last_read_seq", users.json, users.unsafe
+        Cast("chat_id", TextField()), Cast("user_id", TextField()), "last_read_seq", users.json
     )
-    for chat_id, user_id, last_read_seq, text, unsafe in rows:
-        by_id[keys[chat_id]].append(MemberJSON(user_id, last_read_seq, users.fix(text, unsafe)))
+    for chat_id, user_id, last_read_seq, text in rows:
+        by_id[keys[chat_id]].append(MemberJSON(user_id, last_read_seq, users.fix(text)))
     return by_id
 
 

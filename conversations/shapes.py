@@ -32,6 +32,10 @@ class ChatShape(Shape):
     muted_until = DateTime(null=True, help_text="When my mute ends; null when muted until I unmute, or not muted")
     unread_mentions_count = Integer(help_text="Messages after my read pointer that mention me")
     pinned_message = Nested(MessageShape, null=True, help_text="The latest pinned message (GET /api/chat/{id}/pins/)")
+    members_count = Integer(
+        help_text="How many members the chat has: all of them are in `members`, except in a group of more than 100 "
+        "members, whose members are listed by `GET /api/chat/{id}/members/` (docs/api-chats.md)"
+    )
     channel = Text(
         help_text="The Centrifugo channel that carries this chat's message events to you: your personal channel "
         "(`<your user id>`), or, in a group of more than 100 members, the chat's own `chat:<chat id>` — subscribe "
@@ -43,17 +47,18 @@ class ChatShape(Shape):
 class ChatRow:
     id: uuid.UUID
     title: str
-    members: Rendered  # the members' JSON array, in join order
-    creator: UserRow | User | None
+    members: Rendered  # the members' JSON array, in join order (empty in a big group)
+    creator: UserRow | User | Rendered | None
     avatar: str | Rendered | None  # a stored name, or the other member's avatar URL (private chats)
     created_at: datetime.datetime
     updated_at: datetime.datetime
     is_private: bool
-    last_message: MessageRow | None
+    last_message: MessageRow | Rendered | None
     unread_messages_count: int
-    pinned_message: MessageRow | None
+    pinned_message: MessageRow | Rendered | None
     is_muted: bool
     muted_until: datetime.datetime | None
     unread_mentions_count: int
+    members_count: int
     channel: str
     last_activity_at: datetime.datetime  # not shown: the chat list's order and cursors

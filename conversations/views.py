@@ -10,16 +10,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from application.pagination import KeysetPagination
+from application.pagination import KeysetPagination, page_or_offset_paginator
 from application.query import query_bool
 from application.schema import ERROR_RESPONSES, LIMIT_OFFSET_PARAMETERS, PAGE_PARAMETERS, paginated
 from application.shapes import RenderContext
 from chats import services as chats
 from chats.events import UnreadTotalsShape
-from chats.selectors import chat_ids_for_user, unread_totals
+from chats.selectors import chat_ids_matching, members_of, membership_get, unread_totals
 from conversations import selectors, services
 from conversations.serializers import ChatCreateSerializer, ChatUpdateSerializer, MemberAddSerializer, MuteSerializer
 from conversations.shapes import ChatShape
+from users.shapes import UserShape
 
 Chat = ChatShape.serializer()
 
@@ -46,15 +47,20 @@ class ChatListView(APIView):
         tags=["chats"],
     )
     def get(self, request: Request) -> Response:
-        chat_ids, count = chat_ids_for_user(request.user, search=request.query_params.get("search", "").strip())
+        search = request.query_params.get("search", "").strip()
         context = RenderContext()
         paginator = KeysetPagination(selectors.CHAT_LIST_CURSOR, numbered_by_default=True)
-        page = paginator.paginate(
-            chat_ids.values_list("pk", flat=True),
-            request,
-            count=count,
-            rows=lambda ids: selectors.chat_rows(request.user, ids, context),
-        )
+        if search:
+            chat_ids, count = chat_ids_matching(request.user, search)
+            page = paginator.paginate(
+                chat_ids.values_list("pk", flat=True),
+                request,
+                count=count,
+                rows=lambda ids: selectors.chat_rows(request.user, ids, context),
+            )
+        else:
+            chats = selectors.ChatPages(request.user, context)
+            page = paginator.paginate(chats, request, count=chats.count)
         return paginator.get_paginated_response(ChatShape.render_many(page, context))
 
     @extend_schema(
@@ -121,6 +127,20 @@ class ChatLeaveView(APIView):
 
 
 class ChatMembersView(APIView):
+    @extend_schema(
+        summary="A chat's members, in the order they joined (members only)",
+        description="Every chat's `members` are in the chat itself except a big group's (more than 100 members: "
+        'docs/api-chats.md, "Big groups"): they are listed here, a page at a time.',
+        parameters=[*PAGE_PARAMETERS, *LIMIT_OFFSET_PARAMETERS],
+        responses={200: paginated(UserShape.serializer(), "PaginatedUserList"), **ERROR_RESPONSES},
+        tags=["chats"],
+    )
+    def get(self, request: Request, chat_id: uuid.UUID) -> Response:
+        membership = membership_get(request.user, chat_id)
+        paginator = page_or_offset_paginator(request)
+        page = paginator.paginate_queryset(members_of(membership.chat_id), request, view=self)
+        return paginator.get_paginated_response(UserShape.render_many(page or [], RenderContext()))
+
     @extend_schema(
         summary="Add members to a group (the creator only)",
         request=MemberAddSerializer,

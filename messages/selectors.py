@@ -1,4 +1,13 @@
-"""Every read on messages. A page costs: its rows (files included) and the chat's readers, whatever its size."""
+"""Every read on messages. A message as the API shows it is written by PostgreSQL from MessageShape's declaration
+(application.shapes_sql), in SQL generated once per process: a page of a chat's messages, a message, the chat
+list's last and pinned messages are each one query (the messages with their senders, files, replies, forwards,
+mentions, reactions and readers) and cost no ORM compilation per request. Searches, pins, mentions and the
+messages of events select their rows through the ORM and render them in Python (`message_rows`, `attach_readers`):
+the same shape, checked against the same reference by the tests.
+
+`was_read_by`: the members other than the sender whose read pointer reaches the message, highest pointer first
+(join order among equals). In a chat with more members than the contract's groups have (chats.selectors.is_big)
+readers are not listed (docs/api-chats.md, "Big groups")."""
 
 from __future__ import annotations
 
@@ -13,22 +22,207 @@ from itertools import accumulate
 from typing import Any
 
 import orjson
+from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connections, router
 from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery, TextField, Value
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied
 
 from application.ids import AnyId
 from application.pagination import TimeCursor
-from application.shapes import RenderContext, Rendered
+from application.shapes import Param, RenderContext, Rendered, SQLContext
+from application.shapes_sql import SQL, SQLOnce, columns, fix_urls, json_array, json_object
 from chats.models import Chat, Membership
 from chats.selectors import MemberJSON, member_json, parse_uuid
 from messages.models import Mention, Message, MessageFile, Reaction
 from messages.search import SEARCH_WINDOW, SearchQuery
-from messages.shapes import FileRow, ForwardRow, MessageRow, ReactionRow, ReplyRow, SearchHitRow
+from messages.shapes import (
+    FileRow,
+    FileShape,
+    ForwardRow,
+    ForwardShape,
+    MessageRow,
+    MessageShape,
+    ReactionRow,
+    ReactionShape,
+    ReplyRow,
+    ReplyShape,
+    SearchHitRow,
+)
 from users.models import User
-from users.shapes import UserRow
+from users.shapes import UserRow, UserShape
 
+MESSAGE, FILE, REACTION = Message._meta.db_table, MessageFile._meta.db_table, Reaction._meta.db_table
+MEMBERSHIP, USER, MENTION = Membership._meta.db_table, User._meta.db_table, Mention._meta.db_table
+BIG = Param("big")  # more members than this: readers are not listed
+VIEWER = Param("viewer")  # who sees the messages: a forward's original chat is shown to its members only
+
+
+def message_json_sql(context: SQLContext) -> SQL:
+    """MessageShape's JSON text for the message `m` of a query `FROM <m> {MESSAGE_JOINS}` with a CTE `readers`
+    (`readers_cte`)."""
+    user = lambda alias: json_object(UserShape, columns(UserShape, User, alias), context)  # noqa: E731
+    file_sql = json_object(FileShape, columns(FileShape, MessageFile, "f"), context)
+    reaction = json_object(ReactionShape, {"emoji": "x.emoji", "count": "x.count", "users": "x.users"}, context)
+    reply = json_object(ReplyShape, columns(ReplyShape, Message, "r", sender=user("rs")), context)
+    forward = json_object(
+        ForwardShape,
+        {
+            "sender": (f"CASE WHEN fs.id IS NULL THEN NULL ELSE {user('fs')[0]} END", user("fs")[1]),
+            "chat": "CASE WHEN fv.visible THEN m.forwarded_from_chat_id END",
+            "created_at": "m.forwarded_from_created_at",
+        },
+        context,
+    )
+    return json_object(
+        MessageShape,
+        columns(
+            MessageShape,
+            Message,
+            "m",
+            sender=user("s"),
+            files=(f"(SELECT {json_array(file_sql[0], 'f.id')} FROM {FILE} f WHERE f.message_id = m.id)", file_sql[1]),
+            was_read_by=(
+                f"(SELECT {json_array('x.json', 'x.last_read_seq DESC, x.joined_at, x.id')} FROM readers x "
+                "WHERE x.chat_id = m.chat_id AND x.last_read_seq >= m.seq AND x.user_id <> m.sender_id)"
+            ),
+            reply_to=(f"CASE WHEN r.id IS NULL THEN NULL ELSE {reply[0]} END", reply[1]),
+            forwarded_from=(
+                f"CASE WHEN m.forwarded_from_created_at IS NULL THEN NULL ELSE {forward[0]} END",
+                forward[1],
+            ),
+            mentions=f"ARRAY(SELECT mn.user_id FROM {MENTION} mn WHERE mn.message_id = m.id ORDER BY mn.id)",
+            # Per emoji, first used first; its users earliest first (the (message, emoji, user) index).
+            reactions=(
+                f"(SELECT {json_array(reaction[0], 'x.first, x.emoji')} FROM (SELECT emoji, count(*) AS count, "
+                "array_agg(user_id ORDER BY created_at, id) AS users, min(created_at) AS first "
+                f"FROM {REACTION} WHERE message_id = m.id GROUP BY emoji) x)",
+                reaction[1],
+            ),
+        ),
+        context,
+    )
+
+
+# What `message_json_sql` reads beside the message `m`: its sender, the message it replies to and that one's
+# sender, a forward's original sender, and whether the viewer is a member of a forward's original chat.
+MESSAGE_JOINS = (
+    f"JOIN {USER} s ON s.id = m.sender_id LEFT JOIN {MESSAGE} r ON r.id = m.reply_to_id "
+    f"LEFT JOIN {USER} rs ON rs.id = r.sender_id LEFT JOIN {USER} fs ON fs.id = m.forwarded_from_sender_id "
+    f"LEFT JOIN LATERAL (SELECT true AS visible FROM {MEMBERSHIP} fm WHERE fm.chat_id = m.forwarded_from_chat_id "
+    "AND fm.user_id = %s) fv ON true",
+    [VIEWER],
+)
+
+
+def readers_cte(context: SQLContext, messages: str) -> SQL:
+    """`readers AS (...)`: the members of the chats of the CTE `messages` whose pointer reaches its oldest message,
+    each with their UserShape JSON, in chats that are not big."""
+    user = json_object(UserShape, columns(UserShape, User, "ru"), context)
+    return (
+        f"readers AS (SELECT rm.chat_id, rm.user_id, rm.last_read_seq, rm.joined_at, rm.id, {user[0]} AS json "
+        f"FROM {MEMBERSHIP} rm JOIN {USER} ru ON ru.id = rm.user_id "
+        f"WHERE rm.chat_id IN (SELECT DISTINCT chat_id FROM {messages}) "
+        f"AND rm.last_read_seq >= (SELECT min(seq) FROM {messages}) "
+        f"AND (SELECT count(*) FROM {MEMBERSHIP} c WHERE c.chat_id = rm.chat_id) <= %s)",
+        [*user[1], BIG],
+    )
+
+
+def _messages_sql(context: SQLContext, page: SQL, order: str) -> SQL:
+    """The JSON of the messages a CTE `page` selects (id, seq, chat, JSON text, in `order` of seq)."""
+    readers = readers_cte(context, "page")
+    message = message_json_sql(context)
+    sql = (
+        f"WITH page AS ({page[0]}), {readers[0]} "
+        f"SELECT m.id, m.seq, m.chat_id, {message[0]} FROM page m {MESSAGE_JOINS[0]} ORDER BY m.seq {order}"
+    )
+    return sql, [*page[1], *readers[1], *message[1], *MESSAGE_JOINS[1]]
+
+
+_CHAT, _CURSOR, _LIMIT, _OFFSET, _ID = Param("chat"), Param("cursor"), Param("limit"), Param("offset"), Param("id")
+
+
+def _page(where: str, where_params: list[Any], order: str, *, offset: bool = False) -> SQLOnce:
+    page = (
+        f"SELECT m.* FROM {MESSAGE} m WHERE m.chat_id = %s {where} ORDER BY m.seq {order} LIMIT %s"
+        + (" OFFSET %s" if offset else ""),
+        [_CHAT, *where_params, _LIMIT, *([_OFFSET] if offset else [])],
+    )
+    return SQLOnce(lambda context: _messages_sql(context, page, order))
+
+
+_CURSOR_SEQ = f"(SELECT c.seq FROM {MESSAGE} c WHERE c.id = %s AND c.chat_id = %s)"
+_PAGES = {
+    "newest": _page("", [], "DESC"),
+    "before": _page(f"AND m.seq < {_CURSOR_SEQ}", [_CURSOR, _CHAT], "DESC"),
+    "after": _page(f"AND m.seq > {_CURSOR_SEQ}", [_CURSOR, _CHAT], "ASC"),
+    "window": _page("", [], "DESC", offset=True),
+}
+_ONE = SQLOnce(lambda context: _messages_sql(context, (f"SELECT m.* FROM {MESSAGE} m WHERE m.id = %s", [_ID]), "DESC"))
+
+
+@dataclass(slots=True)
+class MessageJSON:
+    """A message as the API shows it (`json`), with what paging and permission checks need."""
+
+    id: uuid.UUID
+    seq: int
+    chat_id: uuid.UUID
+    json: Rendered
+
+
+def _run(query: SQLOnce, viewer: User, context: RenderContext, **values: Any) -> list[MessageJSON]:
+    big = settings.CONSTANTS.CONTRACT_GROUP_MAX_MEMBERS
+    sql, params = query.bind(context, big=big, viewer=viewer.pk, **values)
+    # Where the ORM would read (the replica for authenticated GET requests: application/replica.py).
+    with connections[router.db_for_read(Message)].cursor() as cursor:
+        cursor.execute(sql, params)
+        return [
+            MessageJSON(pk, seq, chat, Rendered(fix_urls(text.encode(), context))) for pk, seq, chat, text in cursor
+        ]
+
+
+class MessagePages:
+    """A chat's messages, newest first, as application.pagination.Keyset pages them for `viewer`."""
+
+    def __init__(self, chat: Chat, viewer: User, context: RenderContext) -> None:
+        self.chat, self.viewer, self.context = chat, viewer, context
+
+    def count(self) -> int:
+        return self.chat.message_count  # the chat row's counter: O(1)
+
+    def _cursor(self, raw: str) -> uuid.UUID:
+        try:
+            return parse_uuid(raw)
+        except NotFound as exc:
+            raise NotFound(_("Unknown cursor message.")) from exc
+
+    def _run(self, kind: str, **values: Any) -> list[MessageJSON]:
+        return _run(_PAGES[kind], self.viewer, self.context, chat=self.chat.pk, **values)
+
+    def newest(self, limit: int, before: str | None) -> list[MessageJSON]:
+        if before is None:
+            return self._run("newest", limit=limit)
+        return self._run("before", limit=limit, cursor=self._cursor(before))
+
+    def oldest_after(self, limit: int, after: str) -> list[MessageJSON]:
+        return self._run("after", limit=limit, cursor=self._cursor(after))
+
+    def window(self, offset: int, limit: int) -> list[MessageJSON]:
+        return self._run("window", limit=limit, offset=offset)
+
+
+def message_json(message_id: uuid.UUID, viewer: User, context: RenderContext) -> MessageJSON:
+    """A message as `viewer` sees it (no permission check); 404 when it is gone."""
+    found = _run(_ONE, viewer, context, id=message_id)
+    if not found:
+        raise NotFound()
+    return found[0]
+
+
+# ------------------------------------------- rows rendered in Python (searches, pins, mentions, events)
 # The columns of a MessageRow, in the order `_row` reads them.
 _SENDER = UserRow.columns("sender__")
 _REPLY_SENDER = UserRow.columns("reply_to__sender__")
@@ -229,6 +423,14 @@ def message_row_for_user(user: User, message_id: AnyId, context: RenderContext) 
         raise PermissionDenied(_("You are not a member of this chat."))
     attach_readers(rows, context)
     return rows[0]
+
+
+def message_json_for_user(user: User, message_id: AnyId, context: RenderContext) -> MessageJSON:
+    """A message as its chat's member sees it: 404 if unknown, 403 if the viewer is not a member."""
+    found = message_json(parse_uuid(message_id), user, context)
+    if not Membership.objects.filter(chat_id=found.chat_id, user=user).exists():
+        raise PermissionDenied(_("You are not a member of this chat."))
+    return found
 
 
 def message_row(message_id: uuid.UUID, context: RenderContext, viewer: User | None = None) -> MessageRow:

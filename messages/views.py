@@ -52,18 +52,19 @@ class MessageListView(APIView):
     def get(self, request: Request) -> Response:
         chat = membership_get(request.user, _chat_param(request)).chat
         search = request.query_params.get("search", "").strip()
-        messages = selectors.message_list(chat, search=search)
-        paginator = KeysetPagination(selectors.MessageCursor(chat))
-        page = paginator.paginate(
-            messages,
-            request,
-            # The chat row's counter answers `count` in O(1); a search has to count its matches.
-            count=messages.count if search else lambda: chat.message_count,
-            rows=lambda page: selectors.message_rows(page, request.user),
-        )
         context = RenderContext()
-        selectors.attach_readers(page, context)
-        return paginator.get_paginated_response(MessageShape.render_many(page, context))
+        paginator = KeysetPagination(selectors.MessageCursor(chat))
+        if search:
+            matches = selectors.message_list(chat, search=search)
+            rows = paginator.paginate(
+                matches, request, count=matches.count, rows=lambda page: selectors.message_rows(page, request.user)
+            )
+            selectors.attach_readers(rows, context)
+            return paginator.get_paginated_response(MessageShape.render_many(rows, context))
+        # Without a search, pages are written by PostgreSQL (one query); the chat row's counter answers `count`.
+        messages = selectors.MessagePages(chat, request.user, context)
+        page = paginator.paginate(messages, request, count=messages.count)
+        return paginator.get_paginated_response([message.json for message in page])
 
     @extend_schema(
         summary="Send a message (members only): text, a voice recording and/or up to 5 files",
@@ -91,8 +92,7 @@ class MessageDetailView(APIView):
         summary="A message (members only)", responses={200: MessageSerializer, **ERROR_RESPONSES}, tags=["messages"]
     )
     def get(self, request: Request, message_id: uuid.UUID) -> Response:
-        context = RenderContext()
-        return Response(MessageShape.render(selectors.message_row_for_user(request.user, message_id, context), context))
+        return Response(selectors.message_json_for_user(request.user, message_id, RenderContext()).json)
 
     @extend_schema(
         summary="Change a message's text (the sender only)",

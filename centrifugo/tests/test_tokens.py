@@ -86,6 +86,8 @@ def test_a_chat_channel_is_granted_to_its_members_only(client_for: Any, make_use
     for user in (creator, member):
         payload = claims(client_for(user).post(SUBSCRIBE, {"client": "x", "channel": channel}, format="json"))
         assert (payload["sub"], payload["channel"]) == (str(user.id), channel)
+        # Granted by membership: short-lived, so a member who leaves is dropped soon (no new token).
+        assert payload["exp"] - payload["iat"] == settings.CONSTANTS.CENTRIFUGO_GRANT_TOKEN_LIFETIME.total_seconds()
     for refused in (channel, f"chat:{uuid.uuid4()}", "chat:not-a-uuid", f"chat:{member.pk}", f"chat:{chat.pk}:x"):
         response = client_for(outsider).post(SUBSCRIBE, {"client": "x", "channel": refused}, format="json")
         assert response.status_code == 403, refused

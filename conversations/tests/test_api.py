@@ -29,7 +29,8 @@ CHAT_FIELDS = {
     "muted_until",
     "unread_mentions_count",
     "pinned_message",
-    # ours, beside the contract's: where the chat's message events come from (docs/realtime.md, "Big groups")
+    # ours, beside the contract's (docs/api-chats.md, "Big groups")
+    "members_count",
     "channel",
 }
 USER_FIELDS = {"id", "username", "first_name", "last_name", "bio", "avatar", "last_online_at", "is_online"}

@@ -3,6 +3,7 @@ PostgreSQL — against a reference built independently from the models, field by
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -32,6 +33,7 @@ def reference_chat(chat_id: object, viewer: User) -> dict[str, Any]:
         Membership.objects.with_unread().filter(chat=chat).select_related("user").order_by("joined_at", "id")
     )
     users = [m.user for m in memberships]
+    big = len(memberships) > settings.CONSTANTS.CONTRACT_GROUP_MAX_MEMBERS
     other = next((u for u in users if u.pk != viewer.pk), None)
     title, avatar = chat.title, (chat.avatar.storage.url(chat.avatar.name) if chat.avatar else None)
     if chat.is_private:
@@ -57,10 +59,14 @@ def reference_chat(chat_id: object, viewer: User) -> dict[str, Any]:
             user=viewer, chat=chat, seq__gt=next(m.last_read_seq for m in memberships if m.user_id == viewer.pk)
         ).count(),
         "pinned_message": reference_message(pin.pk, viewer) if (pin := _latest_pin(chat)) else None,
-        "channel": f"chat:{chat.pk}"
-        if len(memberships) > settings.CONSTANTS.CONTRACT_GROUP_MAX_MEMBERS
-        else str(viewer.pk),
+        "members_count": len(memberships),
+        "channel": f"chat:{chat.pk}" if big else str(viewer.pk),
     }
+    if big:  # a big group lists neither its members nor readers
+        data["members"] = []
+        for message in (data["last_message"], data["pinned_message"]):
+            if message:
+                message["was_read_by"] = []
     assert list(data) == list(ChatShape.fields)
     return data
 
@@ -104,7 +110,7 @@ def test_list_and_details_equal_the_reference(make_user, client_for, django_asse
     viewer, chats = _scene(make_user)
     client = client_for(viewer)
     client.get("/api/chats/")  # the presence write (throttled) happens once, before the counts
-    with django_assert_num_queries(6):  # authentication, count, ids, chats, members, last messages
+    with django_assert_num_queries(3):  # authentication, count, the page (members, last messages: all in one)
         response = client.get("/api/chats/")
     assert isinstance(response.data["results"][0]["members"], Rendered)
     listed = response.json()["results"]
@@ -114,9 +120,34 @@ def test_list_and_details_equal_the_reference(make_user, client_for, django_asse
     for data in listed:
         ChatShape.check(data)
     for chat in chats:
-        with django_assert_num_queries(4):  # authentication, chat, members, last message
+        with django_assert_num_queries(2):  # authentication, the chat (members, last message)
             detail = client.get(f"/api/chat/{chat.pk}/")
         assert detail.json() == reference_chat(chat.pk, viewer)
+
+
+def test_a_big_group_lists_neither_members_nor_readers(make_user, client_for, settings) -> None:
+    # Above the contract's group size (lowered here): `members_count` instead of the list, no readers.
+    viewer, chats = _scene(make_user)
+    settings.CONSTANTS = dataclasses.replace(settings.CONSTANTS, CONTRACT_GROUP_MAX_MEMBERS=3)
+    client = client_for(viewer)
+    listed = {c["id"]: c for c in client.get("/api/chats/").json()["results"]}
+    big, small = listed[str(chats[2].pk)], listed[str(chats[0].pk)]
+    assert (big["members"], big["members_count"], big["channel"]) == ([], 7, f"chat:{chats[2].pk}")
+    assert big["last_message"]["was_read_by"] == []
+    assert len(small["members"]) == small["members_count"] == 2 and small["channel"] == str(viewer.pk)
+    for chat in chats:
+        assert client.get(f"/api/chat/{chat.pk}/").json() == reference_chat(chat.pk, viewer)
+    page = client.get("/api/messages/", {"chat": str(chats[2].pk)}).json()["results"]
+    assert page and all(message["was_read_by"] == [] for message in page)
+    # Its members, a page at a time, in join order (as `members` lists them in other chats).
+    joined = Membership.objects.filter(chat=chats[2]).select_related("user").order_by("joined_at", "id")
+    listed_members = [
+        *client.get(f"/api/chat/{chats[2].pk}/members/", {"page_size": 4}).json()["results"],
+        *client.get(f"/api/chat/{chats[2].pk}/members/", {"page_size": 4, "page": 2}).json()["results"],
+    ]
+    assert listed_members == [reference_user(m.user) for m in joined]
+    outsider = client_for(make_user())
+    assert outsider.get(f"/api/chat/{chats[2].pk}/members/").status_code == 403
 
 
 def test_browsable_api_and_indent(make_user, client_for) -> None:

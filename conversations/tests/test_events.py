@@ -49,6 +49,11 @@ class Client:
         me = self.user.pk
         return {PERSONAL.channel(me), CHATS.channel(me), *(chat["channel"] for chat in self.chats.values())}
 
+    def lists_readers(self, chat_id: str) -> bool:
+        """A big group lists neither its members nor its messages' readers (docs/api-chats.md)."""
+        chat = self.chats[chat_id]
+        return len(chat["members"]) == chat["members_count"]
+
     def fetch_badge(self) -> dict[str, int]:
         return self.api.get("/api/chats/unread/").json()
 
@@ -105,7 +110,7 @@ class Client:
             self.refetch_chat(message["chat"])
         elif event == "read_all":
             read = data["message"]
-            if read["chat"] == str(self.chat_id):
+            if read["chat"] == str(self.chat_id) and self.lists_readers(read["chat"]):
                 reader = next(u for u in self.chats[read["chat"]]["members"] if u["id"] == read["user"])
                 for message_id in read["messages"]:
                     readers = self.messages[message_id]["was_read_by"]
@@ -130,6 +135,8 @@ class Client:
                 self.messages.clear()
                 return
             # Newcomers start with the history read; those who left are nobody's readers any more.
+            if not self.lists_readers(chat_id):
+                return
             newcomers = [u for u in self.chats[chat_id]["members"] if u["id"] in joined]
             for message in self.messages.values():
                 readers = [u for u in message["was_read_by"] if u["id"] not in left]

@@ -1,8 +1,10 @@
-"""MessageShape as REST and events show it — rows from one query, readers sliced from PostgreSQL-written JSON —
-against a reference built independently from the models, field by field of the declaration."""
+"""MessageShape as REST and events show it — JSON written by PostgreSQL from the declaration (pages, details, the
+events of stored messages) or rendered in Python (a send's event, search results) — against a reference built
+independently from the models, field by field of the declaration."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from typing import Any
 
@@ -139,7 +141,7 @@ def test_pages_and_details_equal_the_reference(make_user, client_for) -> None:
     viewer, chat, messages = _scene(make_user)
     client: APIClient = client_for(viewer)
     response = client.get("/api/messages/", {"chat": str(chat.pk)})
-    assert isinstance(response.data["results"][0]["was_read_by"], Rendered)
+    assert isinstance(response.data["results"][0], Rendered)  # written by PostgreSQL
     body = response.json()["results"]
     assert body == [reference_message(m.pk, viewer) for m in reversed(messages)]
     assert sorted(len(m["was_read_by"]) for m in body) == [0, 0, 1, 2, 2, 2, 4, 5]
@@ -170,6 +172,20 @@ def test_the_event_of_a_send_equals_the_reference(make_user, client_for) -> None
     assert response.status_code == 201
     assert response.json() == reference_message(response.json()["id"])
     assert last_event().data["message"] == response.json()
+
+
+def test_search_results_equal_the_reference(make_user, client_for, settings) -> None:
+    """A search's page is rendered in Python: the same shape; a big group's readers are not listed there either."""
+    viewer, chat, _messages = _scene(make_user)
+    client: APIClient = client_for(viewer)
+    found = client.get("/api/messages/", {"chat": str(chat.pk), "search": "m"}).json()["results"]
+    assert len(found) >= 6 and any(m["was_read_by"] for m in found)
+    assert found == [reference_message(m["id"], viewer) for m in found]
+    settings.CONSTANTS = dataclasses.replace(settings.CONSTANTS, CONTRACT_GROUP_MAX_MEMBERS=3)
+    big = client.get("/api/messages/", {"chat": str(chat.pk), "search": "m"}).json()["results"]
+    assert [m["id"] for m in big] == [m["id"] for m in found] and all(m["was_read_by"] == [] for m in big)
+    page = {m["id"]: m for m in client.get("/api/messages/", {"chat": str(chat.pk), "page_size": 50}).json()["results"]}
+    assert big == [page[m["id"]] for m in big]
 
 
 def test_reader_slices_drop_exactly_the_sender() -> None:
