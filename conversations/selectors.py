@@ -56,10 +56,12 @@ def _rows_sql(context: SQLContext, page: SQL, order: str) -> SQL:
     message = message_json_sql(context)
     sql = (
         f"WITH page AS ({page[0]}), "
-        f"counts AS (SELECT chat_id, count(*) AS n FROM {MEMBERSHIP} WHERE chat_id IN (SELECT id FROM page) "
-        "GROUP BY chat_id), "
+        # Computed once each (a CTE read more than once, or by a subquery per row, is not to be inlined).
+        f"counts AS MATERIALIZED (SELECT chat_id, count(*) AS n FROM {MEMBERSHIP} "
+        "WHERE chat_id IN (SELECT id FROM page) GROUP BY chat_id), "
         # Members (and so readers) are listed in chats that are not big.
-        f"members AS (SELECT mm.chat_id, mm.user_id, mm.last_read_seq, mm.joined_at, mm.id, {member[0]} AS json "
+        f"members AS MATERIALIZED (SELECT mm.chat_id, mm.user_id, mm.last_read_seq, mm.joined_at, mm.id, "
+        f"{member[0]} AS json "
         f"FROM {MEMBERSHIP} mm JOIN {USER} u ON u.id = mm.user_id "
         "WHERE mm.chat_id IN (SELECT chat_id FROM counts WHERE n <= %s)), "
         "readers AS (SELECT * FROM members) "

@@ -117,15 +117,19 @@ MESSAGE_JOINS = (
 
 
 def readers_cte(context: SQLContext, messages: str) -> SQL:
-    """`readers AS (...)`: the members of the chats of the CTE `messages` whose pointer reaches its oldest message,
-    each with their UserShape JSON, in chats that are not big."""
+    """`sizes AS (...), readers AS (...)`: the members of the chats of the CTE `messages` whose pointer reaches its
+    oldest message, each with their UserShape JSON, in chats that are not big."""
     user = json_object(UserShape, columns(UserShape, User, "ru"), context)
     return (
-        f"readers AS (SELECT rm.chat_id, rm.user_id, rm.last_read_seq, rm.joined_at, rm.id, {user[0]} AS json "
+        # Computed once each: the chats' sizes (a count per membership row would be quadratic in a big group), and
+        # the readers (a subquery per message reads them; inlined, they would be recomputed for every message).
+        f"sizes AS MATERIALIZED (SELECT chat_id, count(*) AS n FROM {MEMBERSHIP} "
+        f"WHERE chat_id IN (SELECT DISTINCT chat_id FROM {messages}) GROUP BY chat_id), "
+        f"readers AS MATERIALIZED (SELECT rm.chat_id, rm.user_id, rm.last_read_seq, rm.joined_at, rm.id, "
+        f"{user[0]} AS json "
         f"FROM {MEMBERSHIP} rm JOIN {USER} ru ON ru.id = rm.user_id "
-        f"WHERE rm.chat_id IN (SELECT DISTINCT chat_id FROM {messages}) "
-        f"AND rm.last_read_seq >= (SELECT min(seq) FROM {messages}) "
-        f"AND (SELECT count(*) FROM {MEMBERSHIP} c WHERE c.chat_id = rm.chat_id) <= %s)",
+        "WHERE rm.chat_id IN (SELECT chat_id FROM sizes WHERE n <= %s) "
+        f"AND rm.last_read_seq >= (SELECT min(seq) FROM {messages}))",
         [*user[1], BIG],
     )
 
