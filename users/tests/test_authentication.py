@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from users.authentication import user_by_session
+from users.authentication import VALIDATED, ValidatedTokens, user_by_session
 from users.models import AuthSession, User
 
 pytestmark = pytest.mark.django_db
@@ -57,3 +58,44 @@ class TestUserBySession:
         assert user_by_session(user_id, session_id, generation) is None
         if change != "garbage":
             assert orm_lookup(user_id, session_id, generation) is None
+
+
+class TestValidatedTokens:
+    """The process keeps tokens it validated until they expire; the session check still runs every request."""
+
+    def test_a_known_token_of_a_revoked_session_is_refused(self, make_user, client_for) -> None:
+        from rest_framework.test import APIClient
+
+        from users.services import session_start
+
+        user = make_user()
+        access = session_start(user).access
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+        assert client.get("/api/health/db/").status_code == 200
+        assert VALIDATED.get(access.encode()) is not None  # validated once, kept
+        AuthSession.objects.filter(user=user).delete()
+        assert client.get("/api/health/db/").status_code == 401
+
+    def test_an_expired_token_is_not_served_from_memory(self, make_user, monkeypatch: pytest.MonkeyPatch) -> None:
+        from rest_framework_simplejwt.exceptions import InvalidToken
+
+        from users.authentication import JWTAuthentication
+        from users.services import session_start
+
+        access = session_start(make_user()).access
+        raw = access.encode()
+        JWTAuthentication().get_validated_token(raw)
+        assert VALIDATED.get(raw) is not None
+        later = time.time() + 2 * 3600
+        monkeypatch.setattr(time, "time", lambda: later)
+        monkeypatch.setattr("rest_framework_simplejwt.tokens.aware_utcnow", lambda: timezone.now() + timedelta(hours=2))
+        assert VALIDATED.get(raw) is None
+        with pytest.raises(InvalidToken):
+            JWTAuthentication().get_validated_token(raw)
+
+    def test_the_oldest_go_first(self) -> None:
+        tokens = ValidatedTokens(size=2)
+        for n in range(3):
+            tokens.add(f"t{n}".encode(), object())  # type: ignore[arg-type]
+        assert [key[1] for key in tokens.entries] == [b"t1", b"t2"]
