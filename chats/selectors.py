@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from django.conf import settings
+from django.db import connections, router
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum, TextField
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied
 
 from application.ids import AnyId
+from application.model_fields import attnames, select_list
 from application.shapes import RenderContext
 from application.shapes_sql import JSONRows
 from centrifugo.events import Audience
@@ -41,16 +43,29 @@ def raise_not_member_or_missing(chat_id: uuid.UUID) -> NoReturn:
     raise NotFound()
 
 
+_MEMBERSHIP_FIELDS = attnames(Membership)
+_CHAT_FIELDS = attnames(Chat)
+# The check every per-chat request starts with, written out once (the ORM's compilation cost more than the query);
+# the rows become models through `Model.from_db`. chats.tests pins it against the ORM.
+_MEMBERSHIP_SQL = (
+    f"SELECT {select_list(Membership, 'm')}, {select_list(Chat, 'c')} FROM {Membership._meta.db_table} m "
+    f"JOIN {Chat._meta.db_table} c ON c.id = m.chat_id WHERE m.chat_id = %s AND m.user_id = %s"
+)
+
+
 def membership_get(user: User, chat_id: AnyId, *, for_update: bool = False) -> Membership:
     """The user's membership of a chat, with the chat row: the permission check of every per-chat action (404 for
     an unknown chat, 403 for a chat the user is not in). `for_update` locks the membership row."""
     chat_uuid = parse_uuid(chat_id)
-    memberships = Membership.objects.select_related("chat")
-    if for_update:
-        memberships = memberships.select_for_update(of=("self",))
-    membership = memberships.filter(chat_id=chat_uuid, user=user).first()
-    if membership is None:
+    alias = router.db_for_write(Membership) if for_update else router.db_for_read(Membership)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_MEMBERSHIP_SQL + (" FOR UPDATE OF m" if for_update else ""), [chat_uuid, user.pk])
+        row = cursor.fetchone()
+    if row is None:
         raise_not_member_or_missing(chat_uuid)
+    split = len(_MEMBERSHIP_FIELDS)
+    membership = Membership.from_db(alias, _MEMBERSHIP_FIELDS, row[:split])
+    membership.chat = Chat.from_db(alias, _CHAT_FIELDS, row[split:])
     return membership
 
 

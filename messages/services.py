@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from application.ids import AnyId
+from application.model_fields import table_fields
 from application.shapes import RenderContext
 from centrifugo.events import EventKind
 from chats.models import Chat, Membership
@@ -184,7 +185,7 @@ def _insert_columns(message: Message) -> dict[str, Any]:
     """The message's columns as its INSERT writes them (what `Model.save` would send; `seq` comes later).
     File fields store their upload here, as `save()` does."""
     values = {}
-    for model_field in Message._meta.concrete_fields:
+    for model_field in table_fields(Message):
         if model_field.attname != "seq" and not model_field.generated:
             value = model_field.pre_save(message, add=True)
             values[connection.ops.quote_name(model_field.column)] = model_field.get_db_prep_save(value, connection)

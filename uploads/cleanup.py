@@ -25,6 +25,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
 from django.db.models.deletion import Collector
 from django.db.models.fields.files import FieldFile
 
+from application.model_fields import table_fields
 from uploads.paths import UnguessablePath
 from uploads.storage import iter_stored
 
@@ -62,14 +63,14 @@ def file_fields() -> list[StoredFileField]:
     for model in apps.get_models():
         if model._meta.proxy or not model._meta.managed:
             continue
-        for field in model._meta.local_concrete_fields:
+        for field in table_fields(model, inherited=False):
             if isinstance(field, models.FileField):
                 found.append(StoredFileField(model, field))
     return found
 
 
 def _model_file_fields(model: type[models.Model]) -> list[models.FileField]:
-    return [f for f in model._meta.concrete_fields if isinstance(f, models.FileField)]
+    return [f for f in table_fields(model) if isinstance(f, models.FileField)]
 
 
 def _names(value: Any) -> Iterator[tuple[Storage, str]]:
