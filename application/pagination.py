@@ -9,6 +9,7 @@ import math
 import uuid
 from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar, cast
+from urllib import parse
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -17,7 +18,6 @@ from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from application.query import query_int
 from application.schema import PAGE_PARAMETERS
@@ -182,6 +182,7 @@ class KeysetPagination:
         self.count = 0
         self.next: str | None = None
         self.previous: str | None = None
+        self._link_base: tuple[str, str, str, str, dict[str, list[str]]] | None = None
 
     def paginate(
         self,
@@ -219,12 +220,17 @@ class KeysetPagination:
         return min(size, settings.CONSTANTS.MAX_PAGE_SIZE)
 
     def _url(self, **params: object) -> str:
-        url = self.request.build_absolute_uri()
-        for name in ("page", "limit", "offset", "before", "after"):
-            url = remove_query_param(url, name)
-        for name, value in params.items():
-            url = replace_query_param(url, name, value)
-        return url
+        """This request's URL with the paging parameters replaced by `params`: what DRF's remove_query_param and
+        replace_query_param give (the query's parameters sorted by name), with the URL parsed once per request."""
+        if self._link_base is None:
+            parts = parse.urlsplit(self.request.build_absolute_uri())
+            kept = parse.parse_qs(parts.query, keep_blank_values=True)
+            for name in ("page", "limit", "offset", "before", "after"):
+                kept.pop(name, None)
+            self._link_base = (parts.scheme, parts.netloc, parts.path, parts.fragment, kept)
+        scheme, netloc, path, fragment, kept = self._link_base
+        merged = {**kept, **{name: [str(value)] for name, value in params.items()}}
+        return parse.urlunsplit((scheme, netloc, path, parse.urlencode(sorted(merged.items()), doseq=True), fragment))
 
     def _cursor_page(self, keyset: Keyset[R], before: str | None, after: str | None) -> list[R]:
         size = self._size()

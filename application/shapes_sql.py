@@ -49,11 +49,17 @@ def json_object(shape: type[Shape], sources: Mapping[str, str | SQL], context: S
             value, value_params = f"coalesce({source}, {empty})", list(source_params)
         else:
             assert not source_params, f"{shape.__name__}.{name}: a column takes no parameters"
-            value, value_params = field.json_sql(source, context)
+            # Parenthesized: a source may be an expression (`a - b`), and a field's SQL applies casts to it.
+            value, value_params = field.json_sql(source if _plain(source) else f"({source})", context)
         key = ("{" if index == 0 else ",") + orjson.dumps(name).decode() + ":"
         parts.append(f"'{key}' || {value}")
         params.extend(value_params)
     return "(" + " || ".join(parts) + " || '}')", params
+
+
+def _plain(source: str) -> bool:
+    """A bare column (`alias."name"`, `alias.name`): no parentheses needed."""
+    return source.replace('"', "").replace(".", "").replace("_", "").isalnum()
 
 
 def columns(shape: type[Shape], model: type[Model], alias: str, **nested: str | SQL) -> dict[str, str | SQL]:

@@ -4,11 +4,13 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+# Django tries the patterns in order, so the most requested come first (messages, then chats); no two apps'
+# patterns match the same path.
 api = [
+    path("", include("messages.urls")),
+    path("", include("conversations.urls")),
     path("", include("users.urls")),
     path("", include("accounts.urls")),
-    path("", include("conversations.urls")),
-    path("", include("messages.urls")),
     path("", include("centrifugo.urls")),
     path("", include("posts.urls")),
     path("", include("friends.urls")),

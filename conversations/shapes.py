@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import datetime
-import uuid
-from dataclasses import dataclass
-
-from application.shapes import UUID, Boolean, DateTime, FileURL, Integer, Nested, Rendered, Shape, Text
-from messages.shapes import MessageRow, MessageShape
-from users.models import User
-from users.shapes import UserRow, UserShape
+from application.shapes import UUID, Boolean, DateTime, FileURL, Integer, Nested, Shape, Text
+from messages.shapes import MessageShape
+from users.shapes import UserShape
 
 
 class ChatShape(Shape):
@@ -41,24 +36,3 @@ class ChatShape(Shape):
         "(`<your user id>`), or, in a group of more than 100 members, the chat's own `chat:<chat id>` — subscribe "
         "to it with a token from `/api/centrifugo/subscribe/` (docs/realtime.md)"
     )
-
-
-@dataclass(slots=True)
-class ChatRow:
-    id: uuid.UUID
-    title: str
-    members: Rendered  # the members' JSON array, in join order (empty in a big group)
-    creator: UserRow | User | Rendered | None
-    avatar: str | Rendered | None  # a stored name, or the other member's avatar URL (private chats)
-    created_at: datetime.datetime
-    updated_at: datetime.datetime
-    is_private: bool
-    last_message: MessageRow | Rendered | None
-    unread_messages_count: int
-    pinned_message: MessageRow | Rendered | None
-    is_muted: bool
-    muted_until: datetime.datetime | None
-    unread_mentions_count: int
-    members_count: int
-    channel: str
-    last_activity_at: datetime.datetime  # not shown: the chat list's order and cursors

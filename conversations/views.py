@@ -27,8 +27,7 @@ Chat = ChatShape.serializer()
 
 def _chat_response(request: Request, chat_id: uuid.UUID, status_code: int = 200) -> Response:
     """The chat as the caller sees it, read back through the selector (one fixed set of queries)."""
-    context = RenderContext()
-    return Response(ChatShape.render(selectors.chat_row_for_user(request.user, chat_id, context), context), status_code)
+    return Response(selectors.chat_row_for_user(request.user, chat_id, RenderContext()).json, status_code)
 
 
 class ChatListView(APIView):
@@ -61,7 +60,7 @@ class ChatListView(APIView):
         else:
             chats = selectors.ChatPages(request.user, context)
             page = paginator.paginate(chats, request, count=chats.count)
-        return paginator.get_paginated_response(ChatShape.render_many(page, context))
+        return paginator.get_paginated_response([chat.json for chat in page])
 
     @extend_schema(
         summary="Create a private chat or a group",

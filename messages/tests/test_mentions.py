@@ -110,6 +110,6 @@ def test_exact_under_concurrent_sends_and_reads(make_user) -> None:
     from application.shapes import RenderContext
     from conversations.selectors import chat_row_for_user
 
-    assert chat_row_for_user(reader, chat.pk, RenderContext()).unread_mentions_count == expected
+    assert chat_row_for_user(reader, chat.pk, RenderContext()).json["unread_mentions_count"] == expected
     messages_read_all(actor=reader, chat_id=chat.pk)
-    assert chat_row_for_user(reader, chat.pk, RenderContext()).unread_mentions_count == 0
+    assert chat_row_for_user(reader, chat.pk, RenderContext()).json["unread_mentions_count"] == 0
