@@ -30,13 +30,16 @@ export function useStore<T, S>(store: Store<T>, selector: (state: T) => S): S {
   const selected = selector(store.get());
   const latest = useRef({ selector, selected });
   latest.current = { selector, selected };
-  useEffect(
-    () =>
-      store.subscribe(() => {
-        const { selector: select, selected: previous } = latest.current;
-        if (!Object.is(select(store.get()), previous)) rerender(0);
-      }),
-    [store],
-  );
+  useEffect(() => {
+    const check = () => {
+      const { selector: select, selected: previous } = latest.current;
+      if (!Object.is(select(store.get()), previous)) rerender(0);
+    };
+    const unsubscribe = store.subscribe(check);
+    // Effects run after the next frame: a change made between the render and now (the session's answer on a
+    // busy machine or in a background tab) reached no listener.
+    check();
+    return unsubscribe;
+  }, [store]);
   return selected;
 }

@@ -35,6 +35,18 @@ def test_stays_logged_in_across_reloads_and_logs_out(people: Any) -> None:
     expect(page.get_by_role("link", name="Chats")).to_be_visible()
 
 
+def test_a_page_whose_first_frame_comes_late_still_boots(people: Any) -> None:
+    """On a busy machine, or in a tab opened in the background, the first frame (after which the components
+    subscribe to the state) can come after the session's answer: the page must not stay at "Loading…"."""
+    person = people("alice").register(first_name="Alice", last_name="A")
+    page = person.page
+    # No frames at all: Preact runs its effects from a 100 ms fallback timer, later than the local API answers.
+    page.add_init_script("window.requestAnimationFrame = () => 0;")
+    for path in ("/", "/feed", "/friends", "/profile"):
+        page.goto(f"{person.base}{path}")
+        expect(page.locator("#main")).to_be_visible()
+
+
 def test_an_aging_session_is_renewed_before_requests(people: Any, make_user: Any) -> None:
     make_user(username="alice", first_name="Alice", last_name="A")
     person = people("alice").login()
