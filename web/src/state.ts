@@ -352,6 +352,12 @@ function updateWindow(chatId: Id, window: number, change: (history: History) => 
   updateHistory(chatId, (history) => (history.window === window ? change(history) : {}));
 }
 
+/** The ids loaded now: what a page asked for from here on may lack is only what arrives while it is on its way
+ *  (realtime events, my own sends), and those must survive its answer, however late it comes. */
+function loadedIds(chatId: Id): Set<Id> {
+  return new Set(app.get().histories[chatId]?.items.map((message) => message.id));
+}
+
 function windowIs(chatId: Id, window: number): boolean {
   return app.get().histories[chatId]?.window === window;
 }
@@ -362,15 +368,15 @@ export async function loadNewest(chatId: Id): Promise<void> {
   const window = newWindow(chatId, { loading: "initial", error: null, hasNewer: false });
   try {
     await live;
+    const known = loadedIds(chatId);
     const page = await api<Page<Message>>("GET", "messages/", {
       query: { chat: chatId, page_size: HISTORY_PAGE },
       onResponse: markResponse(chatId),
     });
-    const newest = page.results[0];
     updateWindow(chatId, window, (history) => ({
-      // The page replaces the window, except for messages that arrived after it was taken.
+      // The page replaces the window, except for messages that arrived while it was on its way.
       items: mergeInto(
-        history.items.filter((message) => !newest || before(newest, message)),
+        history.items.filter((message) => !known.has(message.id)),
         page.results,
       ),
       hasOlder: page.next !== null,
@@ -453,15 +459,19 @@ export async function showMessage(chatId: Id, messageId: Id): Promise<void> {
   const window = newWindow(chatId, { loading: "initial" });
   try {
     const half = HISTORY_PAGE / 2;
+    const known = loadedIds(chatId);
     const [message, older, newer] = await Promise.all([
       get<Message>(`message/${messageId}/`),
       get<Page<Message>>("messages/", { chat: chatId, before: messageId, page_size: half }),
       get<Page<Message>>("messages/", { chat: chatId, after: messageId, page_size: half }),
     ]);
+    const around = [...older.results, message, ...newer.results];
+    const reachesNewest = newer.previous === null;
     updateWindow(chatId, window, (current) => ({
-      items: mergeInto([], [...older.results, message, ...newer.results]),
+      // A window that reaches the newest message keeps what arrived while it was on its way.
+      items: mergeInto(reachesNewest ? current.items.filter((item) => !known.has(item.id)) : [], around),
       hasOlder: older.next !== null,
-      hasNewer: newer.previous !== null,
+      hasNewer: !reachesNewest,
       loading: null,
       version: current.version + 1,
       focus: messageId,
@@ -487,16 +497,22 @@ export async function catchUp(): Promise<void> {
       if (windowIs(openChat, window)) await loadNewest(openChat);
       return;
     }
+    const known = loadedIds(openChat);
     const page = await get<Page<Message>>("messages/", { chat: openChat, page_size: HISTORY_PAGE });
     const fresh = new Set(page.results.map((message) => message.id));
     const oldest = page.results.at(-1);
     updateWindow(openChat, window, (current) => ({
-      // Within the fresh page's range, what it lacks was deleted meanwhile.
+      // What was loaded before the page was asked for and lies within its range but is not in it was deleted
+      // meanwhile; what arrived while it was on its way stays.
       items: mergeInto(
-        current.items.filter((message) => !oldest || before(message, oldest) || fresh.has(message.id)),
+        current.items.filter(
+          (message) =>
+            !known.has(message.id) || fresh.has(message.id) || (oldest !== undefined && before(message, oldest)),
+        ),
         page.results,
       ),
     }));
+    performance.mark("history:caught-up", { detail: openChat }); // for tests: the catch-up is applied
   } catch {
     if (windowIs(openChat, window)) await loadNewest(openChat);
   }
