@@ -317,8 +317,8 @@ def build(out: Path, *, page_size: int, pool: int, read_all_members: int, seed: 
         "chat_list",
         f"chat list: user with {busy_chats:,} chats",
         [_line("GET", f"/api/chats/?page_size={page_size}", tokens(busy_user))],
-        note="the first page holds the 1,000-member group (the send scenarios just wrote to it): its 1,000 "
-        "members are in the response",
+        note="the first page holds the 1,000-member group (the send scenarios just wrote to it); a big group lists "
+        "no members (members_count says how many)",
     )
     add(
         "chat_list_page2",

@@ -22,8 +22,8 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import Count, F, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce, Lower
+from django.db.models import Count, F, OuterRef, Subquery, TextField, Value
+from django.db.models.functions import Cast, Coalesce, Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -376,7 +376,9 @@ def messages_read_all(*, actor: User, chat_id: AnyId) -> MessageWrite:
         Message.objects.filter(chat_id=membership.chat_id, seq__gt=membership.last_read_seq)
         .exclude(sender=actor)
         .order_by("seq")
-        .values_list("pk", flat=True)
+        # As text, written by PostgreSQL: a read_all may cover 10,000 messages, and a UUID object each (then its
+        # str) took more time than the query.
+        .values_list(Cast("pk", TextField()), flat=True)
     )
     read = ReadAllRow(chat=membership.chat_id, user=actor.pk, messages=ids)
     if not ids:
