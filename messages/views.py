@@ -56,9 +56,10 @@ class MessageListView(APIView):
         paginator = KeysetPagination(selectors.MessageCursor(chat))
         if search:
             matches = selectors.message_list(chat, search=search)
-            rows = paginator.paginate(
-                matches, request, count=matches.count, rows=lambda page: selectors.message_rows(page, request.user)
-            )
+            with selectors.searching():
+                rows = paginator.paginate(
+                    matches, request, count=matches.count, rows=lambda page: selectors.message_rows(page, request.user)
+                )
             selectors.attach_readers(rows, context)
             return paginator.get_paginated_response(MessageShape.render_many(rows, context))
         # Without a search, pages are written by PostgreSQL (one query); the chat row's counter answers `count`.
@@ -290,12 +291,13 @@ class MessageSearchView(APIView):
         matches = selectors.message_search(request.user, query, filters)
         ranked = order == "rank"
         paginator = KeysetPagination(selectors.RANK_CURSOR if ranked else selectors.RECENT_CURSOR)
-        page = paginator.paginate(
-            selectors.search_window(matches, query) if ranked else matches,
-            request,
-            count=lambda: selectors.search_count(matches),
-            rows=lambda hits: selectors.search_rows(hits, query, request.user),
-        )
+        with selectors.searching():
+            page = paginator.paginate(
+                selectors.search_window(matches, query) if ranked else matches,
+                request,
+                count=lambda: selectors.search_count(matches),
+                rows=lambda hits: selectors.search_rows(hits, query, request.user),
+            )
         context = RenderContext()
         selectors.attach_readers([hit.message for hit in page], context)
         return paginator.get_paginated_response(SearchHitShape.render_many(page, context))

@@ -133,8 +133,9 @@ def test_constant_queries(
     for n in range(30):
         send(creator, chats["team" if n % 2 else "pair"], f"coffee {n}", files=[text_upload()] if n % 5 == 0 else [])
     as_member.get("/api/messages/search/", {"q": "coffee"})
-    # auth, count, the page's ids, their messages (with ranks and headlines), readers
-    with django_assert_max_num_queries(5):
+    # auth, count, the page's ids, their messages (with ranks and headlines), readers; the plan mode set and reset
+    # (application.plans)
+    with django_assert_max_num_queries(7):
         body = _search(as_member, "coffee", page_size=20, order=order)
     assert len(body["results"]) == 20
 
@@ -148,3 +149,24 @@ def test_the_message_list_search_uses_the_same_matching(as_member: APIClient, cr
     assert [m["text"] for m in by_part["results"]] == ["another coffee"]
     by_sender = as_member.get("/api/messages/", {"chat": str(chats["team"].pk), "search": creator.username}).json()
     assert by_sender["count"] == 2
+
+
+@pytest.mark.parametrize("path", ["/api/messages/search/?q=coffee", "chat"])
+def test_searches_are_planned_for_their_words(as_member: APIClient, creator: User, chats: dict, path: str) -> None:
+    """Prepared after a few runs, a search must not fall back to PostgreSQL's generic plan, which fits one word's
+    selectivity to all (application.plans); the connection's setting is restored after it."""
+    from django.db import connection
+
+    send(creator, chats["team"], "coffee at noon")
+    url = f"/api/messages/?chat={chats['team'].pk}&search=coffee" if path == "chat" else path
+    for _ in range(12):
+        assert as_member.get(url).json()["count"] == 1
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(sum(generic_plans), 0), coalesce(sum(custom_plans), 0) FROM pg_prepared_statements "
+            "WHERE statement LIKE '%%search_vector%%'"
+        )
+        generic, custom = cursor.fetchone()
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone()[0] == "auto"
+    assert custom >= 12 and generic == 0
