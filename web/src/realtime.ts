@@ -1,10 +1,11 @@
 // Centrifugo through the official SDK: the personal channel `<user id>` (message events), `chats:<user id>`
-// (chat list events) and `social:<user id>` (docs/realtime.md), all with history and recovery.
+// (chat list events), `social:<user id>` (docs/realtime.md), and a big group's own `chat:<chat id>` (its message
+// events, instead of the personal channel) for each such chat in the list — all with history and recovery.
 //
 // After a reconnect Centrifugo replays what the client missed (recovered publications go through the same
 // idempotent handlers). When it cannot (`wasRecovering && !recovered`: history expired, or lost with a memory
 // engine), the open views are refetched. The first REST loads wait for the first subscription (state.ts).
-import { Centrifuge, type SubscribedContext, UnauthorizedError } from "centrifuge";
+import { Centrifuge, type SubscribedContext, type Subscription, UnauthorizedError } from "centrifuge";
 import { ApiError, post } from "./api";
 import {
   app,
@@ -12,6 +13,7 @@ import {
   applyMessageEvent,
   awaitSubscription,
   catchUp,
+  catchUpChat,
   loadChats,
   subscriptionStarted,
 } from "./state";
@@ -39,6 +41,7 @@ async function token(path: string, body?: Record<string, unknown>): Promise<stri
 }
 
 let client: Centrifuge | null = null;
+let stopFollowingChats: () => void = () => undefined;
 
 export function startRealtime(userId: string): void {
   stopRealtime();
@@ -67,6 +70,7 @@ export function startRealtime(userId: string): void {
     subscription.on("publication", (ctx) => onData(ctx.data));
     if (onSubscribed) subscription.on("subscribed", onSubscribed);
     subscription.subscribe();
+    return subscription;
   };
 
   let first = true;
@@ -89,10 +93,49 @@ export function startRealtime(userId: string): void {
   subscribe(`social:${userId}`, (data) => {
     for (const listener of socialListeners) listener(data as SocialEvent);
   });
+
+  // Big groups: a subscription per chat whose `channel` is its own, following the chat list (a chat that grows
+  // past 100 members is refetched on its chat event and names its channel; one left or deleted is dropped). What
+  // was sent before the first subscription, or lost beyond recovery, is caught up over REST.
+  const chatChannels = new Map<string, Subscription>();
+  let followed: unknown = null;
+  const follow = () => {
+    const chats = app.get().chats;
+    if (chats === followed) return;
+    followed = chats;
+    const wanted = new Map<string, string>();
+    for (const chat of Object.values(chats)) {
+      if (chat.channel && chat.channel !== userId) wanted.set(chat.channel, chat.id);
+    }
+    for (const [channel, subscription] of chatChannels) {
+      if (wanted.has(channel)) continue;
+      subscription.unsubscribe();
+      centrifuge.removeSubscription(subscription);
+      chatChannels.delete(channel);
+    }
+    for (const [channel, chatId] of wanted) {
+      if (chatChannels.has(channel)) continue;
+      let firstTime = true;
+      const subscription = subscribe(
+        channel,
+        (data) => applyMessageEvent(data as MessageEvent),
+        (ctx) => {
+          const missed = firstTime || (ctx.wasRecovering && !ctx.recovered);
+          firstTime = false;
+          if (missed) void catchUpChat(chatId).catch(() => undefined);
+        },
+      );
+      chatChannels.set(channel, subscription);
+    }
+  };
+  stopFollowingChats = app.subscribe(follow);
+  follow();
   centrifuge.connect();
 }
 
 export function stopRealtime(): void {
+  stopFollowingChats();
+  stopFollowingChats = () => undefined;
   client?.disconnect();
   client?.removeAllListeners();
   client = null;

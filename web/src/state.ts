@@ -488,20 +488,38 @@ export async function catchUp(): Promise<void> {
   const { openChat, histories } = app.get();
   app.set({ histories: openChat && histories[openChat] ? { [openChat]: histories[openChat] } : {} });
   await loadChats();
-  const history = openChat ? app.get().histories[openChat] : undefined;
-  if (!openChat || !history || history.hasNewer) return;
-  if (!history.items.length) return loadNewest(openChat);
+  if (openChat) await catchUpHistory(openChat);
+}
+
+/** The same for one chat whose own channel (a big group's) missed events, or just subscribed: the chat is
+ *  refetched (its last message and unread count), its history caught up when open, dropped otherwise. */
+export async function catchUpChat(chatId: Id): Promise<void> {
+  if (app.get().openChat !== chatId) {
+    app.set((state) => {
+      const histories = { ...state.histories };
+      delete histories[chatId];
+      return { histories };
+    });
+  }
+  if (await fetchChat(chatId)) await catchUpHistory(chatId);
+}
+
+async function catchUpHistory(chatId: Id): Promise<void> {
+  const history = app.get().histories[chatId];
+  if (!history || history.hasNewer) return;
+  // Not loaded yet, or loading: a new first page, asked for now (an answer on its way may predate the events).
+  if (!history.items.length) return loadNewest(chatId);
   const window = history.window;
   try {
-    if (!(await fetchNewer(openChat, window, true))) {
-      if (windowIs(openChat, window)) await loadNewest(openChat);
+    if (!(await fetchNewer(chatId, window, true))) {
+      if (windowIs(chatId, window)) await loadNewest(chatId);
       return;
     }
-    const known = loadedIds(openChat);
-    const page = await get<Page<Message>>("messages/", { chat: openChat, page_size: HISTORY_PAGE });
+    const known = loadedIds(chatId);
+    const page = await get<Page<Message>>("messages/", { chat: chatId, page_size: HISTORY_PAGE });
     const fresh = new Set(page.results.map((message) => message.id));
     const oldest = page.results.at(-1);
-    updateWindow(openChat, window, (current) => ({
+    updateWindow(chatId, window, (current) => ({
       // What was loaded before the page was asked for and lies within its range but is not in it was deleted
       // meanwhile; what arrived while it was on its way stays.
       items: mergeInto(
@@ -512,9 +530,9 @@ export async function catchUp(): Promise<void> {
         page.results,
       ),
     }));
-    performance.mark("history:caught-up", { detail: openChat }); // for tests: the catch-up is applied
+    performance.mark("history:caught-up", { detail: chatId }); // for tests: the catch-up is applied
   } catch {
-    if (windowIs(openChat, window)) await loadNewest(openChat);
+    if (windowIs(chatId, window)) await loadNewest(chatId);
   }
 }
 

@@ -22,6 +22,17 @@ export interface Me extends User {
 
 export interface FileRef {
   item: string;
+  /** Images: a preview at most 320 px a side, and the image's size (null for other files, or files stored earlier). */
+  thumbnail?: string | null;
+  width?: number | null;
+  height?: number | null;
+}
+
+export interface Reaction {
+  emoji: string;
+  count: number;
+  /** Who reacted, earliest first. */
+  users: Id[];
 }
 
 export interface ReplyRef {
@@ -41,6 +52,10 @@ export interface Message {
   files: FileRef[];
   was_read_by: User[];
   reply_to?: ReplyRef | null;
+  mentions?: Id[];
+  reactions?: Reaction[];
+  pinned_at?: string | null;
+  pinned_by?: Id | null;
   created_at: string;
   updated_at: string;
 }
@@ -56,6 +71,20 @@ export interface Chat {
   is_private: boolean;
   last_message: Message | null;
   unread_messages_count: number;
+  is_muted?: boolean;
+  muted_until?: string | null;
+  unread_mentions_count?: number;
+  pinned_message?: Message | null;
+  /** How many members: `members` is empty in a big group (more than 100 members). */
+  members_count?: number;
+  /** Where the chat's message events come from: my personal channel, or a big group's `chat:<id>`. */
+  channel?: string;
+}
+
+/** `GET /api/chats/unread/` and the `unread` event's totals: chats that are not muted. */
+export interface UnreadTotals {
+  unread_messages: number;
+  unread_chats: number;
 }
 
 export interface Page<T> {
@@ -103,6 +132,11 @@ export interface ChatEvent {
   members_added?: Id[];
   members_removed?: Id[];
   users?: Id[];
+  /** `typing` */
+  user?: User;
+  expires_in?: number;
+  /** `unread` */
+  totals?: UnreadTotals;
 }
 
 /** Publications of `social:<user id>`. */

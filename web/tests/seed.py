@@ -1,5 +1,6 @@
 """Test data written fast: a chat's history in one INSERT ... SELECT over generate_series (100,000 messages in about
-a second), with the chat's counters and both members' read pointers as the API keeps them."""
+a second), with the chat's counters and both members' read pointers as the API keeps them; users in bulk (the members
+of a big group)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from chats.models import Chat, Membership
 from messages.models import Message
+from users.models import User
 
 
 def seed_history(chat_id: str, senders: list[Any], count: int) -> None:
@@ -39,3 +41,13 @@ def seed_history(chat_id: str, senders: list[Any], count: int) -> None:
         last_seq=count, message_count=count, last_message=last, last_activity_at=last.created_at
     )
     Membership.objects.filter(chat_id=chat_id).update(last_read_seq=count)
+
+
+def seed_users(count: int, prefix: str = "filler") -> list[User]:
+    """`count` users who never log in (no usable password: hashing one each would take seconds)."""
+    return User.objects.bulk_create(
+        [
+            User(username=f"{prefix}{n}", first_name=prefix.capitalize(), last_name=str(n), password="!")
+            for n in range(count)
+        ]
+    )

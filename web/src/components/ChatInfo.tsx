@@ -87,7 +87,7 @@ export function ChatInfoDialog({ chat, onClose }: { chat: Chat; onClose: () => v
       )}
       {!chat.is_private && (
         <section aria-labelledby="members-title">
-          <h3 id="members-title">{t("{n} members", { n: chat.members.length })}</h3>
+          <h3 id="members-title">{t("{n} members", { n: chat.members_count ?? chat.members.length })}</h3>
           <ul class="people" role="list">
             {chat.members.map((member) => (
               <PersonRow key={member.id} user={member}>

@@ -275,7 +275,7 @@ function MessageLog(props: { chat: Chat; history: History; me: Me; actions: Mess
 function lastSeen(chat: Chat, me: string): string {
   const other = peer(chat, me);
   if (other) return other.is_online ? t("online") : t("offline");
-  return t("{n} members", { n: chat.members.length });
+  return t("{n} members", { n: chat.members_count ?? chat.members.length });
 }
 
 export function ChatView({ chatId }: { chatId: string }) {
