@@ -18,6 +18,18 @@ import {
   subscriptionStarted,
 } from "./state";
 import type { ChatEvent, MessageEvent, SocialEvent } from "./types";
+import { startedTyping, stoppedTyping } from "./typing";
+
+function onMessageEvent(event: MessageEvent): void {
+  // A message from somebody ends their "typing".
+  if (event.event === "create") stoppedTyping(event.message.chat, event.message.sender.id);
+  applyMessageEvent(event);
+}
+
+function onChatEvent(event: ChatEvent): void {
+  if (event.event === "typing" && event.user) startedTyping(event.chat.id, event.user, event.expires_in);
+  applyChatEvent(event);
+}
 
 type SocialListener = (event: SocialEvent) => void;
 const socialListeners = new Set<SocialListener>();
@@ -76,7 +88,7 @@ export function startRealtime(userId: string): void {
   let first = true;
   subscribe(
     userId,
-    (data) => applyMessageEvent(data as MessageEvent),
+    (data) => onMessageEvent(data as MessageEvent),
     (ctx) => {
       const missed = first ? subscriptionStarted() : ctx.wasRecovering && !ctx.recovered;
       first = false;
@@ -85,7 +97,7 @@ export function startRealtime(userId: string): void {
   );
   subscribe(
     `chats:${userId}`,
-    (data) => applyChatEvent(data as ChatEvent),
+    (data) => onChatEvent(data as ChatEvent),
     (ctx) => {
       if (ctx.wasRecovering && !ctx.recovered) void loadChats().catch(() => undefined);
     },
@@ -118,7 +130,7 @@ export function startRealtime(userId: string): void {
       let firstTime = true;
       const subscription = subscribe(
         channel,
-        (data) => applyMessageEvent(data as MessageEvent),
+        (data) => onMessageEvent(data as MessageEvent),
         (ctx) => {
           const missed = firstTime || (ctx.wasRecovering && !ctx.recovered);
           firstTime = false;

@@ -706,6 +706,11 @@ export async function deleteMessage(message: Message): Promise<void> {
   onDelete(message);
 }
 
+/** Add my reaction with `emoji`, or take it back. */
+export async function toggleReaction(message: Message, emoji: string): Promise<void> {
+  onUpdate(await post<Message>(`message/${message.id}/reactions/`, { emoji }));
+}
+
 /** Mark a message (and so every earlier one) read by me. */
 export async function markRead(message: Message): Promise<void> {
   onRead(await post<Message>(`message/${message.id}/read/`));

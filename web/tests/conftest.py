@@ -37,11 +37,13 @@ class Messenger:
 def messenger(
     nginx_server: Any, relay: Any, centrifugo: Any, redis_url: str, settings: Any, live_server: Any
 ) -> Messenger:
-    """The whole stack behind nginx. Uploads land where nginx serves /media/ from, under its URL."""
+    """The whole stack behind nginx. Uploads land where nginx serves /media/ from, under its URL; ephemeral events
+    (typing) go straight to this Centrifugo."""
     if not (DIST / "index.html").is_file():
         pytest.fail("web/dist is not built: scripts/web-build.sh (make test runs it)")
     settings.MEDIA_ROOT = nginx_server.media
     settings.MEDIA_URL = f"{nginx_server.url}/media/"
+    settings.CENTRIFUGO_API_URL = centrifugo.api_url
     return Messenger(nginx_server.url, nginx_server, centrifugo, redis_url)
 
 

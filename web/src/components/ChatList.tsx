@@ -2,9 +2,10 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { shortTime, t } from "../i18n";
 import { follow } from "../router";
-import { app, loadMoreChats, searchChats, sortedChats } from "../state";
+import { app, displayName, loadMoreChats, searchChats, sortedChats } from "../state";
 import { useStore } from "../store";
-import type { Chat, Id, Message } from "../types";
+import type { Chat, Id, Message, User } from "../types";
+import { useTyping } from "../typing";
 import { Avatar } from "./common";
 import { PlusIcon } from "./icons";
 import { NewChatDialog } from "./NewChat";
@@ -28,10 +29,18 @@ export function peer(chat: Chat, me: Id | undefined) {
   return chat.is_private ? (chat.members.find((member) => member.id !== me) ?? null) : null;
 }
 
+/** "Bob is typing…", or how many are, or nothing. */
+export function typingText(users: User[]): string {
+  if (!users.length) return "";
+  if (users.length > 1) return t("{n} people are typing…", { n: users.length });
+  return t("{name} is typing…", { name: displayName(users[0]) });
+}
+
 function ChatRow({ chat, current, me }: { chat: Chat; current: boolean; me: Id | undefined }) {
   const other = peer(chat, me);
   const unread = chat.unread_messages_count;
   const time = chat.last_message?.created_at ?? chat.created_at;
+  const typing = typingText(useTyping(chat.id));
   return (
     <li>
       <a
@@ -50,7 +59,9 @@ function ChatRow({ chat, current, me }: { chat: Chat; current: boolean; me: Id |
             </time>
           </span>
           <span class="chat-row-bottom">
-            <span class="chat-preview">{preview(chat.last_message, me)}</span>
+            <span class={typing ? "chat-preview typing" : "chat-preview"}>
+              {typing || preview(chat.last_message, me)}
+            </span>
             {unread > 0 && (
               <span class="badge" aria-label={t("{n} unread", { n: unread })}>
                 {unread}

@@ -9,6 +9,7 @@ import {
   app,
   deleteMessage,
   dismissPending,
+  displayName,
   fetchChat,
   type History,
   loadNewer,
@@ -19,10 +20,12 @@ import {
   type Pending,
   sendMessage,
   showMessage,
+  toggleReaction,
 } from "../state";
 import { useStore } from "../store";
 import type { Chat, Me, Message } from "../types";
-import { peer } from "./ChatList";
+import { useTyping } from "../typing";
+import { peer, typingText } from "./ChatList";
 import { ChatInfoDialog } from "./ChatInfo";
 import { Avatar, Confirm } from "./common";
 import { Composer } from "./Composer";
@@ -289,6 +292,7 @@ export function ChatView({ chatId }: { chatId: string }) {
   const [dragging, setDragging] = useState(false);
   const [info, setInfo] = useState(false);
   const [missing, setMissing] = useState(false);
+  const typing = typingText(useTyping(chatId));
 
   useEffect(() => {
     app.set({ openChat: chatId });
@@ -313,6 +317,11 @@ export function ChatView({ chatId }: { chatId: string }) {
       },
       remove: setRemoving,
       showQuoted: (messageId) => void showMessage(chatId, messageId),
+      react: (message, emoji) => void toggleReaction(message, emoji).catch(() => undefined),
+      userName: (id) => {
+        const member = app.get().chats[chatId]?.members.find((user) => user.id === id);
+        return member ? displayName(member) : null;
+      },
     }),
     [chatId],
   );
@@ -353,7 +362,7 @@ export function ChatView({ chatId }: { chatId: string }) {
         <Avatar src={chat.avatar} name={chat.title} seed={other?.id ?? chat.id} size={40} online={other?.is_online} />
         <div class="chat-header-text">
           <h1 class="chat-header-title">{chat.title}</h1>
-          <p class="muted">{lastSeen(chat, me.id)}</p>
+          <p class={typing ? "muted typing" : "muted"}>{typing || lastSeen(chat, me.id)}</p>
         </div>
         <button
           type="button"

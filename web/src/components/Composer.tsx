@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { t } from "../i18n";
 import { displayName, editMessage, errorText, sendMessage } from "../state";
 import type { Message } from "../types";
+import { tellTyping } from "../typing";
 import { AttachIcon, CloseIcon, MicIcon, SendIcon, StopIcon } from "./icons";
 
 const VOICE_TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/webm", "audio/mp4"];
@@ -264,7 +265,10 @@ export function Composer(props: {
             class="composer-input"
             placeholder={t("Write a message…")}
             value={text}
-            onInput={(event) => setText(event.currentTarget.value)}
+            onInput={(event) => {
+              setText(event.currentTarget.value);
+              if (event.currentTarget.value.trim() && !props.editing) tellTyping(props.chatId);
+            }}
             onKeyDown={onKeyDown}
             onPaste={onPaste}
           />

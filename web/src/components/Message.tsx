@@ -1,8 +1,9 @@
-// One message of the log: sender, reply quote, files, voice, text, time, read ticks and its actions menu.
+// One message of the log: sender, reply quote, files, voice, text, reactions, time, read ticks and its actions
+// menu (reactions, reply, edit, copy, pin, delete).
 import { memo } from "preact/compat";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { clockTime, fullTime, t } from "../i18n";
-import { displayName } from "../state";
+import { app, displayName } from "../state";
 import type { Message } from "../types";
 import { isImage } from "./ChatList";
 import { UserAvatar } from "./common";
@@ -13,7 +14,14 @@ export interface MessageActions {
   edit(message: Message): void;
   remove(message: Message): void;
   showQuoted(messageId: string): void;
+  /** Toggle my reaction with `emoji`. */
+  react(message: Message, emoji: string): void;
+  /** A member's name, when the chat lists its members (a big group does not). */
+  userName(id: string): string | null;
 }
+
+/** The picker's emojis: the ones people use most. */
+const EMOJIS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
 
 function fileLabel(url: string): string {
   const name = decodeURIComponent(new URL(url, location.origin).pathname.split("/").pop() ?? "");
@@ -68,6 +76,19 @@ function ActionsMenu({ message, mine, actions }: { message: Message; mine: boole
       </button>
       {open && (
         <ul class="menu" role="menu" ref={menu} aria-label={t("Message actions")} onKeyDown={onKeyDown}>
+          <li role="none" class="menu-emojis">
+            {EMOJIS.map((emoji) => (
+              <button
+                key={emoji}
+                type="button"
+                role="menuitem"
+                aria-label={t("React with {emoji}", { emoji })}
+                onClick={run(() => actions.react(message, emoji))}
+              >
+                {emoji}
+              </button>
+            ))}
+          </li>
           <li role="none">
             <button type="button" role="menuitem" onClick={run(() => actions.reply(message))}>
               {t("Reply")}
@@ -101,6 +122,35 @@ function ActionsMenu({ message, mine, actions }: { message: Message; mine: boole
         </ul>
       )}
     </div>
+  );
+}
+
+function Reactions({ message, actions }: { message: Message; actions: MessageActions }) {
+  const me = app.get().me;
+  return (
+    <ul class="reactions" aria-label={t("Reactions")}>
+      {message.reactions!.map((reaction) => {
+        const mine = !!me && reaction.users.includes(me.id);
+        const names = reaction.users
+          .map((id) => (id === me?.id ? t("You") : actions.userName(id)))
+          .filter(Boolean)
+          .join(", ");
+        return (
+          <li key={reaction.emoji}>
+            <button
+              type="button"
+              class="reaction"
+              aria-pressed={mine}
+              aria-label={`${reaction.emoji} ${reaction.count}${names ? `: ${names}` : ""}`}
+              title={names || undefined}
+              onClick={() => actions.react(message, reaction.emoji)}
+            >
+              {reaction.emoji} {reaction.count}
+            </button>
+          </li>
+        );
+      })}
+    </ul>
   );
 }
 
@@ -153,6 +203,7 @@ export const MessageItem = memo(function MessageItem(props: {
           <audio class="voice" controls preload="metadata" src={message.voice} aria-label={t("Voice message")} />
         )}
         {message.text && <p class="text">{message.text}</p>}
+        {!!message.reactions?.length && <Reactions message={message} actions={props.actions} />}
         <footer class="meta">
           {edited && <span class="edited">{t("edited")}</span>}
           <time dateTime={message.created_at} title={fullTime(message.created_at)}>

@@ -1,0 +1,72 @@
+"""What the API added to chats, in the browser: reactions, typing, pins, mute and the unread total, mentions —
+each live for the other person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+
+from web.tests.conftest import Person
+
+
+def chatting(people: Any, make_user: Any) -> tuple[Person, Person]:
+    """Alice and Bob, each with their private chat open."""
+    make_user(username="alice", first_name="Alice", last_name="A")
+    make_user(username="bob", first_name="Bob", last_name="B")
+    alice, bob = people("alice").login(), people("bob").login()
+    alice.start_private_chat("bob")
+    alice.send("hello")
+    bob.open_chat("Alice A")
+    expect(bob.message("hello")).to_be_visible()
+    return alice, bob
+
+
+def reaction(person: Person, text: str, emoji: str) -> Any:
+    return person.message(text).get_by_role("list", name="Reactions").get_by_role("button").filter(has_text=emoji)
+
+
+def test_reactions_are_toggled_and_live(people: Any, make_user: Any) -> None:
+    alice, bob = chatting(people, make_user)
+
+    bob.message_action("hello", "React with 👍")
+    expect(reaction(bob, "hello", "👍")).to_have_text("👍 1")
+    expect(reaction(bob, "hello", "👍")).to_have_attribute("aria-pressed", "true")
+    # Alice sees it live, and who reacted.
+    expect(reaction(alice, "hello", "👍")).to_have_accessible_name("👍 1: Bob B")
+    expect(reaction(alice, "hello", "👍")).to_have_attribute("aria-pressed", "false")
+
+    # She adds hers by the chip itself; a second emoji from the menu.
+    reaction(alice, "hello", "👍").click()
+    expect(reaction(alice, "hello", "👍")).to_have_accessible_name("👍 2: Bob B, You")
+    alice.message_action("hello", "React with 😂")
+    expect(reaction(bob, "hello", "👍")).to_have_accessible_name("👍 2: You, Alice A")
+    expect(reaction(bob, "hello", "😂")).to_have_text("😂 1")
+
+    # Bob takes his back.
+    reaction(bob, "hello", "👍").click()
+    expect(reaction(alice, "hello", "👍")).to_have_accessible_name("👍 1: You")
+    expect(reaction(bob, "hello", "👍")).to_have_attribute("aria-pressed", "false")
+
+
+def test_typing_is_shown_until_it_expires_or_the_message_arrives(people: Any, make_user: Any) -> None:
+    alice, bob = chatting(people, make_user)
+    told: list[str] = []
+    alice.page.on("request", lambda request: request.url.endswith("/typing/") and told.append(request.method))
+    typing = bob.page.get_by_text("Alice A is typing…")
+    alice.page.wait_for_timeout(3_100)  # her "hello" was typed: the next is told after 3 s (as the API throttles)
+
+    alice.composer.press_sequentially("I am wri", delay=100)
+    expect(typing.first).to_be_visible()
+    expect(bob.chat_row("Alice A")).to_contain_text("Alice A is typing…")
+    assert told == ["POST"]  # once for the whole burst of keystrokes
+    # Nothing more: it expires by itself (6 s).
+    expect(typing).to_have_count(0, timeout=10_000)
+    expect(bob.page.locator(".chat-header")).to_contain_text("online")
+
+    # Typing again, then sending: the message ends it at once.
+    alice.composer.press_sequentially("ting", delay=50)
+    expect(typing.first).to_be_visible()
+    alice.composer.press("Enter")
+    expect(bob.message("I am writing")).to_be_visible()
+    expect(typing).to_have_count(0, timeout=3_000)
