@@ -588,9 +588,21 @@ function onUpdate(message: Message): void {
       item.id === message.id ? fresher(item, message) : requote(item, message, false),
     ),
   }));
-  changeChat(message.chat, (chat) =>
-    chat.last_message?.id === message.id ? { last_message: fresher(chat.last_message, message) } : {},
-  );
+  changeChat(message.chat, (chat) => ({
+    ...(chat.last_message?.id === message.id ? { last_message: fresher(chat.last_message, message) } : {}),
+    ...pinChange(chat, message),
+  }));
+}
+
+/** The chat's latest pin after an update of `message`: it, when pinned later than the latest; the previous pin
+ *  (refetched) when it was the latest and is unpinned. */
+function pinChange(chat: Chat, message: Message): Partial<Chat> {
+  const latest = chat.pinned_message;
+  if (message.pinned_at && (!latest?.pinned_at || latest.pinned_at <= message.pinned_at)) {
+    return { pinned_message: message };
+  }
+  if (latest?.id === message.id) refreshChatSoon(chat.id);
+  return {};
 }
 
 function onDelete(message: Message): void {
@@ -599,7 +611,12 @@ function onDelete(message: Message): void {
     items: history.items.filter((item) => item.id !== message.id).map((item) => requote(item, message, true)),
   }));
   const chat = app.get().chats[message.chat];
-  if (chat && (chat.last_message?.id === message.id || chat.unread_messages_count > 0)) refreshChatSoon(chat.id);
+  if (
+    chat &&
+    (chat.last_message?.id === message.id || chat.pinned_message?.id === message.id || chat.unread_messages_count > 0)
+  ) {
+    refreshChatSoon(chat.id);
+  }
 }
 
 function onRead(message: Message): void {
@@ -709,6 +726,11 @@ export async function deleteMessage(message: Message): Promise<void> {
 /** Add my reaction with `emoji`, or take it back. */
 export async function toggleReaction(message: Message, emoji: string): Promise<void> {
   onUpdate(await post<Message>(`message/${message.id}/reactions/`, { emoji }));
+}
+
+/** Pin a message in its chat, or unpin it. */
+export async function setPinned(message: Message, pinned: boolean): Promise<void> {
+  onUpdate(await api<Message>(pinned ? "POST" : "DELETE", `message/${message.id}/pin/`));
 }
 
 /** Mark a message (and so every earlier one) read by me. */

@@ -3,10 +3,13 @@ each live for the other person."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.sync_api import expect
 
+from chats.services import chat_create
+from messages.services import message_create
 from web.tests.conftest import Person
 
 
@@ -70,3 +73,41 @@ def test_typing_is_shown_until_it_expires_or_the_message_arrives(people: Any, ma
     alice.composer.press("Enter")
     expect(bob.message("I am writing")).to_be_visible()
     expect(typing).to_have_count(0, timeout=3_000)
+
+
+def test_pins_show_the_latest_at_the_top(people: Any, make_user: Any) -> None:
+    alice, bob = chatting(people, make_user)
+    bar = {person: person.page.get_by_role("button", name=re.compile("^Pinned message")) for person in (alice, bob)}
+
+    # Either member of a private chat pins; both see it at once.
+    bob.message_action("hello", "Pin")
+    for person in (alice, bob):
+        expect(bar[person]).to_have_accessible_name("Pinned message hello")
+    alice.send("agenda: lunch")
+    alice.message_action("agenda: lunch", "Pin")
+    expect(bar[bob]).to_have_accessible_name("Pinned message agenda: lunch")
+    expect(bob.message("agenda: lunch")).to_contain_text("pinned")
+
+    # Unpinning the latest falls back to the one before.
+    bob.message_action("agenda: lunch", "Unpin")
+    for person in (alice, bob):
+        expect(bar[person]).to_have_accessible_name("Pinned message hello")
+    alice.message_action("hello", "Unpin")
+    for person in (alice, bob):
+        expect(bar[person]).to_have_count(0)
+
+
+def test_only_a_groups_creator_pins(people: Any, make_user: Any) -> None:
+    alice_user = make_user(username="alice", first_name="Alice", last_name="A")
+    bob_user = make_user(username="bob", first_name="Bob", last_name="B")
+    chat = chat_create(creator=alice_user, members=[bob_user.pk], title="Club").chat
+    message_create(sender=bob_user, chat_id=chat.pk, text="pin me")
+    alice, bob = people("alice").login(), people("bob").login()
+    for person in (alice, bob):
+        person.open_chat("Club")
+    bob.message("pin me").hover()
+    bob.message("pin me").get_by_role("button", name="Message actions").click()
+    expect(bob.page.get_by_role("menuitem", name="Reply")).to_be_visible()
+    expect(bob.page.get_by_role("menuitem", name="Pin")).to_have_count(0)
+    alice.message_action("pin me", "Pin")
+    expect(bob.page.get_by_role("button", name="Pinned message pin me")).to_be_visible()

@@ -19,13 +19,14 @@ import {
   openHistory,
   type Pending,
   sendMessage,
+  setPinned,
   showMessage,
   toggleReaction,
 } from "../state";
 import { useStore } from "../store";
 import type { Chat, Me, Message } from "../types";
 import { useTyping } from "../typing";
-import { peer, typingText } from "./ChatList";
+import { peer, preview, typingText } from "./ChatList";
 import { ChatInfoDialog } from "./ChatInfo";
 import { Avatar, Confirm } from "./common";
 import { Composer } from "./Composer";
@@ -293,6 +294,7 @@ export function ChatView({ chatId }: { chatId: string }) {
   const [info, setInfo] = useState(false);
   const [missing, setMissing] = useState(false);
   const typing = typingText(useTyping(chatId));
+  const canPin = !!chat && (chat.is_private || chat.creator?.id === me.id);
 
   useEffect(() => {
     app.set({ openChat: chatId });
@@ -317,13 +319,14 @@ export function ChatView({ chatId }: { chatId: string }) {
       },
       remove: setRemoving,
       showQuoted: (messageId) => void showMessage(chatId, messageId),
+      pin: canPin ? (message, pinned) => void setPinned(message, pinned).catch(() => undefined) : null,
       react: (message, emoji) => void toggleReaction(message, emoji).catch(() => undefined),
       userName: (id) => {
         const member = app.get().chats[chatId]?.members.find((user) => user.id === id);
         return member ? displayName(member) : null;
       },
     }),
-    [chatId],
+    [chatId, canPin],
   );
 
   if (!chat) {
@@ -373,6 +376,16 @@ export function ChatView({ chatId }: { chatId: string }) {
           <InfoIcon />
         </button>
       </header>
+      {chat.pinned_message && (
+        <button
+          type="button"
+          class="pinned-bar"
+          onClick={() => chat.pinned_message && void showMessage(chat.id, chat.pinned_message.id)}
+        >
+          <span class="pinned-title">{t("Pinned message")}</span>
+          <span class="pinned-text">{preview(chat.pinned_message, undefined)}</span>
+        </button>
+      )}
       {history && <MessageLog chat={chat} history={history} me={me} actions={actions} />}
       {dragging && (
         <div class="drop-overlay" aria-hidden="true">

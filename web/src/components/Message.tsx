@@ -16,6 +16,8 @@ export interface MessageActions {
   showQuoted(messageId: string): void;
   /** Toggle my reaction with `emoji`. */
   react(message: Message, emoji: string): void;
+  /** Pin or unpin (null: I may not: a group's creator may, or either member of a private chat). */
+  pin: ((message: Message, pinned: boolean) => void) | null;
   /** A member's name, when the chat lists its members (a big group does not). */
   userName(id: string): string | null;
 }
@@ -112,6 +114,13 @@ function ActionsMenu({ message, mine, actions }: { message: Message; mine: boole
               </button>
             </li>
           )}
+          {actions.pin && (
+            <li role="none">
+              <button type="button" role="menuitem" onClick={run(() => actions.pin?.(message, !message.pinned_at))}>
+                {message.pinned_at ? t("Unpin") : t("Pin")}
+              </button>
+            </li>
+          )}
           {mine && (
             <li role="none">
               <button type="button" role="menuitem" class="danger" onClick={run(() => actions.remove(message))}>
@@ -205,6 +214,7 @@ export const MessageItem = memo(function MessageItem(props: {
         {message.text && <p class="text">{message.text}</p>}
         {!!message.reactions?.length && <Reactions message={message} actions={props.actions} />}
         <footer class="meta">
+          {message.pinned_at && <span class="edited">{t("pinned")}</span>}
           {edited && <span class="edited">{t("edited")}</span>}
           <time dateTime={message.created_at} title={fullTime(message.created_at)}>
             {clockTime(message.created_at)}
