@@ -151,11 +151,11 @@ function dropChat(chatId: Id): void {
   });
 }
 
-/** Add the readers of `message` to every earlier message of the chat: reading one reads all before it. */
+/** Add the readers of `message` to it and every earlier message of the chat: reading one reads all before it. */
 function spreadReads(items: Message[], message: Message): Message[] {
   let changed = false;
   const result = items.map((item) => {
-    if (item.id === message.id || before(message, item)) return item;
+    if (before(message, item)) return item;
     const missing = message.was_read_by.filter(
       (reader) => reader.id !== item.sender.id && !item.was_read_by.some((known) => known.id === reader.id),
     );
@@ -622,12 +622,8 @@ function onDelete(message: Message): void {
 function onRead(message: Message): void {
   const me = app.get().me?.id;
   // Only messages of the loaded window change: the read one may be outside it (a window in the past).
-  updateHistory(message.chat, (history) => ({
-    items: spreadReads(
-      history.items.map((item) => (item.id === message.id ? fresher(item, message) : item)),
-      message,
-    ),
-  }));
+  // A read is news of readers only: the copy it carries may predate a reaction or a pin answered meanwhile.
+  updateHistory(message.chat, (history) => ({ items: spreadReads(history.items, message) }));
   changeChat(message.chat, (chat) => {
     const last = chat.last_message;
     return last ? { last_message: spreadReads([last], message)[0] } : {};
