@@ -3,7 +3,7 @@
 // request) or late (after a fresher REST page) changes nothing.
 import { ApiError, api, del, get, patch, post } from "./api";
 import { createStore } from "./store";
-import type { Chat, ChatEvent, Id, Me, Message, MessageEvent, Page, User } from "./types";
+import type { Chat, ChatEvent, Id, Me, Message, MessageEvent, Page, UnreadTotals, User } from "./types";
 
 export const HISTORY_PAGE = 50;
 const CHAT_PAGE = 50;
@@ -46,6 +46,8 @@ export interface State {
   /** Set once the first connection succeeded: later losses show "reconnecting". */
   wasConnected: boolean;
   incomingRequests: number;
+  /** The badge: unread messages of chats that are not muted (`GET /api/chats/unread/`), null until loaded. */
+  unread: UnreadTotals | null;
 }
 
 const initial: State = {
@@ -58,6 +60,7 @@ const initial: State = {
   connection: "disconnected",
   wasConnected: false,
   incomingRequests: 0,
+  unread: null,
 };
 
 export const app = createStore<State>(initial);
@@ -195,7 +198,7 @@ export function subscriptionStarted(): boolean {
 // ------------------------------------------------------------------------------------------------- chats
 export async function loadChats(): Promise<void> {
   await live;
-  const page = await get<Page<Chat>>("chats/", { page_size: CHAT_PAGE });
+  const [page] = await Promise.all([get<Page<Chat>>("chats/", { page_size: CHAT_PAGE }), loadUnread()]);
   app.set((state) => {
     // A complete first page is the whole truth (chats deleted while we were away disappear); otherwise merge.
     const chats: Record<Id, Chat> = page.next ? { ...state.chats } : {};
@@ -231,6 +234,34 @@ export async function fetchChat(chatId: Id): Promise<Chat | null> {
     }
     throw error;
   }
+}
+
+async function loadUnread(): Promise<void> {
+  const unread = await get<UnreadTotals>("chats/unread/");
+  app.set({ unread });
+}
+
+let unreadRefresh: ReturnType<typeof setTimeout> | undefined;
+
+/** Refetch the badge soon (a chat event may have changed it), once. */
+function refreshUnreadSoon(): void {
+  clearTimeout(unreadRefresh);
+  unreadRefresh = setTimeout(() => void loadUnread().catch(() => undefined), 150);
+}
+
+export function isMuted(chat: Chat): boolean {
+  return !!chat.is_muted && (!chat.muted_until || new Date(chat.muted_until).getTime() > Date.now());
+}
+
+/** Mute a chat for me until then (null: until I unmute it), or unmute it (`false`). */
+export async function muteChat(chatId: Id, until: Date | null | false): Promise<void> {
+  const path = `chat/${chatId}/mute/`;
+  const chat =
+    until === false
+      ? await api<Chat>("DELETE", path)
+      : await post<Chat>(path, { until: until ? until.toISOString() : null });
+  // Only what this answer is the news of: its counts may predate a read answered meanwhile.
+  changeChat(chatId, () => ({ is_muted: chat.is_muted, muted_until: chat.muted_until }));
 }
 
 const chatRefreshes = new Map<Id, ReturnType<typeof setTimeout>>();
@@ -314,8 +345,11 @@ export function applyChatEvent(event: ChatEvent): void {
     case "typing":
       return; // ephemeral: the chat itself did not change
     case "unread":
-      return refreshChatSoon(chatId); // my badge after my own read elsewhere
+      // my badge after my own read, mute or unmute (on any device)
+      if (event.totals) app.set({ unread: event.totals });
+      return refreshChatSoon(chatId);
   }
+  refreshUnreadSoon();
   const removed = [...(event.members_removed ?? []), ...(event.event === "member_left" ? (event.users ?? []) : [])];
   // Never fetch a chat we are no longer in: that would be a 403 (and an error in the console).
   if (event.event === "chat_delete" || removed.includes(me)) return dropChat(chatId);
@@ -565,15 +599,25 @@ function onCreate(message: Message): void {
   const chat = state.chats[message.chat];
   if (!chat) {
     fetchChat(message.chat).catch(() => undefined);
+    if (!mine) refreshUnreadSoon();
     return;
   }
-  // Only a message newer than the chat's last one moves the preview and the unread count (a repeated or
+  // Only a message newer than the chat's last one moves the preview and the unread counts (a repeated or
   // recovered event does not).
   if (chat.last_message && !before(chat.last_message, message)) return;
   changeChat(chat.id, (current) => ({
     last_message: message,
     unread_messages_count: mine ? current.unread_messages_count : current.unread_messages_count + 1,
   }));
+  const unread = state.unread;
+  if (!mine && unread && !isMuted(chat)) {
+    app.set({
+      unread: {
+        unread_messages: unread.unread_messages + 1,
+        unread_chats: unread.unread_chats + (chat.unread_messages_count ? 0 : 1),
+      },
+    });
+  }
 }
 
 /** Replies quote the replied-to message as it is now. */
@@ -617,6 +661,7 @@ function onDelete(message: Message): void {
   ) {
     refreshChatSoon(chat.id);
   }
+  if (chat?.unread_messages_count) refreshUnreadSoon();
 }
 
 function onRead(message: Message): void {

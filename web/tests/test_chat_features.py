@@ -111,3 +111,38 @@ def test_only_a_groups_creator_pins(people: Any, make_user: Any) -> None:
     expect(bob.page.get_by_role("menuitem", name="Pin")).to_have_count(0)
     alice.message_action("pin me", "Pin")
     expect(bob.page.get_by_role("button", name="Pinned message pin me")).to_be_visible()
+
+
+def test_a_muted_chat_stays_out_of_the_unread_total(people: Any, make_user: Any) -> None:
+    alice, bob = chatting(people, make_user)
+    page = bob.page
+    status = page.get_by_role("dialog", name="About this chat").get_by_role("status")
+
+    page.get_by_role("button", name="About this chat").click()
+    page.get_by_role("button", name="Mute for 8 hours").click()
+    expect(status).to_contain_text("Muted until")
+    page.get_by_role("button", name="Unmute").click()
+    expect(status).to_have_text("On")
+    page.get_by_role("button", name="Mute forever").click()
+    expect(status).to_have_text("Muted")
+    page.get_by_role("button", name="Close").click()
+    expect(bob.chat_row("Alice A").get_by_role("img", name="Muted")).to_be_visible()
+
+    # A message in the muted chat: its own count grows, the total (title, navigation badge) does not.
+    page.get_by_role("link", name="Feed").click()
+    alice.send("quiet")
+    page.get_by_role("link", name="Chats").click()
+    expect(bob.chat_row("Alice A").get_by_label("1 unread message")).to_be_visible()
+    expect(page).to_have_title("Chats · Messenger")
+
+    # Unmuted (reading it on the way), the next one counts, live.
+    bob.open_chat("Alice A")
+    page.get_by_role("button", name="About this chat").click()
+    page.get_by_role("button", name="Unmute").click()
+    expect(status).to_have_text("On")
+    page.get_by_role("button", name="Close").click()
+    expect(bob.chat_row("Alice A").get_by_role("img", name="Muted")).to_have_count(0)
+    page.get_by_role("link", name="Feed").click()
+    alice.send("loud")
+    expect(page).to_have_title("(1) Feed · Messenger")
+    expect(page.get_by_role("navigation").get_by_label("1 chat with unread messages")).to_be_visible()

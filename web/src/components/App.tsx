@@ -40,9 +40,8 @@ function NavLink(props: { href: string; label: string; badge?: string; count?: n
 function Shell({ path }: { path: string }) {
   const lang = useLanguage();
   const incoming = useStore(app, (state) => state.incomingRequests);
-  const unreadChats = useStore(app, (state) =>
-    Object.values(state.chats).reduce((n, chat) => n + (chat.unread_messages_count > 0 ? 1 : 0), 0),
-  );
+  // The badge of chats that are not muted, as the API counts it (all of them, loaded or not).
+  const unread = useStore(app, (state) => state.unread);
   const chatId = chatIdFrom(path);
   const section = path.startsWith("/feed")
     ? "feed"
@@ -56,8 +55,9 @@ function Shell({ path }: { path: string }) {
   }, [path]);
   useEffect(() => {
     const titles = { chats: t("Chats"), feed: t("Feed"), friends: t("Friends"), profile: t("Profile") };
-    document.title = `${titles[section]} · Messenger`;
-  }, [section, lang]);
+    const count = unread?.unread_messages ? `(${unread.unread_messages}) ` : "";
+    document.title = `${count}${titles[section]} · Messenger`;
+  }, [section, lang, unread?.unread_messages]);
   return (
     <div class={`shell section-${section}${chatId ? " has-chat" : ""}`}>
       <a class="skip-link" href="#main">
@@ -72,7 +72,7 @@ function Shell({ path }: { path: string }) {
             href="/"
             label={t("Chats")}
             badge="{n} unread chats"
-            count={unreadChats}
+            count={unread?.unread_chats ?? 0}
             current={section === "chats"}
           />
           <NavLink href="/feed" label={t("Feed")} current={section === "feed"} />

@@ -1,9 +1,20 @@
 // About a chat: the other person of a private chat; a group's title, avatar and members. The creator renames
-// it, changes the avatar, adds and removes members, deletes it; other members may leave.
+// it, changes the avatar, adds and removes members, deletes it; other members may leave. Anyone mutes it for
+// themself.
 import { useState } from "preact/hooks";
-import { t } from "../i18n";
+import { fullTime, t } from "../i18n";
 import { navigate } from "../router";
-import { addMembers, deleteChat, displayName, errorText, leaveChat, removeMember, updateGroup } from "../state";
+import {
+  addMembers,
+  deleteChat,
+  displayName,
+  errorText,
+  isMuted,
+  leaveChat,
+  muteChat,
+  removeMember,
+  updateGroup,
+} from "../state";
 import { app } from "../state";
 import { useStore } from "../store";
 import type { Chat } from "../types";
@@ -123,6 +134,36 @@ export function ChatInfoDialog({ chat, onClose }: { chat: Chat; onClose: () => v
           )}
         </section>
       )}
+      <section aria-labelledby="notifications-title" class="notifications">
+        <h3 id="notifications-title">{t("Notifications")}</h3>
+        <p class="muted" role="status">
+          {!isMuted(chat)
+            ? t("On")
+            : chat.muted_until
+              ? t("Muted until {time}", { time: fullTime(chat.muted_until) })
+              : t("Muted")}
+        </p>
+        <div class="dialog-actions">
+          {isMuted(chat) ? (
+            <button type="button" class="button" onClick={guard(() => muteChat(chat.id, false))}>
+              {t("Unmute")}
+            </button>
+          ) : (
+            <>
+              <button
+                type="button"
+                class="button"
+                onClick={guard(() => muteChat(chat.id, new Date(Date.now() + 8 * 3600 * 1000)))}
+              >
+                {t("Mute for 8 hours")}
+              </button>
+              <button type="button" class="button" onClick={guard(() => muteChat(chat.id, null))}>
+                {t("Mute forever")}
+              </button>
+            </>
+          )}
+        </div>
+      </section>
       {error && (
         <p class="error" role="alert">
           {error}

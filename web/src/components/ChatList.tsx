@@ -2,12 +2,12 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { shortTime, t } from "../i18n";
 import { follow } from "../router";
-import { app, displayName, loadMoreChats, searchChats, sortedChats } from "../state";
+import { app, displayName, isMuted, loadMoreChats, searchChats, sortedChats } from "../state";
 import { useStore } from "../store";
 import type { Chat, Id, Message, User } from "../types";
 import { useTyping } from "../typing";
 import { Avatar } from "./common";
-import { PlusIcon } from "./icons";
+import { MutedIcon, PlusIcon } from "./icons";
 import { NewChatDialog } from "./NewChat";
 
 export function preview(message: Message | null, me: Id | undefined): string {
@@ -54,6 +54,11 @@ function ChatRow({ chat, current, me }: { chat: Chat; current: boolean; me: Id |
         <span class="chat-row-main">
           <span class="chat-row-top">
             <span class="chat-title">{chat.title}</span>
+            {isMuted(chat) && (
+              <span class="muted-icon" role="img" aria-label={t("Muted")}>
+                <MutedIcon />
+              </span>
+            )}
             <time class="chat-time" dateTime={time}>
               {shortTime(time)}
             </time>
@@ -63,7 +68,7 @@ function ChatRow({ chat, current, me }: { chat: Chat; current: boolean; me: Id |
               {typing || preview(chat.last_message, me)}
             </span>
             {unread > 0 && (
-              <span class="badge" aria-label={t("{n} unread", { n: unread })}>
+              <span class={isMuted(chat) ? "badge quiet" : "badge"} aria-label={t("{n} unread", { n: unread })}>
                 {unread}
               </span>
             )}

@@ -45,3 +45,9 @@ export const TicksIcon = ({ read }: { read: boolean }) => (
     {read && <path d="M7 9.5l.5.5L14 3.5" fill="none" stroke="currentColor" stroke-width="1.8" />}
   </svg>
 );
+export const MutedIcon = () => (
+  <Icon
+    size={16}
+    d="M3 9v6h4l5 5V4L7 9H3zm13.6-.8-1.4 1.4 2.4 2.4-2.4 2.4 1.4 1.4 2.4-2.4 2.4 2.4 1.4-1.4-2.4-2.4 2.4-2.4-1.4-1.4-2.4 2.4z"
+  />
+);
