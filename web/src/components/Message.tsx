@@ -78,19 +78,6 @@ function ActionsMenu({ message, mine, actions }: { message: Message; mine: boole
       </button>
       {open && (
         <ul class="menu" role="menu" ref={menu} aria-label={t("Message actions")} onKeyDown={onKeyDown}>
-          <li role="none" class="menu-emojis">
-            {EMOJIS.map((emoji) => (
-              <button
-                key={emoji}
-                type="button"
-                role="menuitem"
-                aria-label={t("React with {emoji}", { emoji })}
-                onClick={run(() => actions.react(message, emoji))}
-              >
-                {emoji}
-              </button>
-            ))}
-          </li>
           <li role="none">
             <button type="button" role="menuitem" onClick={run(() => actions.reply(message))}>
               {t("Reply")}
@@ -128,6 +115,19 @@ function ActionsMenu({ message, mine, actions }: { message: Message; mine: boole
               </button>
             </li>
           )}
+          <li role="none" class="menu-emojis">
+            {EMOJIS.map((emoji) => (
+              <button
+                key={emoji}
+                type="button"
+                role="menuitem"
+                aria-label={t("React with {emoji}", { emoji })}
+                onClick={run(() => actions.react(message, emoji))}
+              >
+                {emoji}
+              </button>
+            ))}
+          </li>
         </ul>
       )}
     </div>
