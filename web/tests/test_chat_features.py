@@ -4,6 +4,7 @@ each live for the other person."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
@@ -11,6 +12,7 @@ from playwright.sync_api import expect
 from chats.services import chat_create
 from messages.services import message_create
 from web.tests.conftest import Person
+from web.tests.test_conversation import picture
 
 
 def chatting(people: Any, make_user: Any) -> tuple[Person, Person]:
@@ -146,3 +148,29 @@ def test_a_muted_chat_stays_out_of_the_unread_total(people: Any, make_user: Any)
     alice.send("loud")
     expect(page).to_have_title("(1) Feed · Messenger")
     expect(page.get_by_role("navigation").get_by_label("1 chat with unread messages")).to_be_visible()
+
+
+def test_images_are_laid_out_from_their_size_and_show_the_thumbnail(
+    people: Any, make_user: Any, tmp_path: Path
+) -> None:
+    alice, bob = chatting(people, make_user)
+    held: list[Any] = []
+    bob.page.route(re.compile(r"/media/.*\.(png|jpe?g|webp)"), lambda route: held.append(route))
+
+    alice.page.get_by_label("Attach files").set_input_files(str(picture(tmp_path / "wide.png", "green", (1200, 600))))
+    alice.composer.fill("wide")
+    alice.composer.press("Enter")
+    image = bob.message("wide").get_by_role("img", name="Image")
+    expect(image).to_be_attached()
+    # Not loaded yet (held back), and already as wide as the image's ratio makes it at 180 px high.
+    bob.page.wait_for_timeout(300)
+    assert image.evaluate("img => img.complete && img.naturalWidth") in (0, False)
+    box = image.bounding_box()
+    assert box and (box["width"], box["height"]) == (360, 180), box
+    for route in held:
+        route.continue_()
+    expect(image).to_have_js_property("complete", True)
+    # The preview, not the original: 320 px wide.
+    assert image.evaluate("img => img.naturalWidth") == 320
+    original = bob.message("wide").get_by_role("link").first.get_attribute("href")
+    assert image.get_attribute("src") != original

@@ -4,7 +4,7 @@ import { memo } from "preact/compat";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { clockTime, fullTime, t } from "../i18n";
 import { app, displayName } from "../state";
-import type { Message } from "../types";
+import type { FileRef, Message } from "../types";
 import { isImage } from "./ChatList";
 import { UserAvatar } from "./common";
 import { MoreIcon, TicksIcon } from "./icons";
@@ -171,8 +171,10 @@ export const MessageItem = memo(function MessageItem(props: {
   actions: MessageActions;
 }) {
   const { message, mine } = props;
-  const images = message.files.filter((file) => isImage(file.item));
-  const others = message.files.filter((file) => !isImage(file.item));
+  // The API measures images by their content (`width`); older files are told by their extension.
+  const image = (file: FileRef) => file.width != null || isImage(file.item);
+  const images = message.files.filter(image);
+  const others = message.files.filter((file) => !image(file));
   const read = message.was_read_by.length > 0;
   const edited = message.updated_at !== message.created_at;
   const sender = displayName(message.sender);
@@ -198,7 +200,14 @@ export const MessageItem = memo(function MessageItem(props: {
           <div class={images.length > 1 ? "images grid" : "images"}>
             {images.map((file) => (
               <a key={file.item} href={file.item} target="_blank" rel="noopener noreferrer">
-                <img src={file.item} alt={t("Image")} loading="lazy" />
+                {/* The preview (at most 320 px a side) at its size: laid out before it loads. */}
+                <img
+                  src={file.thumbnail ?? file.item}
+                  width={file.width ?? undefined}
+                  height={file.height ?? undefined}
+                  alt={t("Image")}
+                  loading="lazy"
+                />
               </a>
             ))}
           </div>
