@@ -20,6 +20,7 @@ const EN_PLURALS: Dictionary = {
   "{n} unread chats": { one: "{n} chat with unread messages", other: "{n} chats with unread messages" },
   "{n} friend requests": { one: "{n} friend request", other: "{n} friend requests" },
   "{n} images": { one: "{n} image", other: "{n} images" },
+  "{n} unread mentions": { one: "{n} unread mention of you", other: "{n} unread mentions of you" },
   "{n} people are typing…": { one: "{n} person is typing…", other: "{n} people are typing…" },
 };
 

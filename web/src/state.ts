@@ -605,9 +605,11 @@ function onCreate(message: Message): void {
   // Only a message newer than the chat's last one moves the preview and the unread counts (a repeated or
   // recovered event does not).
   if (chat.last_message && !before(chat.last_message, message)) return;
+  const me = state.me?.id ?? "";
   changeChat(chat.id, (current) => ({
     last_message: message,
     unread_messages_count: mine ? current.unread_messages_count : current.unread_messages_count + 1,
+    unread_mentions_count: (current.unread_mentions_count ?? 0) + (message.mentions?.includes(me) ? 1 : 0),
   }));
   const unread = state.unread;
   if (!mine && unread && !isMuted(chat)) {
@@ -692,7 +694,7 @@ function onReadAll(chatId: Id, userId: Id, ids: Id[]): void {
     updateHistory(chatId, (history) => ({ items: history.items.map(mark) }));
     changeChat(chatId, (current) => (current.last_message ? { last_message: mark(current.last_message) } : {}));
   }
-  if (userId === state.me?.id) changeChat(chatId, () => ({ unread_messages_count: 0 }));
+  if (userId === state.me?.id) changeChat(chatId, () => ({ unread_messages_count: 0, unread_mentions_count: 0 }));
 }
 
 export function applyMessageEvent(event: MessageEvent): void {

@@ -174,3 +174,23 @@ def test_images_are_laid_out_from_their_size_and_show_the_thumbnail(
     assert image.evaluate("img => img.naturalWidth") == 320
     original = bob.message("wide").get_by_role("link").first.get_attribute("href")
     assert image.get_attribute("src") != original
+
+
+def test_mentions_of_me_are_marked_and_counted(people: Any, make_user: Any) -> None:
+    alice_user = make_user(username="alice", first_name="Alice", last_name="A")
+    bob_user = make_user(username="bob", first_name="Bob", last_name="B")
+    carol_user = make_user(username="carol", first_name="Carol", last_name="C")
+    chat_create(creator=alice_user, members=[bob_user.pk, carol_user.pk], title="Team")
+    alice, bob = people("alice").login(), people("bob").login()
+    alice.open_chat("Team")
+
+    alice.send("@Bob, the report? @carol knows")
+    alice.send("thanks, bob@example.com")  # an address, not a mention
+    badge = bob.chat_row("Team").get_by_label("1 unread mention of you")
+    expect(badge).to_have_text("@")
+    expect(bob.chat_row("Team").get_by_label("2 unread messages")).to_be_visible()
+
+    bob.open_chat("Team")
+    expect(bob.message("@Bob, the report? @carol knows").locator("mark")).to_have_text(["@Bob"])
+    expect(bob.message("thanks, bob@example.com").locator("mark")).to_have_count(0)
+    expect(badge).to_have_count(0)  # read

@@ -67,6 +67,11 @@ function ChatRow({ chat, current, me }: { chat: Chat; current: boolean; me: Id |
             <span class={typing ? "chat-preview typing" : "chat-preview"}>
               {typing || preview(chat.last_message, me)}
             </span>
+            {!!chat.unread_mentions_count && (
+              <span class="badge" aria-label={t("{n} unread mentions", { n: chat.unread_mentions_count })}>
+                @
+              </span>
+            )}
             {unread > 0 && (
               <span class={isMuted(chat) ? "badge quiet" : "badge"} aria-label={t("{n} unread", { n: unread })}>
                 {unread}

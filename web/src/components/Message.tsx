@@ -1,5 +1,6 @@
 // One message of the log: sender, reply quote, files, voice, text, reactions, time, read ticks and its actions
 // menu (reactions, reply, edit, copy, pin, delete).
+import type { JSX } from "preact";
 import { memo } from "preact/compat";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { clockTime, fullTime, t } from "../i18n";
@@ -134,6 +135,25 @@ function ActionsMenu({ message, mine, actions }: { message: Message; mine: boole
   );
 }
 
+// `@username` as the API reads it: not inside a word or an e-mail address; a trailing `.` or `-` ends a sentence.
+const MENTION = /(?<![\w@.+-])@([\w.@+-]+)/g;
+
+/** The text with my `@username` marked. */
+function WithMentionsOf({ text, username }: { text: string; username: string }) {
+  const parts: (string | JSX.Element)[] = [];
+  const mine = username.toLowerCase();
+  let shown = 0;
+  for (const match of text.matchAll(MENTION)) {
+    let name = match[1];
+    if (name.toLowerCase() !== mine) name = name.replace(/[.-]+$/, "");
+    if (name.toLowerCase() !== mine) continue;
+    parts.push(text.slice(shown, match.index), <mark class="mention">@{name}</mark>);
+    shown = match.index + 1 + name.length;
+  }
+  parts.push(text.slice(shown));
+  return <>{parts}</>;
+}
+
 function Reactions({ message, actions }: { message: Message; actions: MessageActions }) {
   const me = app.get().me;
   return (
@@ -178,6 +198,8 @@ export const MessageItem = memo(function MessageItem(props: {
   const read = message.was_read_by.length > 0;
   const edited = message.updated_at !== message.created_at;
   const sender = displayName(message.sender);
+  const me = app.get().me;
+  const mentionsMe = !!me && !!message.mentions?.includes(me.id);
   return (
     <li
       class={mine ? "message mine" : "message theirs"}
@@ -220,7 +242,11 @@ export const MessageItem = memo(function MessageItem(props: {
         {message.voice && (
           <audio class="voice" controls preload="metadata" src={message.voice} aria-label={t("Voice message")} />
         )}
-        {message.text && <p class="text">{message.text}</p>}
+        {message.text && (
+          <p class="text">
+            {mentionsMe ? <WithMentionsOf username={me!.username} text={message.text} /> : message.text}
+          </p>
+        )}
         {!!message.reactions?.length && <Reactions message={message} actions={props.actions} />}
         <footer class="meta">
           {message.pinned_at && <span class="edited">{t("pinned")}</span>}
