@@ -3,7 +3,7 @@
 // request) or late (after a fresher REST page) changes nothing.
 import { ApiError, api, del, get, patch, post } from "./api";
 import { createStore } from "./store";
-import type { Chat, ChatEvent, Id, Me, Message, MessageEvent, Page, UnreadTotals, User } from "./types";
+import type { Chat, ChatEvent, Id, Me, Message, MessageEvent, Page, SearchHit, UnreadTotals, User } from "./types";
 
 export const HISTORY_PAGE = 50;
 const CHAT_PAGE = 50;
@@ -220,6 +220,11 @@ export async function loadMoreChats(): Promise<void> {
 
 export async function searchChats(search: string): Promise<Chat[]> {
   return (await get<Page<Chat>>("chats/", { search, page_size: CHAT_PAGE })).results;
+}
+
+/** Messages of all my chats that match (`GET /api/messages/search/`), the best first. */
+export async function searchMessages(q: string): Promise<SearchHit[]> {
+  return (await get<Page<SearchHit>>("messages/search/", { q, page_size: 20 })).results;
 }
 
 export async function fetchChat(chatId: Id): Promise<Chat | null> {

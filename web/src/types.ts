@@ -81,6 +81,12 @@ export interface Chat {
   channel?: string;
 }
 
+/** A hit of `GET /api/messages/search/`: the snippet is HTML-escaped text with each match in `<mark>`. */
+export interface SearchHit {
+  message: Message;
+  snippet: string;
+}
+
 /** `GET /api/chats/unread/` and the `unread` event's totals: chats that are not muted. */
 export interface UnreadTotals {
   unread_messages: number;

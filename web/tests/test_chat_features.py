@@ -10,8 +10,10 @@ from typing import Any
 from playwright.sync_api import expect
 
 from chats.services import chat_create
+from messages.models import Message
 from messages.services import message_create
 from web.tests.conftest import Person
+from web.tests.seed import seed_history
 from web.tests.test_conversation import picture
 
 
@@ -194,3 +196,22 @@ def test_mentions_of_me_are_marked_and_counted(people: Any, make_user: Any) -> N
     expect(bob.message("@Bob, the report? @carol knows").locator("mark")).to_have_text(["@Bob"])
     expect(bob.message("thanks, bob@example.com").locator("mark")).to_have_count(0)
     expect(badge).to_have_count(0)  # read
+
+
+def test_global_search_finds_a_message_and_opens_the_chat_at_it(people: Any, make_user: Any) -> None:
+    alice_user = make_user(username="alice", first_name="Alice", last_name="A")
+    bob_user = make_user(username="bob", first_name="Bob", last_name="B")
+    chat = chat_create(creator=alice_user, members=[bob_user.pk], title="Kitchen").chat
+    seed_history(str(chat.pk), [alice_user, bob_user], 300)
+    Message.objects.filter(chat=chat, seq=20).update(text="the secret pancake recipe")
+    alice = people("alice").login()
+
+    alice.page.get_by_label("Search chats").fill("pancakes")
+    hits = alice.page.get_by_role("region", name="Messages")
+    hit = hits.get_by_role("button").filter(has_text="Kitchen")
+    expect(hit.locator("mark")).to_have_text("pancake")
+    hit.click()
+    expect(alice.page.get_by_role("heading", level=1, name="Kitchen")).to_be_visible()
+    # Far before the newest page: a window around it.
+    expect(alice.message("the secret pancake recipe")).to_be_in_viewport()
+    expect(alice.message("message 300")).to_have_count(0)

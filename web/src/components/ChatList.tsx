@@ -1,10 +1,20 @@
-// The chat list: latest activity first, with previews, unread badges, online dots and search.
+// The chat list: latest activity first, with previews, unread badges, online dots and search (chats by title,
+// and messages of every chat).
 import { useEffect, useRef, useState } from "preact/hooks";
 import { shortTime, t } from "../i18n";
-import { follow } from "../router";
-import { app, displayName, isMuted, loadMoreChats, searchChats, sortedChats } from "../state";
+import { follow, navigate } from "../router";
+import {
+  app,
+  displayName,
+  isMuted,
+  loadMoreChats,
+  searchChats,
+  searchMessages,
+  showMessage,
+  sortedChats,
+} from "../state";
 import { useStore } from "../store";
-import type { Chat, Id, Message, User } from "../types";
+import type { Chat, Id, Message, SearchHit, User } from "../types";
 import { useTyping } from "../typing";
 import { Avatar } from "./common";
 import { MutedIcon, PlusIcon } from "./icons";
@@ -85,6 +95,12 @@ function ChatRow({ chat, current, me }: { chat: Chat; current: boolean; me: Id |
   );
 }
 
+/** Open the chat at a found message. */
+function openHit(hit: SearchHit): void {
+  void showMessage(hit.message.chat, hit.message.id);
+  navigate(`/chat/${hit.message.chat}`);
+}
+
 export function ChatList({ openChat }: { openChat: Id | null }) {
   const chats = useStore(app, sortedChats);
   const me = useStore(app, (state) => state.me?.id);
@@ -92,15 +108,19 @@ export function ChatList({ openChat }: { openChat: Id | null }) {
   const more = useStore(app, (state) => state.chatsNext !== null);
   const [query, setQuery] = useState("");
   const [found, setFound] = useState<Chat[] | null>(null);
+  const [hits, setHits] = useState<SearchHit[] | null>(null);
   const [creating, setCreating] = useState(false);
   const sentinel = useRef<HTMLLIElement>(null);
 
   // The server searches titles and the other member's names; loaded chats are filtered at once meanwhile.
   useEffect(() => {
     const search = query.trim();
+    setHits(null);
     if (!search) return setFound(null);
     const timer = setTimeout(() => {
       searchChats(search).then(setFound, () => setFound([]));
+      // The API needs a letter or a digit (a 400 otherwise).
+      if (/[\p{L}\p{N}]/u.test(search)) searchMessages(search).then(setHits, () => setHits([]));
     }, 250);
     return () => clearTimeout(timer);
   }, [query]);
@@ -155,8 +175,33 @@ export function ChatList({ openChat }: { openChat: Id | null }) {
         ))}
         {!search && more && <li ref={sentinel} class="list-sentinel" aria-hidden="true" />}
       </ul>
-      {loaded && !shown.length && (
+      {loaded && !shown.length && !hits?.length && (
         <p class="empty">{search ? t("Nothing found.") : t("No chats yet. Start one with the + button.")}</p>
+      )}
+      {search && !!hits?.length && (
+        <section class="search-hits" aria-labelledby="hits-title">
+          <h2 id="hits-title" class="list-heading">
+            {t("Messages")}
+          </h2>
+          <ul role="list">
+            {hits.map((hit) => (
+              <li key={hit.message.id}>
+                <button type="button" class="hit" onClick={() => openHit(hit)}>
+                  <span class="chat-row-top">
+                    <span class="chat-title">
+                      {app.get().chats[hit.message.chat]?.title ?? displayName(hit.message.sender)}
+                    </span>
+                    <time class="chat-time" dateTime={hit.message.created_at}>
+                      {shortTime(hit.message.created_at)}
+                    </time>
+                  </span>
+                  {/* HTML-escaped by the API, with <mark> around the matches */}
+                  <span class="chat-preview" dangerouslySetInnerHTML={{ __html: hit.snippet }} />
+                </button>
+              </li>
+            ))}
+          </ul>
+        </section>
       )}
       {creating && <NewChatDialog onClose={() => setCreating(false)} />}
     </aside>
