@@ -776,6 +776,12 @@ export async function toggleReaction(message: Message, emoji: string): Promise<v
   onUpdate(await post<Message>(`message/${message.id}/reactions/`, { emoji }));
 }
 
+/** Forward messages to a chat of mine: copies sent by me. */
+export async function forwardMessages(chatId: Id, messages: Id[]): Promise<void> {
+  const copies = await post<Message[]>("messages/forward/", { chat: chatId, messages });
+  for (const copy of copies) onCreate(copy);
+}
+
 /** Pin a message in its chat, or unpin it. */
 export async function setPinned(message: Message, pinned: boolean): Promise<void> {
   onUpdate(await api<Message>(pinned ? "POST" : "DELETE", `message/${message.id}/pin/`));

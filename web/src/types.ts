@@ -52,6 +52,8 @@ export interface Message {
   files: FileRef[];
   was_read_by: User[];
   reply_to?: ReplyRef | null;
+  /** A forwarded copy: the original's sender (null: account gone) and time. */
+  forwarded_from?: { sender: User | null; chat: Id | null; created_at: string } | null;
   mentions?: Id[];
   reactions?: Reaction[];
   pinned_at?: string | null;

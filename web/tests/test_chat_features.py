@@ -215,3 +215,24 @@ def test_global_search_finds_a_message_and_opens_the_chat_at_it(people: Any, mak
     # Far before the newest page: a window around it.
     expect(alice.message("the secret pancake recipe")).to_be_in_viewport()
     expect(alice.message("message 300")).to_have_count(0)
+
+
+def test_a_message_is_forwarded_to_another_chat(people: Any, make_user: Any) -> None:
+    alice_user = make_user(username="alice", first_name="Alice", last_name="A")
+    bob_user = make_user(username="bob", first_name="Bob", last_name="B")
+    carol_user = make_user(username="carol", first_name="Carol", last_name="C")
+    with_bob = chat_create(creator=alice_user, members=[bob_user.pk], is_private=True).chat
+    chat_create(creator=alice_user, members=[carol_user.pk], is_private=True)
+    message_create(sender=bob_user, chat_id=with_bob.pk, text="the meeting is at 5")
+    alice, carol = people("alice").login(), people("carol").login()
+    carol.open_chat("Alice A")
+
+    alice.open_chat("Bob B")
+    alice.message_action("the meeting is at 5", "Forward")
+    dialog = alice.page.get_by_role("dialog", name="Forward to…")
+    dialog.get_by_label("Search chats").fill("carol")
+    expect(dialog.get_by_role("button", name="Forward to Bob B")).to_have_count(0)
+    dialog.get_by_role("button", name="Forward to Carol C").click()
+    expect(alice.page.get_by_role("heading", level=1, name="Carol C")).to_be_visible()
+    for person in (alice, carol):
+        expect(person.message("the meeting is at 5").locator(".forwarded")).to_have_text("Forwarded from Bob B")

@@ -30,6 +30,7 @@ import { peer, preview, typingText } from "./ChatList";
 import { ChatInfoDialog } from "./ChatInfo";
 import { Avatar, Confirm } from "./common";
 import { Composer } from "./Composer";
+import { ForwardDialog } from "./Forward";
 import { BackIcon, DownIcon, InfoIcon } from "./icons";
 import { type MessageActions, MessageItem } from "./Message";
 
@@ -289,6 +290,7 @@ export function ChatView({ chatId }: { chatId: string }) {
   const [reply, setReply] = useState<Message | null>(null);
   const [editing, setEditing] = useState<Message | null>(null);
   const [removing, setRemoving] = useState<Message | null>(null);
+  const [forwarding, setForwarding] = useState<Message | null>(null);
   const [files, setFiles] = useState<File[]>([]);
   const [dragging, setDragging] = useState(false);
   const [info, setInfo] = useState(false);
@@ -318,6 +320,7 @@ export function ChatView({ chatId }: { chatId: string }) {
         setEditing(message);
       },
       remove: setRemoving,
+      forward: setForwarding,
       showQuoted: (messageId) => void showMessage(chatId, messageId),
       pin: canPin ? (message, pinned) => void setPinned(message, pinned).catch(() => undefined) : null,
       react: (message, emoji) => void toggleReaction(message, emoji).catch(() => undefined),
@@ -413,6 +416,7 @@ export function ChatView({ chatId }: { chatId: string }) {
           onClose={() => setRemoving(null)}
         />
       )}
+      {forwarding && <ForwardDialog message={forwarding} onClose={() => setForwarding(null)} />}
       {info && <ChatInfoDialog chat={chat} onClose={() => setInfo(false)} />}
     </section>
   );

@@ -15,6 +15,7 @@ export interface MessageActions {
   edit(message: Message): void;
   remove(message: Message): void;
   showQuoted(messageId: string): void;
+  forward(message: Message): void;
   /** Toggle my reaction with `emoji`. */
   react(message: Message, emoji: string): void;
   /** Pin or unpin (null: I may not: a group's creator may, or either member of a private chat). */
@@ -82,6 +83,11 @@ function ActionsMenu({ message, mine, actions }: { message: Message; mine: boole
           <li role="none">
             <button type="button" role="menuitem" onClick={run(() => actions.reply(message))}>
               {t("Reply")}
+            </button>
+          </li>
+          <li role="none">
+            <button type="button" role="menuitem" onClick={run(() => actions.forward(message))}>
+              {t("Forward")}
             </button>
           </li>
           {mine && message.text !== null && (
@@ -210,6 +216,13 @@ export const MessageItem = memo(function MessageItem(props: {
       {props.showSender && <UserAvatar user={message.sender} size={32} />}
       <article class="bubble" aria-label={`${mine ? t("You") : sender}, ${fullTime(message.created_at)}`}>
         {props.showSender && <p class="sender">{sender}</p>}
+        {message.forwarded_from && (
+          <p class="forwarded">
+            {t("Forwarded from {name}", {
+              name: message.forwarded_from.sender ? displayName(message.forwarded_from.sender) : t("a deleted account"),
+            })}
+          </p>
+        )}
         {message.reply_to && (
           <button type="button" class="quote" onClick={() => props.actions.showQuoted(message.reply_to!.id)}>
             <span class="quote-author">{displayName(message.reply_to.sender)}</span>
