@@ -145,6 +145,7 @@ export const ru: Dictionary = {
   "Forward to {name}": "Переслать в чат {name}",
   "Forwarded from {name}": "Переслано от {name}",
   "a deleted account": "удалённого аккаунта",
+  "Show more members": "Показать ещё участников",
   creator: "создатель",
   edited: "изменено",
   offline: "не в сети",

@@ -307,6 +307,11 @@ export async function updateGroup(chatId: Id, change: { title?: string; avatar?:
   putChat(await patch<Chat>(`chat/${chatId}/`, form));
 }
 
+/** A page of a chat's members in join order (a big group's `members` is empty: docs/api-chats.md). */
+export async function membersPage(chatId: Id, next: string | null): Promise<Page<User>> {
+  return get<Page<User>>(next ?? `chat/${chatId}/members/`, next ? undefined : { page_size: 50 });
+}
+
 export async function addMembers(chatId: Id, members: Id[]): Promise<void> {
   putChat(await post<Chat>(`chat/${chatId}/members/`, { members }));
 }

@@ -48,6 +48,19 @@ def test_a_big_groups_messages_arrive_live_on_its_channel(
 
     alice.open_chat("Town hall")
     expect(alice.page.get_by_text("102 members")).to_be_visible()
+    # Its members are not in the chat itself: the settings list them a page at a time.
+    alice.page.get_by_role("button", name="Group settings").click()
+    settings_dialog = alice.page.get_by_role("dialog", name="Group settings")
+    expect(settings_dialog.get_by_role("heading", name="102 members")).to_be_visible()
+    listed = settings_dialog.locator("li.person")
+    expect(listed).to_have_count(50)
+    expect(listed.first).to_contain_text("Alice A")
+    for count in (100, 102):
+        settings_dialog.get_by_role("button", name="Show more members").click()
+        expect(listed).to_have_count(count)
+    expect(settings_dialog.get_by_role("button", name="Show more members")).to_have_count(0)
+    settings_dialog.get_by_role("button", name="Close").click()
+
     bob.open_chat("Town hall")
     bob.send("hello, everyone")
     expect(alice.message("hello, everyone")).to_be_visible()

@@ -1,7 +1,7 @@
 // About a chat: the other person of a private chat; a group's title, avatar and members. The creator renames
 // it, changes the avatar, adds and removes members, deletes it; other members may leave. Anyone mutes it for
 // themself.
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { fullTime, t } from "../i18n";
 import { navigate } from "../router";
 import {
@@ -11,13 +11,14 @@ import {
   errorText,
   isMuted,
   leaveChat,
+  membersPage,
   muteChat,
   removeMember,
   updateGroup,
 } from "../state";
 import { app } from "../state";
 import { useStore } from "../store";
-import type { Chat } from "../types";
+import type { Chat, User } from "../types";
 import { peer } from "./ChatList";
 import { Confirm, Dialog, Field, ImagePicker, UserAvatar } from "./common";
 import { PeopleSearch, PersonRow } from "./People";
@@ -29,6 +30,17 @@ export function ChatInfoDialog({ chat, onClose }: { chat: Chat; onClose: () => v
   const [error, setError] = useState<string | null>(null);
   const [confirm, setConfirm] = useState<"leave" | "delete" | null>(null);
   const [saved, setSaved] = useState(false);
+  // A big group lists no members in itself: they come a page at a time.
+  const big = (chat.members_count ?? 0) > chat.members.length;
+  const [listed, setListed] = useState<{ users: User[]; next: string | null }>({ users: [], next: null });
+  const loadMembers = async (next: string | null) => {
+    const page = await membersPage(chat.id, next);
+    setListed((current) => ({ users: [...(next ? current.users : []), ...page.results], next: page.next }));
+  };
+  useEffect(() => {
+    if (big) loadMembers(null).catch((caught) => setError(errorText(caught)));
+  }, [chat.id, big, chat.members_count]);
+  const members = big ? listed.users : chat.members;
   const creator = chat.creator.id === me.id;
   const other = peer(chat, me.id);
 
@@ -100,7 +112,7 @@ export function ChatInfoDialog({ chat, onClose }: { chat: Chat; onClose: () => v
         <section aria-labelledby="members-title">
           <h3 id="members-title">{t("{n} members", { n: chat.members_count ?? chat.members.length })}</h3>
           <ul class="people" role="list">
-            {chat.members.map((member) => (
+            {members.map((member) => (
               <PersonRow key={member.id} user={member}>
                 {member.id === chat.creator.id && <span class="muted">{t("creator")}</span>}
                 {creator && member.id !== me.id && (
@@ -116,10 +128,15 @@ export function ChatInfoDialog({ chat, onClose }: { chat: Chat; onClose: () => v
               </PersonRow>
             ))}
           </ul>
+          {big && listed.next && (
+            <button type="button" class="button small" onClick={guard(() => loadMembers(listed.next))}>
+              {t("Show more members")}
+            </button>
+          )}
           {creator && (
             <PeopleSearch
               label={t("Add members")}
-              exclude={new Set(chat.members.map((member) => member.id))}
+              exclude={new Set(members.map((member) => member.id))}
               action={(user) => (
                 <button
                   type="button"
