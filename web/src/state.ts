@@ -355,8 +355,11 @@ export function applyChatEvent(event: ChatEvent): void {
     case "typing":
       return; // ephemeral: the chat itself did not change
     case "unread":
-      // my badge after my own read, mute or unmute (on any device)
+      // My badge after my own read, mute or unmute (on any device). Each event's totals are as its write saw
+      // them: of a read and a mute done at once, the later event may miss the other's change, so the totals
+      // are refetched after the last one too.
       if (event.totals) app.set({ unread: event.totals });
+      refreshUnreadSoon();
       return refreshChatSoon(chatId);
   }
   refreshUnreadSoon();

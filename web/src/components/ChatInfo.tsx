@@ -153,7 +153,7 @@ export function ChatInfoDialog({ chat, onClose }: { chat: Chat; onClose: () => v
       )}
       <section aria-labelledby="notifications-title" class="notifications">
         <h3 id="notifications-title">{t("Notifications")}</h3>
-        <p class="muted" role="status">
+        <p class="muted notifications-state">
           {!isMuted(chat)
             ? t("On")
             : chat.muted_until

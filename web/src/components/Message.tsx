@@ -85,11 +85,6 @@ function ActionsMenu({ message, mine, actions }: { message: Message; mine: boole
               {t("Reply")}
             </button>
           </li>
-          <li role="none">
-            <button type="button" role="menuitem" onClick={run(() => actions.forward(message))}>
-              {t("Forward")}
-            </button>
-          </li>
           {mine && message.text !== null && (
             <li role="none">
               <button type="button" role="menuitem" onClick={run(() => actions.edit(message))}>
@@ -108,6 +103,11 @@ function ActionsMenu({ message, mine, actions }: { message: Message; mine: boole
               </button>
             </li>
           )}
+          <li role="none">
+            <button type="button" role="menuitem" onClick={run(() => actions.forward(message))}>
+              {t("Forward")}
+            </button>
+          </li>
           {actions.pin && (
             <li role="none">
               <button type="button" role="menuitem" onClick={run(() => actions.pin?.(message, !message.pinned_at))}>
