@@ -198,7 +198,10 @@ export function subscriptionStarted(): boolean {
 // ------------------------------------------------------------------------------------------------- chats
 export async function loadChats(): Promise<void> {
   await live;
-  const [page] = await Promise.all([get<Page<Chat>>("chats/", { page_size: CHAT_PAGE }), loadUnread()]);
+  const [page] = await Promise.all([
+    get<Page<Chat>>("chats/", { page_size: CHAT_PAGE }),
+    loadUnread().catch(() => undefined), // the badge is not worth failing the list for
+  ]);
   app.set((state) => {
     // A complete first page is the whole truth (chats deleted while we were away disappear); otherwise merge.
     const chats: Record<Id, Chat> = page.next ? { ...state.chats } : {};

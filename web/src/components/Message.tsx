@@ -1,5 +1,5 @@
 // One message of the log: sender, reply quote, files, voice, text, reactions, time, read ticks and its actions
-// menu (reactions, reply, edit, copy, pin, delete).
+// menu (reply, edit, copy, forward, pin, delete, a row of reactions).
 import type { JSX } from "preact";
 import { memo } from "preact/compat";
 import { useEffect, useRef, useState } from "preact/hooks";
