@@ -538,7 +538,7 @@ export async function catchUp(): Promise<void> {
   const { openChat, histories } = app.get();
   app.set({ histories: openChat && histories[openChat] ? { [openChat]: histories[openChat] } : {} });
   await loadChats();
-  if (openChat) await catchUpHistory(openChat);
+  if (openChat) await catchUpOpenChat(openChat);
 }
 
 /** The same for one chat whose own channel (a big group's) missed events, or just subscribed: the chat is
@@ -551,25 +551,25 @@ export async function catchUpChat(chatId: Id): Promise<void> {
       return { histories };
     });
   }
-  if (await fetchChat(chatId)) await catchUpHistory(chatId);
+  if ((await fetchChat(chatId)) && app.get().openChat === chatId) await catchUpOpenChat(chatId);
 }
 
-async function catchUpHistory(chatId: Id): Promise<void> {
-  const history = app.get().histories[chatId];
+async function catchUpOpenChat(openChat: Id): Promise<void> {
+  const history = app.get().histories[openChat];
   if (!history || history.hasNewer) return;
   // Not loaded yet, or loading: a new first page, asked for now (an answer on its way may predate the events).
-  if (!history.items.length) return loadNewest(chatId);
+  if (!history.items.length) return loadNewest(openChat);
   const window = history.window;
   try {
-    if (!(await fetchNewer(chatId, window, true))) {
-      if (windowIs(chatId, window)) await loadNewest(chatId);
+    if (!(await fetchNewer(openChat, window, true))) {
+      if (windowIs(openChat, window)) await loadNewest(openChat);
       return;
     }
-    const known = loadedIds(chatId);
-    const page = await get<Page<Message>>("messages/", { chat: chatId, page_size: HISTORY_PAGE });
+    const known = loadedIds(openChat);
+    const page = await get<Page<Message>>("messages/", { chat: openChat, page_size: HISTORY_PAGE });
     const fresh = new Set(page.results.map((message) => message.id));
     const oldest = page.results.at(-1);
-    updateWindow(chatId, window, (current) => ({
+    updateWindow(openChat, window, (current) => ({
       // What was loaded before the page was asked for and lies within its range but is not in it was deleted
       // meanwhile; what arrived while it was on its way stays.
       items: mergeInto(
@@ -580,9 +580,9 @@ async function catchUpHistory(chatId: Id): Promise<void> {
         page.results,
       ),
     }));
-    performance.mark("history:caught-up", { detail: chatId }); // for tests: the catch-up is applied
+    performance.mark("history:caught-up", { detail: openChat }); // for tests: the catch-up is applied
   } catch {
-    if (windowIs(chatId, window)) await loadNewest(chatId);
+    if (windowIs(openChat, window)) await loadNewest(openChat);
   }
 }
 
