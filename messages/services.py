@@ -22,15 +22,15 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import Count, F, OuterRef, Subquery, TextField, Value
-from django.db.models.functions import Cast, Coalesce, Lower
+from django.db.models import Count, F, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from application.ids import AnyId
 from application.model_fields import table_fields
-from application.shapes import RenderContext
+from application.shapes import RenderContext, Rendered
 from centrifugo.events import EventKind
 from chats.models import Chat, Membership
 from chats.selectors import membership_get, message_audience, parse_uuid, raise_not_member_or_missing
@@ -361,6 +361,15 @@ def _unread_after(seq: int, reader: User) -> Any:
     )
 
 
+# The messages a read_all marks read (others', oldest first) as the JSON array the event and the response carry,
+# written by PostgreSQL: there may be 10,000 of them, and as Python objects they cost more time than the query and
+# left the worker's heap fragmented (docs/performance.md).
+_UNREAD_IDS_SQL = (
+    f"SELECT coalesce(json_agg(id ORDER BY seq), '[]')::text FROM {Message._meta.db_table} "
+    "WHERE chat_id = %s AND seq > %s AND sender_id IS DISTINCT FROM %s"
+)
+
+
 @transaction.atomic
 def messages_read_all(*, actor: User, chat_id: AnyId) -> MessageWrite:
     """Mark everything in a chat read by `actor` (a member) with ONE UPDATE (pointer to the chat's last seq,
@@ -372,16 +381,11 @@ def messages_read_all(*, actor: User, chat_id: AnyId) -> MessageWrite:
     membership = membership_get(actor, chat_id, for_update=True)
     last_seq = Chat.objects.filter(pk=OuterRef("chat_id")).values("last_seq")[:1]
     Membership.objects.filter(pk=membership.pk).update(last_read_seq=Subquery(last_seq), skipped_after=0)
-    ids = list(
-        Message.objects.filter(chat_id=membership.chat_id, seq__gt=membership.last_read_seq)
-        .exclude(sender=actor)
-        .order_by("seq")
-        # As text, written by PostgreSQL: a read_all may cover 10,000 messages, and a UUID object each (then its
-        # str) took more time than the query.
-        .values_list(Cast("pk", TextField()), flat=True)
-    )
-    read = ReadAllRow(chat=membership.chat_id, user=actor.pk, messages=ids)
-    if not ids:
+    with connection.cursor() as cursor:
+        cursor.execute(_UNREAD_IDS_SQL, [membership.chat_id, membership.last_read_seq, actor.pk])
+        (ids,) = cursor.fetchone()
+    read = ReadAllRow(chat=membership.chat_id, user=actor.pk, messages=Rendered(ids.encode()))
+    if ids == "[]":
         return MessageWrite(row=None, data=MESSAGES_READ_ALL.render(message=read)["message"], changed=False)
     publish_unread_totals(actor, membership.chat_id)
     data, channels = MESSAGES_READ_ALL.publish(message_audience(membership.chat_id), message=read)

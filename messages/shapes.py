@@ -151,7 +151,7 @@ class MessageRow:
 class ReadAllRow:
     chat: uuid.UUID
     user: uuid.UUID
-    messages: list[str]  # the ids as text (there may be 10,000: messages_read_all has PostgreSQL write them)
+    messages: Rendered  # the ids' JSON array (there may be 10,000: messages_read_all has PostgreSQL write it)
 
 
 class SearchHitShape(Shape):
