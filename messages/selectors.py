@@ -498,7 +498,14 @@ class SearchFilters:
 
 def message_search(viewer: User, query: SearchQuery, filters: SearchFilters) -> QuerySet[Message]:
     """Every message of the viewer's chats (or of `filters.chat`) that matches the query and the filters."""
-    chats = [filters.chat.pk] if filters.chat else Membership.objects.filter(user=viewer).values("chat_id")
+    # The viewer's chats as a list, not a subquery: planned for the actual chats, a search of a user with a few
+    # small chats reads their messages (0.5 ms), where the subquery's estimate walked the whole table by time
+    # looking for them (1.5 s); the busy user's 512 chats still walk the newest messages.
+    chats = (
+        [filters.chat.pk]
+        if filters.chat
+        else list(Membership.objects.filter(user=viewer).values_list("chat_id", flat=True))
+    )
     messages = Message.objects.filter(chat_id__in=chats).filter(query.matches())
     if filters.sender_id is not None:
         messages = messages.filter(sender_id=filters.sender_id)

@@ -133,9 +133,9 @@ def test_constant_queries(
     for n in range(30):
         send(creator, chats["team" if n % 2 else "pair"], f"coffee {n}", files=[text_upload()] if n % 5 == 0 else [])
     as_member.get("/api/messages/search/", {"q": "coffee"})
-    # auth, count, the page's ids, their messages (with ranks and headlines), readers; the plan mode set and reset
-    # (application.plans)
-    with django_assert_max_num_queries(7):
+    # auth, my chats, count, the page's ids, their messages (with ranks and headlines), readers; the plan mode set
+    # and reset (application.plans)
+    with django_assert_max_num_queries(8):
         body = _search(as_member, "coffee", page_size=20, order=order)
     assert len(body["results"]) == 20
 
