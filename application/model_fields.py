@@ -3,8 +3,13 @@ hot paths that write their SQL once and turn rows into models with `Model.from_d
 
 from __future__ import annotations
 
+from functools import cache
+from typing import TypeVar
+
 from django.db import connection
 from django.db.models import Field, Model
+
+M = TypeVar("M", bound=Model)
 
 
 def table_fields(model: type[Model], *, inherited: bool = True) -> list[Field]:
@@ -19,5 +24,11 @@ def select_list(model: type[Model], alias: str) -> str:
     return ", ".join(f"{alias}.{connection.ops.quote_name(field.column)}" for field in table_fields(model))
 
 
+@cache
 def attnames(model: type[Model]) -> list[str]:
     return [field.attname for field in table_fields(model)]
+
+
+def from_row(model: type[M], alias: str, values: tuple[object, ...]) -> M:
+    """A model instance from the columns `select_list(model, ...)` selected, as loaded from database `alias`."""
+    return model.from_db(alias, attnames(model), values)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied
 
 from application.ids import AnyId
-from application.model_fields import attnames, select_list
+from application.model_fields import attnames, from_row, select_list
 from application.shapes import RenderContext
 from application.shapes_sql import JSONRows
 from centrifugo.events import Audience
@@ -43,8 +43,6 @@ def raise_not_member_or_missing(chat_id: uuid.UUID) -> NoReturn:
     raise NotFound()
 
 
-_MEMBERSHIP_FIELDS = attnames(Membership)
-_CHAT_FIELDS = attnames(Chat)
 # The check every per-chat request starts with, written out once (the ORM's compilation cost more than the query);
 # the rows become models through `Model.from_db`. chats.tests pins it against the ORM.
 _MEMBERSHIP_SQL = (
@@ -63,9 +61,9 @@ def membership_get(user: User, chat_id: AnyId, *, for_update: bool = False) -> M
         row = cursor.fetchone()
     if row is None:
         raise_not_member_or_missing(chat_uuid)
-    split = len(_MEMBERSHIP_FIELDS)
-    membership = Membership.from_db(alias, _MEMBERSHIP_FIELDS, row[:split])
-    membership.chat = Chat.from_db(alias, _CHAT_FIELDS, row[split:])
+    split = len(attnames(Membership))
+    membership = from_row(Membership, alias, row[:split])
+    membership.chat = from_row(Chat, alias, row[split:])
     return membership
 
 

@@ -24,7 +24,7 @@ from rest_framework_simplejwt.tokens import Token
 
 from application import replica
 from application.language import use_user_language
-from application.model_fields import attnames, select_list
+from application.model_fields import from_row, select_list
 from users.models import AuthSession, User
 from users.services import user_touch_presence
 from users.tokens import GENERATION_CLAIM, SESSION_CLAIM
@@ -36,7 +36,6 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # mapping of its columns; the row becomes a User through `Model.from_db`. users.tests pins it against the
 # equivalent ORM filter.
 _USER, _SESSION = User._meta.db_table, AuthSession._meta.db_table
-_FIELDS = attnames(User)
 USER_BY_SESSION_SQL = (
     f"SELECT {select_list(User, _USER)} "
     f"FROM {_USER} JOIN {_SESSION} ON {_SESSION}.user_id = {_USER}.id "
@@ -54,7 +53,7 @@ def user_by_session(user_id: Any, session_id: Any, generation: Any) -> User | No
     with connections[alias].cursor() as cursor:
         cursor.execute(USER_BY_SESSION_SQL, [user_id, session_id, generation, timezone.now()])
         row = cursor.fetchone()
-    return None if row is None else User.from_db(alias, _FIELDS, row)
+    return None if row is None else from_row(User, alias, row)
 
 
 class ValidatedTokens:
