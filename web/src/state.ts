@@ -244,8 +244,16 @@ export async function fetchChat(chatId: Id): Promise<Chat | null> {
   }
 }
 
+// Requests for the badge issued so far, and the count when a message last changed it here: an answer whose
+// request was on its way when that happened may predate the message, so it is asked again instead of applied.
+let unreadRequests = 0;
+let unreadChangedDuring = 0;
+
 async function loadUnread(): Promise<void> {
+  const request = ++unreadRequests;
   const unread = await get<UnreadTotals>("chats/unread/");
+  if (request !== unreadRequests) return; // a later request is on its way: its answer is the fresher one
+  if (unreadChangedDuring === request) return refreshUnreadSoon();
   app.set({ unread });
 }
 
@@ -629,6 +637,7 @@ function onCreate(message: Message): void {
   }));
   const unread = state.unread;
   if (!mine && unread && !isMuted(chat)) {
+    unreadChangedDuring = unreadRequests;
     app.set({
       unread: {
         unread_messages: unread.unread_messages + 1,
