@@ -139,9 +139,15 @@ function putChat(chat: Chat): void {
   app.set((state) => ({ chats: { ...state.chats, [chat.id]: chat } }));
 }
 
+// How many times each chat was changed here (by events: its last message, unread counts, ...). An answer about
+// the chat whose request was on its way meanwhile may predate those changes, so it is asked again, not applied.
+const chatChanges = new Map<Id, number>();
+
 function changeChat(chatId: Id, change: (chat: Chat) => Partial<Chat>): void {
   const chat = app.get().chats[chatId];
-  if (chat) putChat({ ...chat, ...change(chat) });
+  if (!chat) return;
+  chatChanges.set(chatId, (chatChanges.get(chatId) ?? 0) + 1);
+  putChat({ ...chat, ...change(chat) });
 }
 
 function dropChat(chatId: Id): void {
@@ -231,8 +237,13 @@ export async function searchMessages(q: string): Promise<SearchHit[]> {
 }
 
 export async function fetchChat(chatId: Id): Promise<Chat | null> {
+  const changes = chatChanges.get(chatId);
   try {
     const chat = await get<Chat>(`chat/${chatId}/`);
+    if (chatChanges.get(chatId) !== changes) {
+      refreshChatSoon(chatId);
+      return app.get().chats[chatId] ?? chat;
+    }
     putChat(chat);
     return chat;
   } catch (error) {
