@@ -108,8 +108,10 @@ def _rows_sql(context: SQLContext, page: SQL, order: str) -> SQL:
         f"LEFT JOIN counts k ON k.chat_id = c.id LEFT JOIN {USER} cu ON cu.id = c.creator_id "
         # A private chat is shown as its other member (the first other in join order).
         f"LEFT JOIN LATERAL (SELECT ou.first_name, ou.last_name, ou.username, ou.avatar FROM {MEMBERSHIP} om "
-        f"JOIN {USER} ou ON ou.id = om.user_id WHERE om.chat_id = c.id AND om.user_id <> mine.user_id "
-        "ORDER BY om.joined_at, om.id LIMIT 1) o ON c.is_private "
+        # `c.is_private` inside the subquery: a group's is not run at all (as the join's condition, it listed every
+        # group's members, 1.3 of a page's 3.5 ms).
+        f"JOIN {USER} ou ON ou.id = om.user_id WHERE c.is_private AND om.chat_id = c.id "
+        "AND om.user_id <> mine.user_id ORDER BY om.joined_at, om.id LIMIT 1) o ON true "
         # What depends on the moment and the limits: mutes (MUTED_FOREVER shows as null), big groups.
         "CROSS JOIN LATERAL (SELECT coalesce(mine.muted_until > %s, false) AS muted, CASE WHEN mine.muted_until > %s "
         "AND mine.muted_until <> %s THEN mine.muted_until END AS muted_until, coalesce(k.n, 0) > %s AS big) v "
