@@ -112,8 +112,11 @@ def message_json_sql(context: SQLContext) -> SQL:
 MESSAGE_JOINS = (
     f"JOIN {USER} s ON s.id = m.sender_id LEFT JOIN {MESSAGE} r ON r.id = m.reply_to_id "
     f"LEFT JOIN {USER} rs ON rs.id = r.sender_id LEFT JOIN {USER} fs ON fs.id = m.forwarded_from_sender_id "
-    f"LEFT JOIN LATERAL (SELECT true AS visible FROM {MEMBERSHIP} fm WHERE fm.chat_id = m.forwarded_from_chat_id "
-    "AND fm.user_id = %s) fv ON true",
+    # Looked up for a forwarded message only, by the whole (user, chat) index: `OFFSET 0` keeps the planner from
+    # flattening it into a join whose generic plan read all of the viewer's memberships for every message (0.9 of a
+    # chat list page's 3.5 ms, for a member of 512 chats).
+    f"LEFT JOIN LATERAL (SELECT true AS visible FROM {MEMBERSHIP} fm WHERE m.forwarded_from_chat_id IS NOT NULL "
+    "AND fm.user_id = %s AND fm.chat_id = m.forwarded_from_chat_id OFFSET 0) fv ON true",
     [VIEWER],
 )
 
