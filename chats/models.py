@@ -18,6 +18,11 @@ MUTED_FOREVER = datetime.datetime(9999, 12, 31, tzinfo=datetime.UTC)
 UNREAD_COUNT = F("chat__last_seq") - F("last_read_seq") - F("skipped_after")
 
 
+def unread_count_sql(chat: str, membership: str) -> str:
+    """UNREAD_COUNT in SQL written by hand, over the aliases of a chat row and a membership row."""
+    return f"{chat}.last_seq - {membership}.last_read_seq - {membership}.skipped_after"
+
+
 def private_key_for(a: uuid.UUID | str, b: uuid.UUID | str) -> str:
     """The unordered pair of a private chat's members, so one unique column forbids the pair in either order."""
     low, high = sorted((str(a), str(b)))

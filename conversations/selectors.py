@@ -26,7 +26,7 @@ from application.ids import AnyId
 from application.pagination import TimeCursor
 from application.shapes import Param, RenderContext, Rendered, SQLContext
 from application.shapes_sql import SQL, SQLOnce, columns, fix_urls, json_array, json_object
-from chats.models import MUTED_FOREVER, Chat, Membership
+from chats.models import MUTED_FOREVER, Chat, Membership, unread_count_sql
 from chats.selectors import parse_uuid, raise_not_member_or_missing
 from conversations.shapes import ChatShape
 from messages.selectors import MENTION, MESSAGE, MESSAGE_JOINS, USER, VIEWER, message_json_sql
@@ -75,7 +75,7 @@ def _rows_sql(context: SQLContext, page: SQL, order: str) -> SQL:
                 f"(SELECT {message[0]} FROM {MESSAGE} m {MESSAGE_JOINS[0]} WHERE m.id = c.last_message_id)",
                 [*message[1], *MESSAGE_JOINS[1]],
             ),
-            "unread_messages_count": "c.last_seq - mine.last_read_seq - mine.skipped_after",
+            "unread_messages_count": unread_count_sql("c", "mine"),
             "is_muted": "v.muted",
             "muted_until": "v.muted_until",
             # The viewer's mentions after their read pointer: an index range of (user, chat, seq).

@@ -74,3 +74,27 @@ def test_members_only(as_outsider: APIClient, as_member: APIClient, creator: Use
     assert as_outsider.post(f"/api/chat/{chat.pk}/mute/").status_code == 403
     assert as_outsider.delete(f"/api/chat/{chat.pk}/mute/").status_code == 403
     assert as_member.post(f"/api/chat/{uuid.uuid4()}/mute/").status_code == 404
+
+
+def test_the_total_is_the_sum_of_the_unmuted_chat_counts(
+    as_member: APIClient, creator: User, member: User, outsider: User
+) -> None:
+    """The badge's SQL and the chats' counts agree whatever moved the pointers: own messages, reads, deletions."""
+    from messages import services
+
+    team, pair, other = group(creator, member, outsider), private(creator, member), group(outsider, member)
+    sent = [send(creator, team) for _ in range(4)] + [send(creator, pair) for _ in range(2)]
+    send(member, team)
+    send(outsider, other)
+    services.message_read(actor=member, message_id=sent[1].pk)
+    services.message_delete(actor=creator, message_id=sent[3].pk)
+    services.message_delete(actor=creator, message_id=sent[5].pk)
+    as_member.post(f"/api/chat/{other.pk}/mute/", {}, format="json")
+    chats = {chat["id"]: chat for chat in as_member.get("/api/chats/").json()["results"]}
+    counts = {pk: chat["unread_messages_count"] for pk, chat in chats.items()}
+    assert counts == {str(team.pk): 1, str(pair.pk): 1, str(other.pk): 1}
+    unmuted = [n for pk, n in counts.items() if not chats[pk]["is_muted"]]
+    assert as_member.get("/api/chats/unread/").json() == {
+        "unread_messages": sum(unmuted),
+        "unread_chats": sum(1 for n in unmuted if n),
+    }
