@@ -329,6 +329,14 @@ def build(out: Path, *, page_size: int, pool: int, read_all_members: int, seed: 
         note="the second page: chats of a few members each, as most pages are",
     )
 
+    add(
+        "unread_badge",
+        f"unread badge: user with {busy_chats:,} chats",
+        [_line("GET", "/api/chats/unread/", tokens(busy_user))],
+        note="GET /api/chats/unread/: one aggregate over the user's memberships (O(their chats), no message "
+        'counted); a send writes no member\'s row, so no stored total (docs/api-chats.md, "Mute and the badge")',
+    )
+
     terms = []
     for user in User.objects.filter(pk__in=sample(rng, active_ids, SEARCH_TERMS)).order_by("pk"):
         source = rng.choice([user.username, user.first_name or user.username, user.last_name or user.username])
