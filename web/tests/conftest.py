@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,7 @@ class Messenger:
 @pytest.fixture
 def messenger(
     nginx_server: Any, relay: Any, centrifugo: Any, redis_url: str, settings: Any, live_server: Any
-) -> Messenger:
+) -> Iterator[Messenger]:
     """The whole stack behind nginx. Uploads land where nginx serves /media/ from, under its URL; ephemeral events
     (typing) go straight to this Centrifugo."""
     if not (DIST / "index.html").is_file():
@@ -44,7 +45,25 @@ def messenger(
     settings.MEDIA_ROOT = nginx_server.media
     settings.MEDIA_URL = f"{nginx_server.url}/media/"
     settings.CENTRIFUGO_API_URL = centrifugo.api_url
-    return Messenger(nginx_server.url, nginx_server, centrifugo, redis_url)
+    yield Messenger(nginx_server.url, nginx_server, centrifugo, redis_url)
+    # Torn down after the people's browser contexts, before the test's tables are emptied: a request a page sent
+    # just before it closed may still be running in a live-server thread, and the TRUNCATE deadlocked with it.
+    _wait_for_requests_to_finish()
+
+
+def _wait_for_requests_to_finish(timeout: float = 10) -> None:
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+        time.sleep(0.05)
 
 
 class Person:
