@@ -8,6 +8,7 @@ import datetime
 import math
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, cast
 from urllib import parse
 
@@ -107,29 +108,41 @@ class TimeCursor:
         """A well-formed time cursor needs no row: it is a position in the order."""
 
 
-class Keyset(Protocol[R]):
-    """Where a keyset-paginated list's rows come from, newest first. `QuerySetKeyset` pages a queryset with the
-    ORM; a hot list pages with SQL written once instead (messages.selectors.MessagePages)."""
+@dataclass(slots=True)
+class Page(Generic[R]):
+    """Rows of a list, and how many the list holds (`count`): one query can answer both."""
 
-    def newest(self, limit: int, before: str | None) -> list[R]:
+    rows: list[R]
+    count: int
+
+
+class Keyset(Protocol[R]):
+    """Where a keyset-paginated list's rows come from, newest first, each page with the list's count.
+    `QuerySetKeyset` pages a queryset with the ORM; a hot list pages with SQL written once instead
+    (messages.selectors.MessagePages)."""
+
+    def newest(self, limit: int, before: str | None) -> Page[R]:
         """Up to `limit` rows, newest first: the newest ones, or those strictly older than the cursor `before`."""
         ...
 
-    def oldest_after(self, limit: int, after: str) -> list[R]:
+    def oldest_after(self, limit: int, after: str) -> Page[R]:
         """Up to `limit` rows strictly newer than the cursor `after`, oldest first."""
         ...
 
-    def window(self, offset: int, limit: int) -> list[R]:
-        """Up to `limit` rows, newest first, after skipping `offset` (page numbers, limit/offset)."""
+    def window(self, offset: int, limit: int) -> Page[R]:
+        """Up to `limit` rows, newest first, after skipping `offset`; none when `offset` is at or past the count
+        (offsets come from requests: a keyset answers those without reading that far)."""
         ...
 
 
 class QuerySetKeyset(Generic[R]):
     """A queryset paged by a cursor's keys: `WHERE key < x ORDER BY key DESC LIMIT n` walks the index; `rows`
-    turns each page's queryset into the rows the response renders (one query)."""
+    turns each page's queryset into the rows the response renders (one query), `count` counts the list."""
 
-    def __init__(self, queryset: QuerySet, cursor: KeyCursor, rows: Callable[[QuerySet], list[R]]) -> None:
-        self.queryset, self.cursor, self.rows = queryset, cursor, rows
+    def __init__(
+        self, queryset: QuerySet, cursor: KeyCursor, rows: Callable[[QuerySet], list[R]], count: Callable[[], int]
+    ) -> None:
+        self.queryset, self.cursor, self.rows, self.count = queryset, cursor, rows, count
 
     def _beyond(self, raw: str, direction: str) -> Q:
         """Items strictly older (`lt`) or newer (`gt`) than the cursor, in the keys' order. With several keys the
@@ -146,17 +159,19 @@ class QuerySetKeyset(Generic[R]):
     def _descending(self) -> QuerySet:
         return self.queryset.order_by(*(f"-{key}" for key in self.cursor.keys))
 
-    def newest(self, limit: int, before: str | None) -> list[R]:
+    def newest(self, limit: int, before: str | None) -> Page[R]:
         ordered = self._descending()
         if before:
             ordered = ordered.filter(self._beyond(before, "lt"))
-        return self.rows(ordered[:limit])
+        return Page(self.rows(ordered[:limit]), self.count())
 
-    def oldest_after(self, limit: int, after: str) -> list[R]:
-        return self.rows(self.queryset.filter(self._beyond(after, "gt")).order_by(*self.cursor.keys)[:limit])
+    def oldest_after(self, limit: int, after: str) -> Page[R]:
+        rows = self.rows(self.queryset.filter(self._beyond(after, "gt")).order_by(*self.cursor.keys)[:limit])
+        return Page(rows, self.count())
 
-    def window(self, offset: int, limit: int) -> list[R]:
-        return self.rows(self._descending()[offset : offset + limit])
+    def window(self, offset: int, limit: int) -> Page[R]:
+        count = self.count()
+        return Page(self.rows(self._descending()[offset : offset + limit]) if offset < count else [], count)
 
 
 class KeysetPagination:
@@ -171,8 +186,9 @@ class KeysetPagination:
     - `page` (with `page_size`): the contract's page numbers; an out-of-range page is 404 "Invalid page.".
     - `limit`/`offset`.
 
-    `count` is a callable, so callers can answer it from a counter instead of a COUNT(*). The rows come from a
-    `Keyset`, or from a queryset and `rows` (which turns a page's queryset into the rows the response renders).
+    The rows and the count come from a `Keyset` (each page with the count: from a counter, or from the page's own
+    query), or from a queryset, `rows` (which turns a page's queryset into the rows the response renders) and
+    `count`.
     """
 
     def __init__(self, cursor: Cursor | KeyCursor, *, numbered_by_default: bool = False) -> None:
@@ -189,7 +205,7 @@ class KeysetPagination:
         source: QuerySet | Keyset[R],
         request: Request,
         *,
-        count: Callable[[], int],
+        count: Callable[[], int] | None = None,
         rows: Callable[[QuerySet], list[R]] | None = None,
     ) -> list[R]:
         self.request = request
@@ -199,11 +215,10 @@ class KeysetPagination:
             raise ValidationError({"before": [_("Use either `before` or `after`, not both.")]})
         keyset: Keyset[R]
         if isinstance(source, QuerySet):
-            assert rows is not None, "a queryset is paged with `rows`"
-            keyset = QuerySetKeyset(source, cast(KeyCursor, self.cursor), rows)
+            assert rows is not None and count is not None, "a queryset is paged with `rows` and `count`"
+            keyset = QuerySetKeyset(source, cast(KeyCursor, self.cursor), rows, count)
         else:
             keyset = source
-        self.count = count()
         if before or after:
             return self._cursor_page(keyset, before, after)
         if "limit" in params or "offset" in params:
@@ -235,7 +250,8 @@ class KeysetPagination:
     def _cursor_page(self, keyset: Keyset[R], before: str | None, after: str | None) -> list[R]:
         size = self._size()
         if after:
-            newer = keyset.oldest_after(size + 1, after)
+            found = keyset.oldest_after(size + 1, after)
+            self.count, newer = found.count, found.rows
             if not newer:
                 self.cursor.check(after)  # the newest page, or an unknown cursor (404)
             more_newer = len(newer) > size
@@ -244,7 +260,8 @@ class KeysetPagination:
                 self.previous = self._link("after", page[0], size) if more_newer else None
                 self.next = self._link("before", page[-1], size)
             return page
-        older = keyset.newest(size + 1, before)
+        found = keyset.newest(size + 1, before)
+        self.count, older = found.count, found.rows
         if before and not older:
             self.cursor.check(before)  # past the oldest item, or an unknown cursor (404)
         page = older[:size]
@@ -261,22 +278,26 @@ class KeysetPagination:
         raw = self.request.query_params.get("page") or "1"
         # As DRF's page numbers (the chat list): anything but a page that exists is 404 "Invalid page.".
         number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else 0
-        pages = max(1, math.ceil(self.count / size))
-        if not 1 <= number <= pages:
+        if number < 1:
             raise NotFound(_("Invalid page."))
-        page = keyset.window((number - 1) * size, size)
+        found = keyset.window((number - 1) * size, size)
+        self.count = found.count
+        pages = max(1, math.ceil(self.count / size))
+        if number > pages:
+            raise NotFound(_("Invalid page."))
         if number < pages:
             self.next = self._url(page=number + 1, page_size=size)
         if number > 1:
             self.previous = self._url(page=number - 1, page_size=size)
-        return page
+        return found.rows
 
     def _offset_page(self, keyset: Keyset[R]) -> list[R]:
         limit = self._size("limit") if "limit" in self.request.query_params else self._size()
         offset = query_int(self.request, "offset", minimum=0, default=0)
-        page = keyset.window(offset, limit) if offset < self.count else []
+        found = keyset.window(offset, limit)
+        self.count = found.count
         if offset + limit < self.count:
             self.next = self._url(limit=limit, offset=offset + limit)
         if offset > 0:
             self.previous = self._url(limit=limit, offset=max(0, offset - limit))
-        return page
+        return found.rows

@@ -23,7 +23,7 @@ from django.db import connections, router
 from django.utils import timezone
 
 from application.ids import AnyId
-from application.pagination import TimeCursor
+from application.pagination import Page, TimeCursor
 from application.shapes import Param, RenderContext, Rendered, SQLContext
 from application.shapes_sql import SQL, SQLOnce, columns, fix_urls, json_array, json_object
 from chats.models import MUTED_FOREVER, Chat, Membership, unread_count_sql
@@ -194,24 +194,27 @@ class ChatPages:
     def __init__(self, viewer: User, context: RenderContext) -> None:
         self.viewer, self.context = viewer, context
 
-    def count(self) -> int:
+    def _count(self) -> int:
         # The viewer's chats are their memberships: counted by an index scan, not a join with every chat.
         with connections[router.db_for_read(Membership)].cursor() as cursor:
             cursor.execute(_COUNT, [self.viewer.pk])
             return int(cursor.fetchone()[0])
 
-    def newest(self, limit: int, before: str | None) -> list[ChatJSON]:
+    def newest(self, limit: int, before: str | None) -> Page[ChatJSON]:
         if before is None:
             return self.window(0, limit)
         at, pk = CHAT_LIST_CURSOR.decode(before)
-        return _run("before", self.viewer, self.context, at=at, id=pk, limit=limit)
+        return Page(_run("before", self.viewer, self.context, at=at, id=pk, limit=limit), self._count())
 
-    def oldest_after(self, limit: int, after: str) -> list[ChatJSON]:
+    def oldest_after(self, limit: int, after: str) -> Page[ChatJSON]:
         at, pk = CHAT_LIST_CURSOR.decode(after)
-        return _run("after", self.viewer, self.context, at=at, id=pk, limit=limit)
+        return Page(_run("after", self.viewer, self.context, at=at, id=pk, limit=limit), self._count())
 
-    def window(self, offset: int, limit: int) -> list[ChatJSON]:
-        return _run("window", self.viewer, self.context, offset=offset, limit=limit)
+    def window(self, offset: int, limit: int) -> Page[ChatJSON]:
+        count = self._count()
+        if offset >= count:
+            return Page([], count)
+        return Page(_run("window", self.viewer, self.context, offset=offset, limit=limit), count)
 
 
 def chat_rows(viewer: User, chat_ids: Iterable[uuid.UUID], context: RenderContext) -> list[ChatJSON]:

@@ -59,7 +59,7 @@ class ChatListView(APIView):
             )
         else:
             chats = selectors.ChatPages(request.user, context)
-            page = paginator.paginate(chats, request, count=chats.count)
+            page = paginator.paginate(chats, request)
         return paginator.get_paginated_response([chat.json for chat in page])
 
     @extend_schema(

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied
 
 from application.ids import AnyId
-from application.pagination import TimeCursor
+from application.pagination import Page, TimeCursor
 from application.plans import custom_plans
 from application.shapes import Param, RenderContext, Rendered, SQLContext
 from application.shapes_sql import SQL, SQLOnce, columns, fix_urls, json_array, json_object
@@ -194,13 +194,11 @@ def _run(query: SQLOnce, viewer: User, context: RenderContext, **values: Any) ->
 
 
 class MessagePages:
-    """A chat's messages, newest first, as application.pagination.Keyset pages them for `viewer`."""
+    """A chat's messages, newest first, as application.pagination.Keyset pages them for `viewer`; the count is
+    the chat row's counter (O(1))."""
 
     def __init__(self, chat: Chat, viewer: User, context: RenderContext) -> None:
         self.chat, self.viewer, self.context = chat, viewer, context
-
-    def count(self) -> int:
-        return self.chat.message_count  # the chat row's counter: O(1)
 
     def _cursor(self, raw: str) -> uuid.UUID:
         try:
@@ -208,19 +206,22 @@ class MessagePages:
         except NotFound as exc:
             raise NotFound(_("Unknown cursor message.")) from exc
 
-    def _run(self, kind: str, **values: Any) -> list[MessageJSON]:
-        return _run(_PAGES[kind], self.viewer, self.context, chat=self.chat.pk, **values)
+    def _page(self, kind: str, **values: Any) -> Page[MessageJSON]:
+        rows = _run(_PAGES[kind], self.viewer, self.context, chat=self.chat.pk, **values)
+        return Page(rows, self.chat.message_count)
 
-    def newest(self, limit: int, before: str | None) -> list[MessageJSON]:
+    def newest(self, limit: int, before: str | None) -> Page[MessageJSON]:
         if before is None:
-            return self._run("newest", limit=limit)
-        return self._run("before", limit=limit, cursor=self._cursor(before))
+            return self._page("newest", limit=limit)
+        return self._page("before", limit=limit, cursor=self._cursor(before))
 
-    def oldest_after(self, limit: int, after: str) -> list[MessageJSON]:
-        return self._run("after", limit=limit, cursor=self._cursor(after))
+    def oldest_after(self, limit: int, after: str) -> Page[MessageJSON]:
+        return self._page("after", limit=limit, cursor=self._cursor(after))
 
-    def window(self, offset: int, limit: int) -> list[MessageJSON]:
-        return self._run("window", limit=limit, offset=offset)
+    def window(self, offset: int, limit: int) -> Page[MessageJSON]:
+        if offset >= self.chat.message_count:
+            return Page([], self.chat.message_count)
+        return self._page("window", limit=limit, offset=offset)
 
 
 def message_json(message_id: uuid.UUID, viewer: User, context: RenderContext) -> MessageJSON:

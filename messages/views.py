@@ -63,8 +63,7 @@ class MessageListView(APIView):
             selectors.attach_readers(rows, context)
             return paginator.get_paginated_response(MessageShape.render_many(rows, context))
         # Without a search, pages are written by PostgreSQL (one query); the chat row's counter answers `count`.
-        messages = selectors.MessagePages(chat, request.user, context)
-        page = paginator.paginate(messages, request, count=messages.count)
+        page = paginator.paginate(selectors.MessagePages(chat, request.user, context), request)
         return paginator.get_paginated_response([message.json for message in page])
 
     @extend_schema(

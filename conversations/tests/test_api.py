@@ -210,6 +210,10 @@ class TestList:
         assert "page=2" in first["next"]
         assert as_creator.get("/api/chats/", {"page": 4, "page_size": 5}).status_code == 404
         assert as_creator.get("/api/chats/", {"page": 4, "page_size": 5}).json()["detail"] == "Invalid page."
+        for params in ({}, {"search": "g"}):  # past any list: no query reads that far
+            assert as_creator.get("/api/chats/", {"page": 10**17, "page_size": 5, **params}).status_code == 404
+            far = as_creator.get("/api/chats/", {"limit": 5, "offset": 10**17, **params}).json()
+            assert far["results"] == [] and far["count"] == 12
 
     def test_limit_offset(self, as_creator: APIClient, creator: User) -> None:
         for n in range(7):

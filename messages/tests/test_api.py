@@ -180,9 +180,10 @@ class TestListAndPaging:
             seen += [m["id"] for m in body["results"]]
             url = body["next"]
         assert seen == newest_first
-        response = as_member.get("/api/messages/", {"chat": str(chat.id), "page": 4, "page_size": 10})
-        assert response.status_code == 404
-        assert response.json()["detail"] == "Invalid page."
+        for page in (4, 10**17):  # past the last page, or past any list: no query reads that far
+            response = as_member.get("/api/messages/", {"chat": str(chat.id), "page": page, "page_size": 10})
+            assert response.status_code == 404
+            assert response.json()["detail"] == "Invalid page."
         page3 = as_member.get("/api/messages/", {"chat": str(chat.id), "page": 3, "page_size": 10}).json()
         assert "page=2" in page3["previous"]
 
@@ -191,6 +192,8 @@ class TestListAndPaging:
         sent = [send(creator, chat, f"m{n}") for n in range(7)]
         body = as_member.get("/api/messages/", {"chat": str(chat.id), "limit": 3, "offset": 3}).json()
         assert [m["id"] for m in body["results"]] == [str(m.id) for m in reversed(sent)][3:6]
+        far = as_member.get("/api/messages/", {"chat": str(chat.id), "limit": 3, "offset": 10**17}).json()
+        assert far["results"] == [] and far["count"] == 7
         assert "offset=6" in body["next"] and "offset=0" in body["previous"]
         last = as_member.get(body["next"]).json()
         assert len(last["results"]) == 1 and last["next"] is None
