@@ -302,9 +302,8 @@ class TestListAndPaging:
             "before": {"before": str(Message.objects.order_by("-seq").first().id)},
         }[mode]
         as_member.get("/api/messages/", params)
-        # auth, membership+chat, page (its files and the cursor's seq inside), readers; a search adds its count and
-        # sets and resets the plan mode (application.plans)
-        with django_assert_max_num_queries(7 if mode == "search" else 4):
+        # auth, membership+chat, page (its files and the cursor's seq inside), readers; a search adds its count
+        with django_assert_max_num_queries(5 if mode == "search" else 4):
             response = as_member.get("/api/messages/", params)
         assert response.status_code == 200
         assert len(response.json()["results"]) == page_size
