@@ -119,7 +119,7 @@ class Page(Generic[R]):
 class Keyset(Protocol[R]):
     """Where a keyset-paginated list's rows come from, newest first, each page with the list's count.
     `QuerySetKeyset` pages a queryset with the ORM; a hot list pages with SQL written once instead
-    (messages.selectors.MessagePages)."""
+    (messages.selectors.MessagePages), or counts inside the page's own query (messages.selectors.SearchPages)."""
 
     def newest(self, limit: int, before: str | None) -> Page[R]:
         """Up to `limit` rows, newest first: the newest ones, or those strictly older than the cursor `before`."""

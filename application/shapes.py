@@ -303,6 +303,11 @@ class Param:
         return f"Param({self.name!r})"
 
 
+def bind_params(params: Iterable[Any], values: Mapping[str, Any]) -> list[Any]:
+    """A query's parameters with each `Param` replaced by its value."""
+    return [values[p.name] if isinstance(p, Param) else p for p in params]
+
+
 class SQLContext:
     """What SQL-written JSON needs from a RenderContext: the online threshold (or, for SQL written once, a `Param`
     bound to it at each run), and the URL prefix of stored names when every safe name's URL is that prefix + the

@@ -26,7 +26,7 @@ from django.db.models import F, Func, Model, TextField
 from django.db.models import Field as ModelField
 from django.db.models.sql.compiler import SQLCompiler
 
-from application.shapes import URL_MARKER, Nested, Param, RenderContext, Shape, SQLContext
+from application.shapes import URL_MARKER, Nested, RenderContext, Shape, SQLContext, bind_params
 
 SQL = tuple[str, list[Any]]  # SQL text and its parameters, in order
 
@@ -151,4 +151,4 @@ class SQLOnce:
             built = self.cache[sql_context.url_prefix] = self.build(sql_context)
         sql, params = built
         values["online_since"] = context.online_since
-        return sql, [values[p.name] if isinstance(p, Param) else p for p in params]
+        return sql, bind_params(params, values)

@@ -11,31 +11,46 @@ A query matches a message when
 Ranked results are the best of the newest SEARCH_WINDOW matches (ts_rank, then newest first): ranking every match
 of a common word in a chat of half a million messages would cost what reading them all does. `order=recent` gives
 every match, newest first, with no window.
+
+The SQL pieces here (the match, the rank, the snippet) take the query's values as `Param`s, bound by
+`SearchQuery.values()`: the global search writes them into SQL generated once (messages.selectors), the message
+list's `?search=` into an ORM filter (`SearchQuery.matches`).
 """
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import BooleanField, Expression, F, FloatField, Func, TextField
+from django.db.models import BooleanField, F, Func
 from django.db.models.sql.compiler import SQLCompiler
+
+from application.shapes import Param, bind_params
+from application.shapes_sql import SQL
 
 SEARCH_WINDOW = 1000
 MIN_SUBSTRING = 3
 MAX_WORDS = 10
 MAX_QUERY_LENGTH = 200
-# Private-use characters mark the matched words in PostgreSQL's headline; the snippet is then cut from the text
-# itself and escaped, so it is safe HTML whose only tags are <mark>.
-_START, _STOP = "\ue000", "\ue001"
-_WORD = re.compile(r"\w+")
-_HEADLINE = f"StartSel={_START}, StopSel={_STOP}, HighlightAll=true"
-_MARKED = re.compile(f"{_START}(.*?){_STOP}")
 SNIPPET_LENGTH = 160
+_WORD = re.compile(r"\w+")
+
+PREFIXES = Param("prefixes")  # the words as tsquery text, each a prefix, all required
+CONTAINS = Param("contains")  # the text as typed as a LIKE pattern (a query of MIN_SUBSTRING characters or more)
+TYPED = Param("typed")  # the text as typed as a regular expression (snippets), NULL under MIN_SUBSTRING characters
 _TSQUERY = "(to_tsquery('russian', %s) || to_tsquery('english', %s))"
+# Private-use characters mark the matched words in PostgreSQL's headline and the matches of a snippet on their way
+# to <mark> tags; a text's own are replaced by U+FFFD in its snippet (and in the query's, for the snippet).
+MARKS = "\ue000\ue001"
+_UNMARKED = "\ufffd\ufffd"
+_UNMARK = str.maketrans(MARKS, _UNMARKED)
+_HEADLINE = f"StartSel={MARKS[0]}, StopSel={MARKS[1]}, HighlightAll=true"
+_MARKED = f"{MARKS[0]}([^{MARKS[1]}\\n]*){MARKS[1]}"  # a word the headline marked (Python's `.`: not across lines)
+# What a regular expression of PostgreSQL (and of Python) treats as syntax outside brackets: escaped in words and
+# in the text as typed, so they match as they are. (A backslash before a letter would be an escape.)
+_SYNTAX = r"[][\\.(){}*+?^$|]"
 
 
 @dataclass(frozen=True)
@@ -57,51 +72,74 @@ class SearchQuery:
     def substring(self) -> bool:
         return len(self.text) >= MIN_SUBSTRING
 
-    def matches(self) -> Expression:
-        """A boolean: the message matches (filter with it)."""
-        return _SearchSQL(self, "match", BooleanField())
+    def values(self) -> dict[str, Any]:
+        """The `Param`s of this module's SQL for this query."""
+        return {
+            "prefixes": self.prefixes,
+            "contains": _like_pattern(self.text) if self.substring else None,
+            "typed": re.sub(_SYNTAX, r"\\\g<0>", self.text.translate(_UNMARK)) if self.substring else None,
+        }
 
-    def rank(self) -> Expression:
-        return _SearchSQL(self, "rank", FloatField())
-
-    def headline(self) -> Expression:
-        return _SearchSQL(self, "headline", TextField())
-
-    def snippet(self, text: str | None, headline: str | None) -> str:
-        """The part of `text` around its first match, as safe HTML: escaped, with <mark> around every occurrence of
-        the words PostgreSQL's headline marked (the stemmed matches) or, when it marked none (the query matched
-        part of a word), of the query itself. Built from the text, not the headline, which drops what looks like
-        HTML tags."""
-        text = text or ""
-        words = sorted({word.lower() for word in _MARKED.findall(headline or "")}, key=len, reverse=True)
-        if words:
-            pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.IGNORECASE)
-        elif self.substring:
-            pattern = re.compile(re.escape(self.text), re.IGNORECASE)
-        else:
-            return html.escape(_cut(text, 0, SNIPPET_LENGTH), quote=False)
-        first = pattern.search(text)
-        start = 0 if first is None else _word_start(text, max(0, first.start() - SNIPPET_LENGTH // 3))
-        end = min(len(text), start + SNIPPET_LENGTH)
-        parts = ["…" if start else ""]
-        position = start
-        for match in pattern.finditer(text, start, end):
-            parts += [html.escape(text[position : match.start()], quote=False), "<mark>"]
-            parts += [html.escape(match.group(0), quote=False), "</mark>"]
-            position = match.end()
-        parts += [html.escape(text[position:end], quote=False), "…" if end < len(text) else ""]
-        return "".join(parts)
+    def matches(self) -> _Matches:
+        """A boolean ORM expression: the message matches (filter with it)."""
+        return _Matches(self)
 
 
-def _word_start(text: str, index: int) -> int:
-    """Back to the start of the word at `index`."""
-    while index > 0 and text[index - 1].isalnum():
-        index -= 1
-    return index
+def match_sql(vector: str, text: str, *, substring: bool) -> SQL:
+    """The match condition on a message's `search_vector` and `text` columns, written as the indexes are:
+    `search_vector @@ …` (GIN), and with `substring`, `UPPER(text::text) LIKE UPPER(…)` (the trigram GIN)."""
+    if not substring:
+        return f"({vector} @@ {_TSQUERY})", [PREFIXES, PREFIXES]
+    return f"({vector} @@ {_TSQUERY} OR UPPER({text}::text) LIKE UPPER(%s))", [PREFIXES, PREFIXES, CONTAINS]
 
 
-def _cut(text: str, start: int, length: int) -> str:
-    return text[start : start + length] + ("…" if len(text) > start + length else "")
+def rank_sql(vector: str) -> SQL:
+    # As double precision: a real would come back rounded to its shortest text, and cursors compare it.
+    return f"ts_rank({vector}, {_TSQUERY})::float8", [PREFIXES, PREFIXES]
+
+
+def _html(sql: str) -> str:
+    """Escaped as html.escape(quote=False) does: the snippet is HTML whose only tags are <mark>."""
+    return f"replace(replace(replace({sql}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
+
+
+def snippets_cte(messages: str) -> SQL:
+    """`snippet_patterns AS (...), snippet_spans AS (...), snippets AS (...)`: the snippet of each message of the
+    CTE `messages` (its `id` and `snippet`): up to SNIPPET_LENGTH characters of the text around its first match,
+    HTML-escaped, with <mark> around every match inside them — of the words PostgreSQL's headline marked (the
+    stemmed matches, as whole words, in any case) or, when it marked none (the query matched part of a word), of
+    the text as typed; without either, the text's start. `…` where the text was cut. A text's own MARKS are shown
+    as U+FFFD."""
+    # The pattern of each message's matches; then where its snippet starts (a third of its length before the first
+    # match, moved back to the start of the word there) and the text up to where it ends; then the matches marked
+    # from its start (seeing the character before it, a word boundary, but nothing after its end), the text
+    # escaped, the marks made tags. Each step is materialized: inlined, its expressions would be computed again
+    # wherever the next one names them. The words are alternatives in any order: where several match, PostgreSQL's
+    # regular expressions take the longest.
+    words = (
+        "(SELECT '(?<!\\w)(?:' || string_agg(DISTINCT regexp_replace(lower(x[1]), %s, '\\\\\\&', 'g'), '|') "
+        "|| ')(?!\\w)' FROM regexp_matches(ts_headline('russian', t.text, "
+        # The query once per statement (a prepared statement's generic plan would parse it again for every row).
+        f"(SELECT {_TSQUERY}), %s), '{_MARKED}', 'g') x)"
+    )
+    marked = f"regexp_replace(w.head, w.pattern, '{MARKS[0]}\\&{MARKS[1]}', w.start + 1, 0, 'i')"
+    sql = (
+        f"snippet_patterns AS MATERIALIZED (SELECT t.id, t.text, coalesce({words}, %s) AS pattern "
+        f"FROM (SELECT id, translate(coalesce(text, ''), '{MARKS}', '{_UNMARKED}') AS text FROM {messages}) t), "
+        "snippet_spans AS MATERIALIZED (SELECT id, text, pattern, start, "
+        f"left(text, start + {SNIPPET_LENGTH}) AS head FROM (SELECT id, text, pattern, CASE WHEN first > 0 "
+        "THEN before - length(substring(left(text, before) from '[[:alnum:]]*$')) ELSE 0 END AS start "
+        f"FROM (SELECT *, greatest(0, first - 1 - {SNIPPET_LENGTH // 3}) AS before FROM (SELECT *, "
+        "coalesce(regexp_instr(text, pattern, 1, 1, 0, 'i'), 0) AS first FROM snippet_patterns) f) b) c), "
+        "snippets AS MATERIALIZED (SELECT w.id, CASE WHEN w.pattern IS NULL THEN "
+        + _html(f"left(w.text, {SNIPPET_LENGTH})")
+        + f" || CASE WHEN length(w.text) > {SNIPPET_LENGTH} THEN '…' ELSE '' END "
+        "ELSE CASE WHEN w.start > 0 THEN '…' ELSE '' END || replace(replace("
+        + _html(f"substr({marked}, w.start + 1)")
+        + f", '{MARKS[0]}', '<mark>'), '{MARKS[1]}', '</mark>') "
+        "|| CASE WHEN length(w.head) < length(w.text) THEN '…' ELSE '' END END AS snippet FROM snippet_spans w)"
+    )
+    return sql, [_SYNTAX, PREFIXES, PREFIXES, _HEADLINE, TYPED]
 
 
 def _like_pattern(text: str) -> str:
@@ -109,14 +147,14 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-class _SearchSQL(Func):
-    """The SQL of a query over a message's `search_vector` and `text` columns: the match condition (written as the
-    indexes are: `search_vector @@ …`, `UPPER(text::text) LIKE UPPER(…)`), its rank, or its headline."""
+class _Matches(Func):
+    """`match_sql` as an ORM expression over the model's `search_vector` and `text` columns."""
 
-    def __init__(self, query: SearchQuery, kind: str, output_field: Any) -> None:
+    output_field = BooleanField()
+
+    def __init__(self, query: SearchQuery) -> None:
         self.query = query
-        self.kind = kind
-        super().__init__(F("search_vector"), F("text"), output_field=output_field)
+        super().__init__(F("search_vector"), F("text"))
 
     def as_sql(
         self,
@@ -130,15 +168,5 @@ class _SearchSQL(Func):
         vector_expression, text_expression = self.get_source_expressions()
         vector, _ = compiler.compile(vector_expression)
         text, _ = compiler.compile(text_expression)
-        prefixes = [self.query.prefixes, self.query.prefixes]
-        if self.kind == "rank":
-            # As double precision: a real would come back rounded to its shortest text, and cursors compare it.
-            return f"ts_rank({vector}, {_TSQUERY})::float8", prefixes
-        if self.kind == "headline":
-            return f"ts_headline('russian', coalesce({text}, ''), {_TSQUERY}, %s)", [*prefixes, _HEADLINE]
-        if not self.query.substring:
-            return f"({vector} @@ {_TSQUERY})", prefixes
-        return (
-            f"({vector} @@ {_TSQUERY} OR UPPER({text}::text) LIKE UPPER(%s))",
-            [*prefixes, _like_pattern(self.query.text)],
-        )
+        sql, params = match_sql(vector, text, substring=self.query.substring)
+        return sql, bind_params(params, self.query.values())

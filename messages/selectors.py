@@ -1,9 +1,10 @@
 """Every read on messages. A message as the API shows it is written by PostgreSQL from MessageShape's declaration
 (application.shapes_sql), in SQL generated once per process: a page of a chat's messages, a message, the chat
-list's last and pinned messages are each one query (the messages with their senders, files, replies, forwards,
-mentions, reactions and readers) and cost no ORM compilation per request. Searches, pins, mentions and the
-messages of events select their rows through the ORM and render them in Python (`message_rows`, `attach_readers`):
-the same shape, checked against the same reference by the tests.
+list's last and pinned messages, a page of the global search's hits (with their snippets) are each one query (the
+messages with their senders, files, replies, forwards, mentions, reactions and readers) and cost no ORM compilation
+per request. The message list's search, pins, mentions and the messages of events select their rows through the
+ORM and render them in Python (`message_rows`, `attach_readers`): the same shape, checked against the same
+reference by the tests.
 
 `was_read_by`: the members other than the sender whose read pointer reaches the message, highest pointer first
 (join order among equals). In a chat with more members than the contract's groups have (chats.selectors.is_big)
@@ -15,6 +16,7 @@ import base64
 import binascii
 import bisect
 import datetime
+import functools
 import uuid
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
@@ -33,12 +35,12 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from application.ids import AnyId
 from application.pagination import Page, TimeCursor
 from application.plans import custom_plans
-from application.shapes import Param, RenderContext, Rendered, SQLContext
+from application.shapes import Param, RenderContext, Rendered, SQLContext, bind_params
 from application.shapes_sql import SQL, SQLOnce, columns, fix_urls, json_array, json_object
 from chats.models import Chat, Membership
 from chats.selectors import MemberJSON, member_json, parse_uuid
 from messages.models import Mention, Message, MessageFile, Reaction
-from messages.search import SEARCH_WINDOW, SearchQuery
+from messages.search import SEARCH_WINDOW, SearchQuery, match_sql, rank_sql, snippets_cte
 from messages.shapes import (
     FileRow,
     FileShape,
@@ -50,7 +52,7 @@ from messages.shapes import (
     ReactionShape,
     ReplyRow,
     ReplyShape,
-    SearchHitRow,
+    SearchHitShape,
 )
 from users.models import User
 from users.shapes import UserRow, UserShape
@@ -500,61 +502,10 @@ class SearchFilters:
     has_files: bool | None = None
 
 
-def message_search(viewer: User, query: SearchQuery, filters: SearchFilters) -> QuerySet[Message]:
-    """Every message of the viewer's chats (or of `filters.chat`) that matches the query and the filters."""
-    # The viewer's chats as a list, not a subquery: planned for the actual chats, a search of a user with a few
-    # small chats reads their messages (0.5 ms), where the subquery's estimate walked the whole table by time
-    # looking for them (1.5 s); the busy user's 512 chats still walk the newest messages.
-    chats = (
-        [filters.chat.pk]
-        if filters.chat
-        else list(Membership.objects.filter(user=viewer).values_list("chat_id", flat=True))
-    )
-    messages = Message.objects.filter(chat_id__in=chats).filter(query.matches())
-    if filters.sender_id is not None:
-        messages = messages.filter(sender_id=filters.sender_id)
-    if filters.since is not None:
-        messages = messages.filter(created_at__gte=filters.since)
-    if filters.until is not None:
-        messages = messages.filter(created_at__lt=filters.until)
-    if filters.has_files is not None:
-        with_files = Exists(MessageFile.objects.filter(message=OuterRef("pk")))
-        messages = messages.filter(with_files if filters.has_files else ~with_files)
-    return messages
-
-
 def searching() -> AbstractContextManager[None]:
     """Around a search's queries: each planned for its own words (application.plans: a generic plan fitted one word
     and made another's search 30x slower)."""
     return custom_plans(Message)
-
-
-def search_window(matches: QuerySet[Message], query: SearchQuery) -> QuerySet[Message]:
-    """The newest SEARCH_WINDOW matches with their rank (paginate them with RANK_CURSOR)."""
-    newest = matches.order_by("-created_at", "-id").values("pk")[:SEARCH_WINDOW]
-    return Message.objects.filter(pk__in=newest).annotate(rank=query.rank())
-
-
-def search_count(matches: QuerySet[Message]) -> int:
-    """How many messages match, counted up to SEARCH_WINDOW (so a common word costs no full count)."""
-    return Message.objects.filter(pk__in=matches.order_by().values("pk")[:SEARCH_WINDOW]).count()
-
-
-def search_rows(hits: QuerySet[Message], query: SearchQuery, viewer: User) -> list[SearchHitRow]:
-    """A page of hits: their ids in order (the window, ranked and cut, joins nothing), then the messages with their
-    ranks and headlines (the joins and subqueries run for the page's rows only)."""
-    ids = list(hits.values_list("pk", flat=True))
-    annotated = _with_columns(Message.objects.filter(pk__in=ids), viewer).annotate(
-        rank=query.rank(), headline=query.headline()
-    )
-    found = {}
-    for values in annotated.values_list(*_COLUMNS, "rank", "headline"):
-        message = _row(values[:-2])
-        rank, headline = values[-2:]
-        found[message.id] = SearchHitRow(
-            message.id, rank, message.created_at, message, query.snippet(message.text, headline)
-        )
-    return [found[pk] for pk in ids if pk in found]
 
 
 class RankCursor:
@@ -579,6 +530,175 @@ class RankCursor:
 
 RANK_CURSOR = RankCursor()
 RECENT_CURSOR = TimeCursor("created_at")
+
+
+@dataclass(slots=True)
+class SearchHit:
+    """A hit as the API shows it (`json`: SearchHitShape, written by PostgreSQL), with its keys in both orders."""
+
+    id: uuid.UUID
+    created_at: datetime.datetime
+    rank: float | None  # `order=rank` only
+    json: Rendered
+
+
+@dataclass(frozen=True)
+class _Search:
+    """What the SQL of a search depends on: the order, which page (`newest`; past a cursor, `before`/`after`; at
+    an offset, `window`, or `beyond` for a recent page that reaches past the newest SEARCH_WINDOW matches), the
+    kind of match and which filters are set."""
+
+    ranked: bool
+    page: str
+    substring: bool
+    sender: bool
+    since: bool
+    until: bool
+    has_files: bool | None
+
+
+_CHATS, _SENDER_ID, _SINCE, _UNTIL = Param("chats"), Param("sender"), Param("since"), Param("until")
+_KEY, _KEY_ID, _IDS = Param("key"), Param("key_id"), Param("ids")
+
+
+@functools.cache
+def _hits_sql(search: _Search) -> SQL:
+    """The page's hits (id and keys) with the count beside them, in one statement planned for its values: the
+    newest SEARCH_WINDOW matches (`newest`: what `count` counts, and with `order=rank` what is ranked and paged),
+    the page cut from them, and a one-row count with the page left-joined to it (an empty page still answers the
+    count)."""
+    match = match_sql("m.search_vector", "m.text", substring=search.substring)
+    where, where_params = f"m.chat_id = ANY(%s) AND {match[0]}", [_CHATS, *match[1]]
+    for on, condition, param in [
+        (search.sender, "m.sender_id = %s", _SENDER_ID),
+        (search.since, "m.created_at >= %s", _SINCE),
+        (search.until, "m.created_at < %s", _UNTIL),
+    ]:
+        if on:
+            where, where_params = f"{where} AND {condition}", [*where_params, param]
+    if search.has_files is not None:
+        files = f"EXISTS (SELECT 1 FROM {FILE} f WHERE f.message_id = m.id)"
+        where += f" AND {files}" if search.has_files else f" AND NOT {files}"
+    rank = rank_sql("m.search_vector") if search.ranked else ("NULL::float8", [])
+    matches = (
+        f"SELECT m.id, m.created_at, {rank[0]} AS rank FROM {MESSAGE} m WHERE {where}",
+        [*rank[1], *where_params],
+    )
+    newest = (f"{matches[0]} ORDER BY m.created_at DESC, m.id DESC LIMIT {SEARCH_WINDOW}", matches[1])
+    # The page: cut from `newest` (every ranked page, and recent pages inside it), or, for recent pages past a
+    # cursor or beyond the window, from the table by time (the (created_at, id) index).
+    key = "rank" if search.ranked else "created_at"
+    order = "ASC" if search.page == "after" else "DESC"
+    from_newest = search.ranked or search.page in ("newest", "window")
+    hits = ("SELECT * FROM newest m", []) if from_newest else matches
+    if past := {"before": "<", "after": ">"}.get(search.page):
+        # The first key bounded on its own too: an index scan starts at the cursor.
+        condition = f"m.{key} {past}= %s AND (m.{key}, m.id) {past} (%s, %s)"
+        hits = (f"{hits[0]} {'WHERE' if from_newest else 'AND'} {condition}", [*hits[1], _KEY, _KEY, _KEY_ID])
+    offset = search.page in ("window", "beyond")
+    hits = (
+        f"{hits[0]} ORDER BY m.{key} {order}, m.id {order} LIMIT %s" + (" OFFSET %s" if offset else ""),
+        [*hits[1], _LIMIT, *([_OFFSET] if offset else [])],
+    )
+    sql = (
+        f"WITH newest AS MATERIALIZED ({newest[0]}), hits AS MATERIALIZED ({hits[0]}) "
+        "SELECT n.count, h.id, h.created_at, h.rank FROM (SELECT count(*) AS count FROM newest) n "
+        f"LEFT JOIN hits h ON true ORDER BY h.{key} {order}, h.id {order}"
+    )
+    return sql, [*newest[1], *hits[1]]
+
+
+def _hits_json_sql(context: SQLContext) -> SQL:
+    """SearchHitShape's JSON of the messages `ids` (any order)."""
+    readers = readers_cte(context, "page")
+    snippets = snippets_cte("page")
+    hit = json_object(SearchHitShape, {"message": message_json_sql(context), "snippet": "sn.snippet"}, context)
+    sql = (
+        f"WITH page AS MATERIALIZED (SELECT m.* FROM {MESSAGE} m WHERE m.id = ANY(%s)), {readers[0]}, "
+        f"{snippets[0]} SELECT m.id, {hit[0]} FROM page m {MESSAGE_JOINS[0]} JOIN snippets sn ON sn.id = m.id"
+    )
+    return sql, [_IDS, *readers[1], *snippets[1], *hit[1], *MESSAGE_JOINS[1]]
+
+
+_HITS_JSON = SQLOnce(_hits_json_sql)
+_MY_CHATS = f"SELECT chat_id FROM {MEMBERSHIP} WHERE user_id = %s"
+
+
+class SearchPages:
+    """The hits of a search as application.pagination.Keyset pages them: every message of the viewer's chats (or of
+    `filters.chat`) that matches the query and the filters, ranked (the best of the newest SEARCH_WINDOW) or newest
+    first; `count` counts matches up to SEARCH_WINDOW. A page is the viewer's chats, then its hits with the count
+    (one statement, planned for its words and chats), then their JSON written by PostgreSQL (one statement,
+    prepared like any other: planning it cost more than running it)."""
+
+    def __init__(
+        self, viewer: User, query: SearchQuery, filters: SearchFilters, *, ranked: bool, context: RenderContext
+    ) -> None:
+        self.viewer, self.query, self.filters, self.ranked, self.context = viewer, query, filters, ranked, context
+        self.cursor: RankCursor | TimeCursor = RANK_CURSOR if ranked else RECENT_CURSOR
+
+    def _chats(self, cursor: Any) -> list[uuid.UUID]:
+        # The chats as a list, not a subquery: planned for the actual chats, a search of a user with a few small
+        # chats reads their messages (0.5 ms), where the subquery's estimate walked the whole table by time
+        # looking for them (1.5 s); the busy user's 512 chats still walk the newest messages.
+        if self.filters.chat is not None:
+            return [self.filters.chat.pk]
+        cursor.execute(_MY_CHATS, [self.viewer.pk])
+        return [chat_id for (chat_id,) in cursor]
+
+    def _run(self, page: str, **values: Any) -> Page[SearchHit]:
+        filters, context = self.filters, self.context
+        search = _Search(
+            ranked=self.ranked,
+            page=page,
+            substring=self.query.substring,
+            sender=filters.sender_id is not None,
+            since=filters.since is not None,
+            until=filters.until is not None,
+            has_files=filters.has_files,
+        )
+        matching = self.query.values()
+        with connections[router.db_for_read(Message)].cursor() as cursor:
+            chats = self._chats(cursor)
+            sql, params = _hits_sql(search)
+            values.update(chats=chats, sender=filters.sender_id, since=filters.since, until=filters.until)
+            # Planned for its words and chats (application.plans).
+            with searching():
+                cursor.execute(sql, bind_params(params, {**matching, **values}))
+                found = cursor.fetchall()
+            keys = [(pk, created_at, rank) for _count, pk, created_at, rank in found if pk is not None]
+            texts: dict[uuid.UUID, str] = {}
+            if keys:
+                big = settings.CONSTANTS.CONTRACT_GROUP_MAX_MEMBERS
+                ids = [pk for pk, _at, _rank in keys]
+                cursor.execute(*_HITS_JSON.bind(context, ids=ids, big=big, viewer=self.viewer.pk, **matching))
+                texts = dict(cursor.fetchall())
+        # A message deleted between the two statements is left out.
+        hits = [
+            SearchHit(pk, at, rank, Rendered(fix_urls(texts[pk].encode(), context)))
+            for pk, at, rank in keys
+            if pk in texts
+        ]
+        return Page(hits, found[0][0])
+
+    def _past(self, raw: str) -> dict[str, Any]:
+        key, pk = self.cursor.decode(raw)
+        return {"key": key, "key_id": pk}
+
+    def newest(self, limit: int, before: str | None) -> Page[SearchHit]:
+        if before is None:
+            return self._run("newest", limit=limit)
+        return self._run("before", limit=limit, **self._past(before))
+
+    def oldest_after(self, limit: int, after: str) -> Page[SearchHit]:
+        return self._run("after", limit=limit, **self._past(after))
+
+    def window(self, offset: int, limit: int) -> Page[SearchHit]:
+        # Every page of hits is inside the newest SEARCH_WINDOW (what `count` counts), but the last recent page
+        # may reach past them: rows that are there.
+        if not self.ranked and offset < SEARCH_WINDOW < offset + limit:
+            return self._run("beyond", offset=offset, limit=limit)
+        return self._run("window", offset=min(offset, SEARCH_WINDOW), limit=limit)
 
 
 def forward_audiences(row: MessageRow, user_ids: list[uuid.UUID]) -> list[tuple[uuid.UUID | None, list[uuid.UUID]]]:

@@ -164,12 +164,3 @@ class SearchHitShape(Shape):
         help_text="Up to two fragments of the text around the matches, as HTML: the text escaped, the matches in "
         "<mark>…</mark> (the only tags)"
     )
-
-
-@dataclass(slots=True)
-class SearchHitRow:
-    id: uuid.UUID
-    rank: float
-    created_at: datetime.datetime
-    message: MessageRow
-    snippet: str

@@ -287,19 +287,10 @@ class MessageSearchView(APIView):
             until=_moment(request, "until"),
             has_files=query_bool(request, "has_files") if params.get("has_files") else None,
         )
-        matches = selectors.message_search(request.user, query, filters)
-        ranked = order == "rank"
-        paginator = KeysetPagination(selectors.RANK_CURSOR if ranked else selectors.RECENT_CURSOR)
-        with selectors.searching():
-            page = paginator.paginate(
-                selectors.search_window(matches, query) if ranked else matches,
-                request,
-                count=lambda: selectors.search_count(matches),
-                rows=lambda hits: selectors.search_rows(hits, query, request.user),
-            )
-        context = RenderContext()
-        selectors.attach_readers([hit.message for hit in page], context)
-        return paginator.get_paginated_response(SearchHitShape.render_many(page, context))
+        pages = selectors.SearchPages(request.user, query, filters, ranked=order == "rank", context=RenderContext())
+        paginator = KeysetPagination(pages.cursor)
+        page = paginator.paginate(pages, request)
+        return paginator.get_paginated_response([hit.json for hit in page])
 
 
 class MessageForwardView(APIView):

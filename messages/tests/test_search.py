@@ -4,14 +4,19 @@ stemming, substrings from 3 characters, ranking, snippets, filters, cursors, ref
 from __future__ import annotations
 
 import datetime
+import html
+import re
 import uuid
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from chats.models import Chat
 from chats.tests.helpers import group, private, send, text_upload
 from messages.models import Message
+from messages.search import _HEADLINE, MARKS, SEARCH_WINDOW, SNIPPET_LENGTH, SearchQuery
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +30,47 @@ def _search(client: APIClient, q: str, **params: object) -> dict:
 
 def _texts(body: dict) -> list[str]:
     return [hit["message"]["text"] for hit in body["results"]]
+
+
+def _ids(body: dict) -> list[str]:
+    return [hit["message"]["id"] for hit in body["results"]]
+
+
+def reference_snippet(query: SearchQuery, text: str | None, headline: str | None) -> str:
+    """The snippet as docs/api-chats.md describes it, with Python's regular expressions: the part of the text around
+    its first match, escaped, with <mark> around every occurrence of the words PostgreSQL's headline marked (as
+    whole words, in any case) or, when it marked none, of the text as typed; `…` where the text was cut."""
+    text = text or ""
+    words = sorted({word.lower() for word in re.findall("\ue000(.*?)\ue001", headline or "")}, key=len, reverse=True)
+    if words:
+        pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.IGNORECASE)
+    elif query.substring:
+        pattern = re.compile(re.escape(query.text), re.IGNORECASE)
+    else:
+        return html.escape(text[:SNIPPET_LENGTH] + ("…" if len(text) > SNIPPET_LENGTH else ""), quote=False)
+    first = pattern.search(text)
+    start = 0 if first is None else max(0, first.start() - SNIPPET_LENGTH // 3)
+    while first is not None and start > 0 and text[start - 1].isalnum():  # back to the start of the word there
+        start -= 1
+    end = min(len(text), start + SNIPPET_LENGTH)
+    parts = ["…" if start else ""]
+    position = start
+    # From the snippet's start (seeing the character before it), up to its end (seeing nothing after it).
+    for match in pattern.finditer(text, start, end):
+        parts += [html.escape(text[position : match.start()], quote=False), "<mark>"]
+        parts += [html.escape(match.group(0), quote=False), "</mark>"]
+        position = match.end()
+    parts += [html.escape(text[position:end], quote=False), "…" if end < len(text) else ""]
+    return "".join(parts)
+
+
+def _headline(query: SearchQuery, text: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ts_headline('russian', %s, to_tsquery('russian', %s) || to_tsquery('english', %s), %s)",
+            [text, query.prefixes, query.prefixes, _HEADLINE],
+        )
+        return cursor.fetchone()[0]
 
 
 @pytest.fixture
@@ -56,6 +102,47 @@ def test_snippets_are_escaped_html_with_marks(as_member: APIClient, creator: Use
     assert hit["message"] == as_member.get(f"/api/message/{hit['message']['id']}/").json()
 
 
+LONG = "filler words " * 12
+
+
+@pytest.mark.parametrize(
+    ("q", "text"),
+    [
+        ("coffee", "<script>alert(1)</script> the coffee & tea"),
+        ("coffee", "Coffee, COFFEE and coffees; _coffee, coffee_ and decaf-coffee"),  # stems, cases, word edges
+        ("coffee", f"{LONG}then coffee at noon, {LONG}coffee again"),  # cut on both sides
+        ("coffee", "a" * 300 + " coffee"),  # the start moves back over a long word: no match inside
+        ("coffee", LONG + "_" + "coffee " * 40),  # the character before the start is seen
+        ("coffee", "coffee " * 30 + "coffeecoffee"),  # the end: a match cut there is not a whole word
+        ("сообщения", "Новое СООБЩЕНИЕ, и ещё сообщения: сообщение"),
+        ("offe", "COFFEE, offer, Offe and toffee"),  # part of words: the text as typed, in any case
+        ("e, c", "Meeting at one, coffee, then more"),
+        ("a.b", "a.b and axb and A.B"),  # what regular expressions treat as syntax matches as it is
+        ("(x)+[y]", "call (x)+[y] or (X)+[Y] now"),
+        ("50$", "costs 50$, 500$ or 50$."),
+        ("^_^", "smile ^_^ and ^_^!"),
+        ("c++", "I like C++ and c++"),
+        ("<b>", "text with <b>bold</b> and &lt;b&gt;"),
+        ("coffee", "line one\ncoffee\n\ncoffee, line three"),
+        ("coffee", "emoji 👍🏽 coffee ☕ coffee 👨‍👩‍👧"),
+        ("tea", "\ue000tea\ue001 marked by the sender, and tea"),  # the characters that mark matches on the way
+        ("co", "coffee, cocoa and cola"),  # two characters: words only
+    ],
+)
+def test_snippets_equal_the_reference(as_member: APIClient, creator: User, chats: dict, q: str, text: str) -> None:
+    """PostgreSQL writes each hit's snippet: the same as the reference, whatever the text."""
+    send(creator, chats["team"], text)
+    query = SearchQuery.parse(q)
+    assert query is not None
+    # The characters that mark matches on the way are not the text's: its own are shown as U+FFFD.
+    unmark = str.maketrans(MARKS, "\ufffd\ufffd")
+    shown, typed = text.translate(unmark), SearchQuery(q.translate(unmark), query.prefixes)
+    for order in ("rank", "recent"):
+        (hit,) = _search(as_member, q, order=order)["results"]
+        assert hit["message"]["text"] == text
+        assert hit["snippet"] == reference_snippet(typed, shown, _headline(query, shown))
+
+
 def test_ranked_then_recent(as_member: APIClient, creator: User, chats: dict) -> None:
     weak = send(creator, chats["team"], "coffee " + "and other words " * 10)
     strong = send(creator, chats["team"], "coffee coffee coffee")
@@ -79,22 +166,122 @@ def test_cursor_pages_cover_every_match_once(as_member: APIClient, creator: User
     assert len(seen) == len(set(seen)) == 7
 
 
-def test_filters(as_member: APIClient, creator: User, member: User, chats: dict) -> None:
+@pytest.mark.parametrize("order", ["rank", "recent"])
+def test_filters(as_member: APIClient, creator: User, member: User, chats: dict, order: str) -> None:
     old = send(creator, chats["team"], "coffee in the team")
     Message.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=10))
     send(member, chats["team"], "my coffee")
     send(creator, chats["pair"], "coffee with a file", files=[text_upload()])
-    assert sorted(_texts(_search(as_member, "coffee", chat=str(chats["team"].pk)))) == [
-        "coffee in the team",
-        "my coffee",
-    ]
-    assert _texts(_search(as_member, "coffee", sender=str(member.pk))) == ["my coffee"]
-    assert _texts(_search(as_member, "coffee", has_files="on")) == ["coffee with a file"]
-    assert len(_search(as_member, "coffee", has_files="off")["results"]) == 2
+    send(creator, chats["elsewhere"], "coffee elsewhere")  # not a chat of the viewer's
+
+    def texts(**params: object) -> list[str]:
+        body = _search(as_member, "coffee", order=order, **params)
+        assert body["count"] == len(body["results"])
+        return sorted(_texts(body))
+
+    assert texts() == ["coffee in the team", "coffee with a file", "my coffee"]
+    assert texts(chat=str(chats["team"].pk)) == ["coffee in the team", "my coffee"]
+    assert texts(sender=str(member.pk)) == ["my coffee"]
+    assert texts(has_files="on") == ["coffee with a file"]
+    assert texts(has_files="off") == ["coffee in the team", "my coffee"]
     since = (timezone.now() - datetime.timedelta(days=1)).date().isoformat()
-    assert "coffee in the team" not in _texts(_search(as_member, "coffee", since=since))
+    assert texts(since=since) == ["coffee with a file", "my coffee"]
     until = (timezone.now() - datetime.timedelta(days=5)).isoformat()
-    assert _texts(_search(as_member, "coffee", until=until)) == ["coffee in the team"]
+    assert texts(until=until) == ["coffee in the team"]
+    assert texts(chat=str(chats["team"].pk), sender=str(creator.pk), until=until, has_files="off") == [
+        "coffee in the team"
+    ]
+    assert texts(chat=str(chats["pair"].pk), since=since, has_files="off") == []
+
+
+@pytest.mark.parametrize("order", ["rank", "recent"])
+def test_every_paging_mode_gives_the_same_order(as_member: APIClient, creator: User, chats: dict, order: str) -> None:
+    for n in range(7):
+        send(creator, chats["team" if n % 2 else "pair"], "coffee " * (n % 3 + 1) + f"n{n}")
+    everything = _ids(_search(as_member, "coffee", order=order, page_size=100))
+    assert len(everything) == 7
+    # Cursors: `next` to the end, then `previous` back to the start.
+    pages = [_search(as_member, "coffee", order=order, page_size=3)]
+    while pages[-1]["next"]:
+        pages.append(as_member.get(pages[-1]["next"]).json())
+    assert [_ids(page) for page in pages] == [everything[0:3], everything[3:6], everything[6:]]
+    assert [page["count"] for page in pages] == [7, 7, 7]
+    back = [pages[-1]]
+    while back[-1]["previous"]:
+        back.append(as_member.get(back[-1]["previous"]).json())
+    assert [_ids(page) for page in back] == [everything[6:], everything[3:6], everything[0:3]]
+    # Page numbers.
+    numbered = [_search(as_member, "coffee", order=order, page_size=3, page=page) for page in (1, 2, 3)]
+    assert [_ids(page) for page in numbered] == [everything[0:3], everything[3:6], everything[6:]]
+    assert [(page["previous"] is None, page["next"] is None) for page in numbered] == [
+        (True, False),
+        (False, False),
+        (False, True),
+    ]
+    for page in (4, 10**17):
+        response = as_member.get("/api/messages/search/", {"q": "coffee", "order": order, "page_size": 3, "page": page})
+        assert response.status_code == 404
+    # Limit and offset.
+    assert _ids(_search(as_member, "coffee", order=order, limit=3, offset=2)) == everything[2:5]
+    for offset in (7, 10**17):
+        body = _search(as_member, "coffee", order=order, limit=3, offset=offset)
+        assert body["results"] == [] and body["count"] == 7
+
+
+def _many(chat: Chat, sender: User, count: int) -> None:
+    """`count` messages with "coffee", a second apart and older than now, among as many without it (written at
+    once: a thousand sends would take long)."""
+    now = timezone.now()
+    Message.objects.bulk_create(
+        Message(
+            chat=chat,
+            sender=sender,
+            seq=n + 1,
+            text=f"coffee number {n}" if n % 2 else f"tea number {n}",
+            created_at=now - datetime.timedelta(seconds=2 * count - n),
+        )
+        for n in range(2 * count)
+    )
+
+
+@pytest.mark.parametrize("order", ["rank", "recent"])
+@pytest.mark.parametrize("matches", [0, 1, SEARCH_WINDOW, SEARCH_WINDOW + 1])
+def test_count_is_the_newest_window(
+    as_member: APIClient, creator: User, member: User, order: str, matches: int
+) -> None:
+    """`count` counts the matches up to SEARCH_WINDOW, whatever the page: `order=rank` pages through those, and
+    `order=recent` through every match, newest first."""
+    chat = group(creator, member)
+    _many(chat, creator, matches)
+    expected = min(matches, SEARCH_WINDOW)
+    newest = [
+        str(pk)
+        for pk in Message.objects.filter(chat=chat, text__startswith="coffee")
+        .order_by("-created_at", "-id")
+        .values_list("pk", flat=True)
+    ]
+    pages = [_search(as_member, "coffee", order=order, page_size=100)]
+    while pages[-1]["next"]:
+        pages.append(as_member.get(pages[-1]["next"]).json())
+    assert {page["count"] for page in pages} == {expected}
+    seen = [pk for page in pages for pk in _ids(page)]
+    if order == "recent":
+        assert seen == newest
+    else:
+        assert sorted(seen) == sorted(newest[:SEARCH_WINDOW])
+    # Page numbers end with the count; limit/offset pages past it are empty, and a recent page that starts in the
+    # newest SEARCH_WINDOW reaches past it.
+    last = -(-expected // 100) or 1
+    assert _search(as_member, "coffee", order=order, page_size=100, page=last)["next"] is None
+    page = as_member.get("/api/messages/search/", {"q": "coffee", "order": order, "page_size": 100, "page": last + 1})
+    assert page.status_code == 404
+    edge = _search(as_member, "coffee", order=order, limit=10, offset=SEARCH_WINDOW - 5)
+    assert edge["count"] == expected
+    if order == "recent":
+        assert _ids(edge) == newest[SEARCH_WINDOW - 5 : SEARCH_WINDOW + 5]
+    else:
+        assert len(edge["results"]) == max(0, min(5, expected - SEARCH_WINDOW + 5))
+    assert _search(as_member, "coffee", order=order, limit=10, offset=SEARCH_WINDOW)["results"] == []
 
 
 @pytest.mark.parametrize(
@@ -127,17 +314,28 @@ def test_another_chat_is_403(as_member: APIClient, chats: dict, anon_client: API
 
 
 @pytest.mark.parametrize("order", ["rank", "recent"])
+@pytest.mark.parametrize("paging", [{}, {"page": 2}, {"limit": 20, "offset": 5}, {"before": None}, {"after": None}])
 def test_constant_queries(
-    as_member: APIClient, creator: User, chats: dict, django_assert_max_num_queries, order: str
+    as_member: APIClient, creator: User, chats: dict, django_assert_max_num_queries, order: str, paging: dict
 ) -> None:
-    for n in range(30):
+    for n in range(50):
         send(creator, chats["team" if n % 2 else "pair"], f"coffee {n}", files=[text_upload()] if n % 5 == 0 else [])
-    as_member.get("/api/messages/search/", {"q": "coffee"})
-    # auth, my chats, count, the page's ids, their messages (with ranks and headlines), readers; the plan mode set
-    # and reset (application.plans)
-    with django_assert_max_num_queries(8):
-        body = _search(as_member, "coffee", page_size=20, order=order)
-    assert len(body["results"]) == 20
+    first = _search(as_member, "coffee", page_size=20, order=order)
+    last = as_member.get(first["next"]).json()
+    if "before" in paging:
+        paging = {"before": first["next"].split("before=")[1].split("&")[0]}
+    if "after" in paging:
+        paging = {"after": last["previous"].split("after=")[1].split("&")[0]}
+    # auth, my chats, the page's hits with the count, their JSON (messages, readers, snippets)
+    with django_assert_max_num_queries(4):
+        body = _search(as_member, "coffee", page_size=20, order=order, **paging)
+    assert len(body["results"]) == 20 and body["count"] == 50
+    # one chat: its membership check instead of my chats
+    with django_assert_max_num_queries(4):
+        assert _search(as_member, "coffee", order=order, chat=str(chats["team"].pk), **paging)["count"] == 25
+    # nothing found: no JSON to write
+    with django_assert_max_num_queries(3):
+        assert _search(as_member, "tea", order=order)["count"] == 0
 
 
 def test_the_message_list_search_uses_the_same_matching(as_member: APIClient, creator: User, chats: dict) -> None:

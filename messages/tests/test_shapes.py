@@ -1,6 +1,6 @@
 """MessageShape as REST and events show it — JSON written by PostgreSQL from the declaration (pages, details, the
-events of stored messages) or rendered in Python (a send's event, search results) — against a reference built
-independently from the models, field by field of the declaration."""
+global search's hits, the events of stored messages) or rendered in Python (a send's event, the message list's
+search) — against a reference built independently from the models, field by field of the declaration."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from chats.tests.helpers import group, last_event, ogg_upload, png_upload, send,
 from messages.models import Mention, Message, Reaction
 from messages.selectors import Readers
 from messages.services import message_pin, message_react, message_read, messages_forward
-from messages.shapes import MessageShape, ReactionShape, ReplyShape
+from messages.shapes import MessageShape, ReactionShape, ReplyShape, SearchHitShape
 from users.models import User
 from users.tests.helpers import tricky_users
 from users.tests.test_shapes import reference_user
@@ -186,6 +186,29 @@ def test_search_results_equal_the_reference(make_user, client_for, settings) -> 
     assert [m["id"] for m in big] == [m["id"] for m in found] and all(m["was_read_by"] == [] for m in big)
     page = {m["id"]: m for m in client.get("/api/messages/", {"chat": str(chat.pk), "page_size": 50}).json()["results"]}
     assert big == [page[m["id"]] for m in big]
+
+
+def test_search_hits_equal_the_reference(make_user, client_for, settings) -> None:
+    """The global search's hits are written by PostgreSQL: their messages are the reference's; a big group's
+    readers are not listed there either."""
+    viewer, chat, _messages = _scene(make_user)
+    client: APIClient = client_for(viewer)
+    hits = []
+    for q in ("m", "from"):
+        params = {"q": q, "chat": str(chat.pk), "order": "recent", "page_size": 50}
+        response = client.get("/api/messages/search/", params)
+        assert isinstance(response.data["results"][0], Rendered)
+        hits += response.json()["results"]
+    # Files, a voice recording, replies, reactions, mentions, a pin, forwards from a chat the viewer is in and from
+    # one they are not in.
+    assert len(hits) >= 8 and any(hit["message"]["was_read_by"] for hit in hits)
+    assert {hit["message"]["text"] for hit in hits} >= {"m1", "m5", "from mine", "from theirs"}
+    assert [hit["message"] for hit in hits] == [reference_message(hit["message"]["id"], viewer) for hit in hits]
+    for hit in hits:
+        SearchHitShape.check(hit)
+    settings.CONSTANTS = dataclasses.replace(settings.CONSTANTS, CONTRACT_GROUP_MAX_MEMBERS=3)
+    big = client.get("/api/messages/search/", {"q": "m", "chat": str(chat.pk), "order": "recent"}).json()["results"]
+    assert big and all(hit["message"]["was_read_by"] == [] for hit in big)
 
 
 def test_reader_slices_drop_exactly_the_sender() -> None:
