@@ -54,9 +54,9 @@ _WHITESPACE = "U&'" + "".join(f"\\{ord(char):04X}" for char in map(chr, range(0x
 _NOW, _FOREVER = Param("now"), Param("forever")
 
 
-def _rows_sql(context: SQLContext, page: SQL, order: str) -> SQL:
+def _rows_sql(context: SQLContext, page: SQL, order: str, *, counted: bool = False) -> SQL:
     """Each chat a CTE `page` selects (in `order`) as the viewer sees it: its id and activity time (paging) and its
-    ChatShape JSON."""
+    ChatShape JSON; `counted`: and how many chats the viewer has (the list's count, in the page's round trip)."""
     user = lambda alias: json_object(UserShape, columns(UserShape, User, alias), context)  # noqa: E731
     message = message_json_sql(context)
     chat = json_object(
@@ -103,7 +103,7 @@ def _rows_sql(context: SQLContext, page: SQL, order: str) -> SQL:
         f"{member[0]} AS json FROM {MEMBERSHIP} mm JOIN {USER} u ON u.id = mm.user_id "
         "WHERE mm.chat_id IN (SELECT chat_id FROM counts WHERE n <= %s)), "
         "readers AS (SELECT * FROM members) "
-        f"SELECT c.id, c.last_activity_at, {chat[0]} "
+        f"SELECT c.id, c.last_activity_at, {chat[0]}{_COUNT_COLUMN if counted else ''} "
         f"FROM page c JOIN {MEMBERSHIP} mine ON mine.chat_id = c.id AND mine.user_id = %s "
         f"LEFT JOIN counts k ON k.chat_id = c.id LEFT JOIN {USER} cu ON cu.id = c.creator_id "
         # A private chat is shown as its other member (the first other in join order).
@@ -117,11 +117,15 @@ def _rows_sql(context: SQLContext, page: SQL, order: str) -> SQL:
         "AND mine.muted_until <> %s THEN mine.muted_until END AS muted_until, coalesce(k.n, 0) > %s AS big) v "
         f"ORDER BY {order}"
     )
-    return sql, [*page[1], *member[1], _BIG, *chat[1], _VIEWER, _NOW, _NOW, _FOREVER, _BIG]
+    counter = [_VIEWER] if counted else []
+    return sql, [*page[1], *member[1], _BIG, *chat[1], *counter, _VIEWER, _NOW, _NOW, _FOREVER, _BIG]
 
 
 _NEWEST_FIRST = "c.last_activity_at DESC, c.id DESC"
 _COUNT = f"SELECT count(*) FROM {MEMBERSHIP} WHERE user_id = %s"
+# The viewer's chats are their memberships: counted by an index scan, not a join with every chat.
+_COUNT_COLUMN = f", ({_COUNT})"
+_MAX_OFFSET = 2**62
 # The viewer's chats, starting from their memberships (an index range): `OFFSET 0` keeps the planner from walking
 # every chat by activity and probing each one's memberships instead (4.5 ms for the second page of a user with 512
 # chats, and the whole table for a user with a few).
@@ -132,7 +136,10 @@ _MINE = (
 _QUERIES = {
     "window": SQLOnce(
         lambda context: _rows_sql(
-            context, (f"{_MINE} ORDER BY {_NEWEST_FIRST} LIMIT %s OFFSET %s", [_VIEWER, _LIMIT, _OFFSET]), _NEWEST_FIRST
+            context,
+            (f"{_MINE} ORDER BY {_NEWEST_FIRST} LIMIT %s OFFSET %s", [_VIEWER, _LIMIT, _OFFSET]),
+            _NEWEST_FIRST,
+            counted=True,
         )
     ),
     "before": SQLOnce(
@@ -144,6 +151,7 @@ _QUERIES = {
                 [_VIEWER, _AT, _AT, _ID, _LIMIT],
             ),
             _NEWEST_FIRST,
+            counted=True,
         )
     ),
     "after": SQLOnce(
@@ -155,6 +163,7 @@ _QUERIES = {
                 [_VIEWER, _AT, _AT, _ID, _LIMIT],
             ),
             "c.last_activity_at, c.id",
+            counted=True,
         )
     ),
     # Chats by id, for one chat or a search's page (the caller orders them).
@@ -173,7 +182,7 @@ class ChatJSON:
     json: Rendered
 
 
-def _run(query: str, viewer: User, context: RenderContext, **values: Any) -> list[ChatJSON]:
+def _execute(query: str, viewer: User, context: RenderContext, **values: Any) -> list[tuple[Any, ...]]:
     sql, params = _QUERIES[query].bind(
         context,
         viewer=viewer.pk,
@@ -185,7 +194,14 @@ def _run(query: str, viewer: User, context: RenderContext, **values: Any) -> lis
     # Where the ORM would read (the replica for authenticated GET requests: application/replica.py).
     with connections[router.db_for_read(Chat)].cursor() as cursor:
         cursor.execute(sql, params)
-        return [ChatJSON(pk, at, Rendered(fix_urls(text.encode(), context))) for pk, at, text in cursor]
+        return list(cursor.fetchall())
+
+
+def _run(query: str, viewer: User, context: RenderContext, **values: Any) -> list[ChatJSON]:
+    return [
+        ChatJSON(pk, at, Rendered(fix_urls(text.encode(), context)))
+        for pk, at, text in _execute(query, viewer, context, **values)
+    ]
 
 
 class ChatPages:
@@ -195,26 +211,32 @@ class ChatPages:
         self.viewer, self.context = viewer, context
 
     def _count(self) -> int:
-        # The viewer's chats are their memberships: counted by an index scan, not a join with every chat.
         with connections[router.db_for_read(Membership)].cursor() as cursor:
             cursor.execute(_COUNT, [self.viewer.pk])
             return int(cursor.fetchone()[0])
+
+    def _page(self, query: str, **values: Any) -> Page[ChatJSON]:
+        """A page and the count from one query; an empty page asks for the count on its own."""
+        rows = _execute(query, self.viewer, self.context, **values)
+        if not rows:
+            return Page([], self._count())
+        chats = [ChatJSON(pk, at, Rendered(fix_urls(text.encode(), self.context))) for pk, at, text, _ in rows]
+        return Page(chats, int(rows[0][3]))
 
     def newest(self, limit: int, before: str | None) -> Page[ChatJSON]:
         if before is None:
             return self.window(0, limit)
         at, pk = CHAT_LIST_CURSOR.decode(before)
-        return Page(_run("before", self.viewer, self.context, at=at, id=pk, limit=limit), self._count())
+        return self._page("before", at=at, id=pk, limit=limit)
 
     def oldest_after(self, limit: int, after: str) -> Page[ChatJSON]:
         at, pk = CHAT_LIST_CURSOR.decode(after)
-        return Page(_run("after", self.viewer, self.context, at=at, id=pk, limit=limit), self._count())
+        return self._page("after", at=at, id=pk, limit=limit)
 
     def window(self, offset: int, limit: int) -> Page[ChatJSON]:
-        count = self._count()
-        if offset >= count:
-            return Page([], count)
-        return Page(_run("window", self.viewer, self.context, offset=offset, limit=limit), count)
+        if offset > _MAX_OFFSET:  # past anybody's chats, and past what PostgreSQL's OFFSET takes
+            return Page([], self._count())
+        return self._page("window", offset=offset, limit=limit)
 
 
 def chat_rows(viewer: User, chat_ids: Iterable[uuid.UUID], context: RenderContext) -> list[ChatJSON]:
