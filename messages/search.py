@@ -31,6 +31,8 @@ from application.shapes import Param, bind_params
 from application.shapes_sql import SQL
 
 SEARCH_WINDOW = 1000
+# How many of the newest messages the window looks through for its matches before it reads the word's indexes.
+SEARCH_WALK = 40_000
 MIN_SUBSTRING = 3
 MAX_WORDS = 10
 MAX_QUERY_LENGTH = 200

@@ -40,7 +40,7 @@ from application.shapes_sql import SQL, SQLOnce, columns, fix_urls, json_array, 
 from chats.models import Chat, Membership
 from chats.selectors import MemberJSON, member_json, parse_uuid
 from messages.models import Mention, Message, MessageFile, Reaction
-from messages.search import SEARCH_WINDOW, SearchQuery, match_sql, rank_sql, snippets_cte
+from messages.search import SEARCH_WALK, SEARCH_WINDOW, SearchQuery, match_sql, rank_sql, snippets_cte
 from messages.shapes import (
     FileRow,
     FileShape,
@@ -555,10 +555,48 @@ class _Search:
     since: bool
     until: bool
     has_files: bool | None
+    bounded: bool  # more messages to search than SEARCH_WALK: two phases (`_bounded_newest`)
 
 
 _CHATS, _SENDER_ID, _SINCE, _UNTIL = Param("chats"), Param("sender"), Param("since"), Param("until")
 _KEY, _KEY_ID, _IDS = Param("key"), Param("key_id"), Param("ids")
+_WALK = Param("walk")
+
+
+_NEWEST_FIRST = "ORDER BY m.created_at DESC, m.id DESC"
+
+
+def _bounded_newest(filters: SQL, match: SQL, rank: SQL) -> SQL:
+    """The CTE `newest` (with the CTEs it reads) for many messages: the newest SEARCH_WINDOW matches in two
+    phases. First the newest SEARCH_WALK messages by time, the (created_at, id) index, and the matches among them
+    (`recent`): the text is matched above the walk's LIMIT, so the planner cannot fold it into a walk that reads
+    the whole table looking for a word in none of them. When that finds SEARCH_WINDOW matches, they are the newest
+    (every message newer than the last one walked was matched); only when it finds fewer does the second phase run
+    (a one-time filter: not even started otherwise), every match through the text's indexes, then sorted by time:
+    few, since the word is rare among the newest messages."""
+    walk = (
+        f"SELECT m.id, m.created_at, m.search_vector, m.text FROM {MESSAGE} m WHERE {filters[0]} {_NEWEST_FIRST} "
+        "LIMIT %s"
+    )
+    recent = (
+        f"SELECT m.id, m.created_at, {rank[0]} AS rank FROM ({walk}) m WHERE {match[0]} {_NEWEST_FIRST} "
+        f"LIMIT {SEARCH_WINDOW}"
+    )
+    short = f"(SELECT count(*) FROM recent) < {SEARCH_WINDOW}"
+    # `OFFSET 0`: planned as a whole (no ORDER BY ... LIMIT to walk the time index for); the rank of the kept only.
+    every = (
+        f"SELECT m.id, m.created_at, m.search_vector FROM {MESSAGE} m WHERE {short} AND {filters[0]} AND {match[0]} "
+        "OFFSET 0"
+    )
+    older = (
+        f"SELECT m.id, m.created_at, {rank[0]} AS rank FROM (SELECT * FROM ({every}) m {_NEWEST_FIRST} "
+        f"LIMIT {SEARCH_WINDOW}) m"
+    )
+    sql = (
+        f"recent AS MATERIALIZED ({recent}), older AS MATERIALIZED ({older}), "
+        f"newest AS MATERIALIZED (SELECT * FROM recent WHERE NOT {short} UNION ALL SELECT * FROM older)"
+    )
+    return sql, [*rank[1], *filters[1], _WALK, *match[1], *rank[1], *filters[1], *match[1]]
 
 
 @functools.cache
@@ -568,23 +606,28 @@ def _hits_sql(search: _Search) -> SQL:
     the page cut from them, and a one-row count with the page left-joined to it (an empty page still answers the
     count)."""
     match = match_sql("m.search_vector", "m.text", substring=search.substring)
-    where, where_params = f"m.chat_id = ANY(%s) AND {match[0]}", [_CHATS, *match[1]]
+    filters, filter_params = "m.chat_id = ANY(%s)", [_CHATS]
     for on, condition, param in [
         (search.sender, "m.sender_id = %s", _SENDER_ID),
         (search.since, "m.created_at >= %s", _SINCE),
         (search.until, "m.created_at < %s", _UNTIL),
     ]:
         if on:
-            where, where_params = f"{where} AND {condition}", [*where_params, param]
+            filters, filter_params = f"{filters} AND {condition}", [*filter_params, param]
     if search.has_files is not None:
         files = f"EXISTS (SELECT 1 FROM {FILE} f WHERE f.message_id = m.id)"
-        where += f" AND {files}" if search.has_files else f" AND NOT {files}"
+        filters += f" AND {files}" if search.has_files else f" AND NOT {files}"
+    where, where_params = f"{filters} AND {match[0]}", [*filter_params, *match[1]]
     rank = rank_sql("m.search_vector") if search.ranked else ("NULL::float8", [])
     matches = (
         f"SELECT m.id, m.created_at, {rank[0]} AS rank FROM {MESSAGE} m WHERE {where}",
         [*rank[1], *where_params],
     )
-    newest = (f"{matches[0]} ORDER BY m.created_at DESC, m.id DESC LIMIT {SEARCH_WINDOW}", matches[1])
+    newest = (
+        _bounded_newest((filters, filter_params), match, rank)
+        if search.bounded
+        else (f"newest AS MATERIALIZED ({matches[0]} {_NEWEST_FIRST} LIMIT {SEARCH_WINDOW})", matches[1])
+    )
     # The page: cut from `newest` (every ranked page, and recent pages inside it), or, for recent pages past a
     # cursor or beyond the window, from the table by time (the (created_at, id) index).
     key = "rank" if search.ranked else "created_at"
@@ -601,7 +644,7 @@ def _hits_sql(search: _Search) -> SQL:
         [*hits[1], _LIMIT, *([_OFFSET] if offset else [])],
     )
     sql = (
-        f"WITH newest AS MATERIALIZED ({newest[0]}), hits AS MATERIALIZED ({hits[0]}) "
+        f"WITH {newest[0]}, hits AS MATERIALIZED ({hits[0]}) "
         "SELECT n.count, h.id, h.created_at, h.rank FROM (SELECT count(*) AS count FROM newest) n "
         f"LEFT JOIN hits h ON true ORDER BY h.{key} {order}, h.id {order}"
     )
@@ -621,7 +664,10 @@ def _hits_json_sql(context: SQLContext) -> SQL:
 
 
 _HITS_JSON = SQLOnce(_hits_json_sql)
-_MY_CHATS = f"SELECT chat_id FROM {MEMBERSHIP} WHERE user_id = %s"
+_MY_CHATS = (
+    f"SELECT ms.chat_id, c.message_count FROM {MEMBERSHIP} ms JOIN {Chat._meta.db_table} c ON c.id = ms.chat_id "
+    "WHERE ms.user_id = %s"
+)
 
 
 class SearchPages:
@@ -637,31 +683,37 @@ class SearchPages:
         self.viewer, self.query, self.filters, self.ranked, self.context = viewer, query, filters, ranked, context
         self.cursor: RankCursor | TimeCursor = RANK_CURSOR if ranked else RECENT_CURSOR
 
-    def _chats(self, cursor: Any) -> list[uuid.UUID]:
+    def _chats(self, cursor: Any) -> tuple[list[uuid.UUID], int]:
+        """The chats searched and how many messages they hold (their counters)."""
         # The chats as a list, not a subquery: planned for the actual chats, a search of a user with a few small
         # chats reads their messages (0.5 ms), where the subquery's estimate walked the whole table by time
-        # looking for them (1.5 s); the busy user's 512 chats still walk the newest messages.
+        # looking for them (1.5 s).
         if self.filters.chat is not None:
-            return [self.filters.chat.pk]
+            return [self.filters.chat.pk], self.filters.chat.message_count
         cursor.execute(_MY_CHATS, [self.viewer.pk])
-        return [chat_id for (chat_id,) in cursor]
+        rows = cursor.fetchall()
+        return [chat_id for chat_id, _count in rows], sum(count for _chat, count in rows)
 
     def _run(self, page: str, **values: Any) -> Page[SearchHit]:
         filters, context = self.filters, self.context
-        search = _Search(
-            ranked=self.ranked,
-            page=page,
-            substring=self.query.substring,
-            sender=filters.sender_id is not None,
-            since=filters.since is not None,
-            until=filters.until is not None,
-            has_files=filters.has_files,
-        )
-        matching = self.query.values()
+        walk = SEARCH_WALK
         with connections[router.db_for_read(Message)].cursor() as cursor:
-            chats = self._chats(cursor)
+            chats, messages = self._chats(cursor)
+            search = _Search(
+                ranked=self.ranked,
+                page=page,
+                substring=self.query.substring,
+                sender=filters.sender_id is not None,
+                since=filters.since is not None,
+                until=filters.until is not None,
+                has_files=filters.has_files,
+                # Up to SEARCH_WALK messages: the plan for their chats reads them (or walks the newest until it has
+                # the window) without a second phase.
+                bounded=messages > walk,
+            )
+            matching = self.query.values()
             sql, params = _hits_sql(search)
-            values.update(chats=chats, sender=filters.sender_id, since=filters.since, until=filters.until)
+            values.update(chats=chats, sender=filters.sender_id, since=filters.since, until=filters.until, walk=walk)
             # Planned for its words and chats (application.plans).
             with searching():
                 cursor.execute(sql, bind_params(params, {**matching, **values}))

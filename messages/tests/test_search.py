@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from chats.models import Chat
 from chats.tests.helpers import group, private, send, text_upload
+from messages import selectors
 from messages.models import Message
 from messages.search import _HEADLINE, MARKS, SEARCH_WINDOW, SNIPPET_LENGTH, SearchQuery
 from users.models import User
@@ -242,15 +243,30 @@ def _many(chat: Chat, sender: User, count: int) -> None:
         )
         for n in range(2 * count)
     )
+    # The counters a send keeps (the search reads how many messages its chats hold).
+    Chat.objects.filter(pk=chat.pk).update(last_seq=2 * count, message_count=2 * count)
 
 
+# How many of the newest messages the first phase walks (messages.selectors._bounded_newest): the default (one
+# phase for these few messages); a few (the second phase finds them all, the older than the walk included); just
+# enough for SEARCH_WINDOW + 1 matches' 2 * (SEARCH_WINDOW + 1) messages to fill the window in the first.
+@pytest.mark.parametrize("walk", [None, 10, 2 * SEARCH_WINDOW + 1])
 @pytest.mark.parametrize("order", ["rank", "recent"])
 @pytest.mark.parametrize("matches", [0, 1, SEARCH_WINDOW, SEARCH_WINDOW + 1])
 def test_count_is_the_newest_window(
-    as_member: APIClient, creator: User, member: User, order: str, matches: int
+    as_member: APIClient,
+    creator: User,
+    member: User,
+    order: str,
+    matches: int,
+    walk: int | None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`count` counts the matches up to SEARCH_WINDOW, whatever the page: `order=rank` pages through those, and
-    `order=recent` through every match, newest first."""
+    `order=recent` through every match, newest first; the same whether the newest messages walked hold the window
+    or not."""
+    if walk is not None:
+        monkeypatch.setattr(selectors, "SEARCH_WALK", walk)
     chat = group(creator, member)
     _many(chat, creator, matches)
     expected = min(matches, SEARCH_WINDOW)
