@@ -629,20 +629,29 @@ def _hits_sql(search: _Search) -> SQL:
         else (f"newest AS MATERIALIZED ({matches[0]} {_NEWEST_FIRST} LIMIT {SEARCH_WINDOW})", matches[1])
     )
     # The page: cut from `newest` (every ranked page, and recent pages inside it), or, for recent pages past a
-    # cursor or beyond the window, from the table by time (the (created_at, id) index).
+    # cursor or beyond the window, from the table by time (the (created_at, id) index) — unless the window holds
+    # every match (fewer than SEARCH_WINDOW): then from it too, since a rare word's walk by time reads the whole
+    # table (~1 s for the second page of a word the busy user has 15 of). A one-time filter runs one of the two.
     key = "rank" if search.ranked else "created_at"
     order = "ASC" if search.page == "after" else "DESC"
-    from_newest = search.ranked or search.page in ("newest", "window")
-    hits = ("SELECT * FROM newest m", []) if from_newest else matches
-    if past := {"before": "<", "after": ">"}.get(search.page):
-        # The first key bounded on its own too: an index scan starts at the cursor.
-        condition = f"m.{key} {past}= %s AND (m.{key}, m.id) {past} (%s, %s)"
-        hits = (f"{hits[0]} {'WHERE' if from_newest else 'AND'} {condition}", [*hits[1], _KEY, _KEY, _KEY_ID])
     offset = search.page in ("window", "beyond")
-    hits = (
-        f"{hits[0]} ORDER BY m.{key} {order}, m.id {order} LIMIT %s" + (" OFFSET %s" if offset else ""),
-        [*hits[1], _LIMIT, *([_OFFSET] if offset else [])],
-    )
+    past = {"before": "<", "after": ">"}.get(search.page)
+
+    def cut(source: SQL, where: str) -> SQL:
+        sql, params = f"{source[0]} {where}", list(source[1])
+        if past:
+            # The first key bounded on its own too: an index scan starts at the cursor.
+            sql = f"{sql} AND m.{key} {past}= %s AND (m.{key}, m.id) {past} (%s, %s)"
+            params += [_KEY, _KEY, _KEY_ID]
+        sql += f" ORDER BY m.{key} {order}, m.id {order} LIMIT %s" + (" OFFSET %s" if offset else "")
+        return sql, [*params, _LIMIT, *([_OFFSET] if offset else [])]
+
+    if search.ranked or search.page in ("newest", "window"):
+        hits = cut(("SELECT * FROM newest m", []), "WHERE true")
+    else:
+        whole = f"(SELECT count(*) FROM newest) < {SEARCH_WINDOW}"
+        inside, walk = cut(("SELECT * FROM newest m", []), f"WHERE {whole}"), cut(matches, f"AND NOT {whole}")
+        hits = (f"({inside[0]}) UNION ALL ({walk[0]})", [*inside[1], *walk[1]])
     sql = (
         f"WITH {newest[0]}, hits AS MATERIALIZED ({hits[0]}) "
         "SELECT n.count, h.id, h.created_at, h.rank FROM (SELECT count(*) AS count FROM newest) n "

@@ -300,6 +300,48 @@ def test_count_is_the_newest_window(
     assert _search(as_member, "coffee", order=order, limit=10, offset=SEARCH_WINDOW)["results"] == []
 
 
+@pytest.mark.parametrize("walk", [None, 10])
+def test_a_recent_page_past_a_cursor_is_cut_from_a_window_holding_every_match(
+    as_member: APIClient, creator: User, member: User, walk: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When fewer than SEARCH_WINDOW messages match, the window holds them all and the next pages of `order=recent`
+    come from it: the walk of the table by time (which for a rare word reads every message) is not even started."""
+    from django.test.utils import CaptureQueriesContext
+
+    if walk is not None:
+        monkeypatch.setattr(selectors, "SEARCH_WALK", walk)
+    chat = group(creator, member)
+    _many(chat, creator, 30)
+    first = _search(as_member, "coffee", order="recent", page_size=10)
+    with CaptureQueriesContext(connection) as queries:
+        second = as_member.get(first["next"]).json()
+    assert _ids(second) == [
+        str(pk)
+        for pk in Message.objects.filter(chat=chat, text__startswith="coffee")
+        .order_by("-created_at", "-id")
+        .values_list("pk", flat=True)[10:20]
+    ]
+    (hits,) = [query["sql"] for query in queries.captured_queries if "hits AS MATERIALIZED" in query["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {hits}")
+        plan = cursor.fetchone()[0][0]["Plan"]
+
+    def find(node: dict, test: object) -> list[dict]:
+        found = [node] if test(node) else []  # type: ignore[operator]
+        return found + [hit for child in node.get("Plans", []) for hit in find(child, test)]
+
+    (cte,) = find(plan, lambda node: node.get("Subplan Name") == "CTE hits")
+    (union,) = find(cte, lambda node: node["Node Type"] == "Append")
+    inside, walk_branch = union["Plans"]
+
+    def reads_messages(node: dict) -> bool:
+        here = node.get("Relation Name") == Message._meta.db_table and node.get("Actual Loops", 0) > 0
+        return here or any(reads_messages(child) for child in node.get("Plans", []))
+
+    assert not reads_messages(walk_branch)
+    assert inside["Actual Rows"] > 0  # the page (and one more, for `next`)
+
+
 @pytest.mark.parametrize(
     ("params", "status"),
     [
