@@ -1,6 +1,6 @@
 // Writing: text (Enter sends, Shift+Enter breaks the line), files from the picker, drag and drop or paste, voice
 // notes recorded with MediaRecorder, replies and edits.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { t } from "../i18n";
 import { displayName, editMessage, errorText, sendMessage } from "../state";
 import type { Message } from "../types";
@@ -91,10 +91,12 @@ export function Composer(props: {
   const input = useRef<HTMLTextAreaElement>(null);
   const recorder = useRef(new Recorder());
 
-  useEffect(() => {
+  // Before the browser paints (a layout effect): as a plain effect it could run after the person had already typed
+  // the new text, and put the old one back, which Enter then saved (a flaky browser test under load).
+  useLayoutEffect(() => {
     setText(props.editing?.text ?? "");
     if (props.editing) input.current?.focus();
-  }, [props.editing]);
+  }, [props.editing?.id]);
   useEffect(() => {
     if (props.reply) input.current?.focus();
   }, [props.reply]);
