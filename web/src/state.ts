@@ -204,16 +204,26 @@ export function subscriptionStarted(): boolean {
 // ------------------------------------------------------------------------------------------------- chats
 export async function loadChats(): Promise<void> {
   await live;
+  const changes = new Map(chatChanges);
   const [page] = await Promise.all([
     get<Page<Chat>>("chats/", { page_size: CHAT_PAGE }),
     loadUnread().catch(() => undefined), // the badge is not worth failing the list for
   ]);
+  const stale: Id[] = [];
   app.set((state) => {
     // A complete first page is the whole truth (chats deleted while we were away disappear); otherwise merge.
     const chats: Record<Id, Chat> = page.next ? { ...state.chats } : {};
-    for (const chat of page.results) chats[chat.id] = chat;
+    for (const chat of page.results) {
+      // A chat changed here while the page was on its way (a mute, a message) keeps what it is now, and is
+      // asked again: the page may predate the change (an unmute undone made the next message miss the badge).
+      const current = state.chats[chat.id];
+      const changed = current && chatChanges.get(chat.id) !== changes.get(chat.id);
+      if (changed) stale.push(chat.id);
+      chats[chat.id] = changed ? current : chat;
+    }
     return { chats, chatsNext: page.next, chatsLoaded: true };
   });
+  stale.forEach(refreshChatSoon);
 }
 
 export async function loadMoreChats(): Promise<void> {
@@ -222,7 +232,7 @@ export async function loadMoreChats(): Promise<void> {
   const page = await get<Page<Chat>>(next);
   app.set((state) => {
     const chats = { ...state.chats };
-    for (const chat of page.results) chats[chat.id] ??= chat;
+    for (const chat of page.results) chats[chat.id] ??= chat; // a chat already here is as fresh or fresher
     return { chats, chatsNext: page.next };
   });
 }
