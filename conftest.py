@@ -27,19 +27,26 @@ def db_sessions_closed(django_db_setup: Any, django_db_blocker: Any) -> Iterator
     their database sessions (e.g. a live-server thread kept alive by a keep-alive connection of nginx or Chromium)
     are gone, so the test database can be dropped."""
     yield
+    with django_db_blocker.unblock():
+        wait_for_other_sessions()
+
+
+def wait_for_other_sessions(*, busy_only: bool = False, timeout: float = 10) -> None:
+    """Wait (at most `timeout` s) until no other session is connected to the test database, or with `busy_only`,
+    until none is running a statement or holding a transaction open."""
     from django.db import connection
 
-    with django_db_blocker.unblock():
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-                if cursor.fetchone()[0] == 0:
-                    break
-            time.sleep(0.1)
+    busy = " AND state IN ('active', 'idle in transaction')" if busy_only else ""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                f"{busy}"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="session")

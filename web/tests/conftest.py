@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Page, expect
 
-from conftest import PASSWORD
+from conftest import PASSWORD, wait_for_other_sessions
 
 DIST = Path(settings.BASE_DIR) / "web" / "dist"
 DESKTOP = {"width": 1280, "height": 800}
@@ -48,22 +47,7 @@ def messenger(
     yield Messenger(nginx_server.url, nginx_server, centrifugo, redis_url)
     # Torn down after the people's browser contexts, before the test's tables are emptied: a request a page sent
     # just before it closed may still be running in a live-server thread, and the TRUNCATE deadlocked with it.
-    _wait_for_requests_to_finish()
-
-
-def _wait_for_requests_to_finish(timeout: float = 10) -> None:
-    from django.db import connection
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
-            )
-            if cursor.fetchone()[0] == 0:
-                return
-        time.sleep(0.05)
+    wait_for_other_sessions(busy_only=True)
 
 
 class Person:
