@@ -197,11 +197,13 @@ def _execute(query: str, viewer: User, context: RenderContext, **values: Any) ->
         return list(cursor.fetchall())
 
 
+def _chat(row: tuple[Any, ...], context: RenderContext) -> ChatJSON:
+    pk, at, text = row[:3]
+    return ChatJSON(pk, at, Rendered(fix_urls(text.encode(), context)))
+
+
 def _run(query: str, viewer: User, context: RenderContext, **values: Any) -> list[ChatJSON]:
-    return [
-        ChatJSON(pk, at, Rendered(fix_urls(text.encode(), context)))
-        for pk, at, text in _execute(query, viewer, context, **values)
-    ]
+    return [_chat(row, context) for row in _execute(query, viewer, context, **values)]
 
 
 class ChatPages:
@@ -220,8 +222,7 @@ class ChatPages:
         rows = _execute(query, self.viewer, self.context, **values)
         if not rows:
             return Page([], self._count())
-        chats = [ChatJSON(pk, at, Rendered(fix_urls(text.encode(), self.context))) for pk, at, text, _ in rows]
-        return Page(chats, int(rows[0][3]))
+        return Page([_chat(row, self.context) for row in rows], int(rows[0][3]))
 
     def newest(self, limit: int, before: str | None) -> Page[ChatJSON]:
         if before is None:
