@@ -139,18 +139,37 @@ function putChat(chat: Chat): void {
   app.set((state) => ({ chats: { ...state.chats, [chat.id]: chat } }));
 }
 
-// How many times each chat was changed here (by events: its last message, unread counts, ...). An answer about
-// the chat whose request was on its way meanwhile may predate those changes, so it is asked again, not applied.
+// How many times each chat was changed here (by events: its last message, unread counts, ...; left or deleted;
+// created). An answer about the chat whose request was on its way meanwhile may predate those changes, so it is
+// not applied: the chat is asked again if it is still here, and one that went stays gone (a late answer that
+// predated a leave put the chat back, and its big group's channel with it).
 const chatChanges = new Map<Id, number>();
+
+function markChanged(chatId: Id): void {
+  chatChanges.set(chatId, (chatChanges.get(chatId) ?? 0) + 1);
+}
+
+/** The changes counted so far, to tell later which chats changed while a request was on its way. */
+function changesNow(): (chatId: Id) => boolean {
+  const then = new Map(chatChanges);
+  return (chatId) => chatChanges.get(chatId) !== then.get(chatId);
+}
 
 function changeChat(chatId: Id, change: (chat: Chat) => Partial<Chat>): void {
   const chat = app.get().chats[chatId];
   if (!chat) return;
-  chatChanges.set(chatId, (chatChanges.get(chatId) ?? 0) + 1);
+  markChanged(chatId);
   putChat({ ...chat, ...change(chat) });
 }
 
+/** A chat as a write here answered it (created, opened, renamed): newer than any answer to a request sent before. */
+function putWrittenChat(chat: Chat): void {
+  markChanged(chat.id);
+  putChat(chat);
+}
+
 function dropChat(chatId: Id): void {
+  markChanged(chatId);
   app.set((state) => {
     const chats = { ...state.chats };
     const histories = { ...state.histories };
@@ -204,22 +223,31 @@ export function subscriptionStarted(): boolean {
 // ------------------------------------------------------------------------------------------------- chats
 export async function loadChats(): Promise<void> {
   await live;
-  const changes = new Map(chatChanges);
+  const changedSince = changesNow();
   const [page] = await Promise.all([
     get<Page<Chat>>("chats/", { page_size: CHAT_PAGE }),
     loadUnread().catch(() => undefined), // the badge is not worth failing the list for
   ]);
-  const stale: Id[] = [];
+  const stale = new Set<Id>();
   app.set((state) => {
     // A complete first page is the whole truth (chats deleted while we were away disappear); otherwise merge.
     const chats: Record<Id, Chat> = page.next ? { ...state.chats } : {};
     for (const chat of page.results) {
-      // A chat changed here while the page was on its way (a mute, a message) keeps what it is now, and is
-      // asked again: the page may predate the change (an unmute undone made the next message miss the badge).
-      const current = state.chats[chat.id];
-      const changed = current && chatChanges.get(chat.id) !== changes.get(chat.id);
-      if (changed) stale.push(chat.id);
-      chats[chat.id] = changed ? current : chat;
+      // A chat changed here while the page was on its way (a mute, a message, a leave) stays as it is now, and
+      // one still here is asked again: the page may predate the change (an unmute undone made the next message
+      // miss the badge; a leave undone put the chat back).
+      if (changedSince(chat.id)) stale.add(chat.id);
+      else chats[chat.id] = chat;
+    }
+    for (const chatId of stale) {
+      if (state.chats[chatId]) chats[chatId] = state.chats[chatId];
+    }
+    // A chat made here meanwhile is not on a page that predates it either.
+    for (const [chatId, chat] of Object.entries(state.chats)) {
+      if (!chats[chatId] && changedSince(chatId)) {
+        chats[chatId] = chat;
+        stale.add(chatId);
+      }
     }
     return { chats, chatsNext: page.next, chatsLoaded: true };
   });
@@ -229,10 +257,14 @@ export async function loadChats(): Promise<void> {
 export async function loadMoreChats(): Promise<void> {
   const next = app.get().chatsNext;
   if (!next) return;
+  const changedSince = changesNow();
   const page = await get<Page<Chat>>(next);
   app.set((state) => {
     const chats = { ...state.chats };
-    for (const chat of page.results) chats[chat.id] ??= chat; // a chat already here is as fresh or fresher
+    for (const chat of page.results) {
+      // A chat already here is as fresh or fresher; one that went while the page was on its way stays gone.
+      if (!changedSince(chat.id)) chats[chat.id] ??= chat;
+    }
     return { chats, chatsNext: page.next };
   });
 }
@@ -247,12 +279,12 @@ export async function searchMessages(q: string): Promise<SearchHit[]> {
 }
 
 export async function fetchChat(chatId: Id): Promise<Chat | null> {
-  const changes = chatChanges.get(chatId);
+  const changedSince = changesNow();
   try {
     const chat = await get<Chat>(`chat/${chatId}/`);
-    if (chatChanges.get(chatId) !== changes) {
-      refreshChatSoon(chatId);
-      return app.get().chats[chatId] ?? chat;
+    if (changedSince(chatId)) {
+      refreshChatSoon(chatId); // only if it is still here
+      return app.get().chats[chatId] ?? null;
     }
     putChat(chat);
     return chat;
@@ -317,7 +349,7 @@ function refreshChatSoon(chatId: Id): void {
 
 export async function openPrivateChat(user: Id): Promise<Chat> {
   const chat = await post<Chat>("chats/", { is_private: true, members: [user] }, { fallback: "on" });
-  putChat(chat);
+  putWrittenChat(chat);
   return chat;
 }
 
@@ -328,7 +360,7 @@ export async function createGroup(title: string, members: Id[], avatar: File | n
   for (const member of members) form.append("members", member);
   if (avatar) form.append("avatar", avatar);
   const chat = await post<Chat>("chats/", form);
-  putChat(chat);
+  putWrittenChat(chat);
   return chat;
 }
 
@@ -336,7 +368,7 @@ export async function updateGroup(chatId: Id, change: { title?: string; avatar?:
   const form = new FormData();
   if (change.title !== undefined) form.append("title", change.title);
   if (change.avatar) form.append("avatar", change.avatar);
-  putChat(await patch<Chat>(`chat/${chatId}/`, form));
+  putWrittenChat(await patch<Chat>(`chat/${chatId}/`, form));
 }
 
 /** A page of a chat's members in join order (a big group's `members` is empty: docs/api-chats.md). */
@@ -345,7 +377,7 @@ export async function membersPage(chatId: Id, next: string | null): Promise<Page
 }
 
 export async function addMembers(chatId: Id, members: Id[]): Promise<void> {
-  putChat(await post<Chat>(`chat/${chatId}/members/`, { members }));
+  putWrittenChat(await post<Chat>(`chat/${chatId}/members/`, { members }));
 }
 
 export async function removeMember(chatId: Id, user: Id): Promise<void> {

@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import expect
+from playwright.sync_api import APIResponse, Page, Route, expect
 
 from chats.models import Chat
+from chats.services import chat_create, chat_update
 from web.tests.test_conversation import picture
 
 
@@ -85,3 +86,80 @@ def test_a_private_chat_is_deleted_for_both(people: Any, make_user: Any) -> None
     alice.page.get_by_role("dialog", name="Delete the chat?").get_by_role("button", name="Delete").click()
     expect(alice.chat_row("Bob X")).to_have_count(0)
     expect(bob.chat_row("Alice X")).to_have_count(0)
+
+
+def hold_answers(page: Page, url: str) -> list[tuple[Route, APIResponse]]:
+    """Answer `page`'s GETs of `url` (a glob) as the server had them when asked, but only when the test says so."""
+    held: list[tuple[Route, APIResponse]] = []
+
+    def hold(route: Route) -> None:
+        if route.request.method != "GET" or held:
+            route.continue_()
+        else:
+            held.append((route, route.fetch()))
+
+    page.route(url, hold)
+    return held
+
+
+def wait_held(page: Page, held: list[tuple[Route, APIResponse]]) -> tuple[Route, APIResponse]:
+    for _ in range(300):  # Playwright runs the route handler while the test waits on the page
+        if held:
+            return held[0]
+        page.wait_for_timeout(50)
+    raise AssertionError("the page should have asked")
+
+
+def leave(person: Any) -> None:
+    person.page.get_by_role("button", name="Group settings").click()
+    person.page.get_by_role("button", name="Leave the group").click()
+    person.page.get_by_role("dialog", name="Leave the group?").get_by_role("button", name="Leave").click()
+
+
+def test_a_chat_answer_that_predates_a_leave_does_not_bring_the_chat_back(people: Any, make_user: Any) -> None:
+    alice_user = make_user(username="alice", first_name="Alice", last_name="X")
+    bob_user = make_user(username="bob", first_name="Bob", last_name="X")
+    chat = chat_create(creator=alice_user, members=[bob_user.pk], title="Book club").chat
+    bob = people("bob").login()
+    bob.open_chat("Book club")
+
+    # Alice renames it: Bob's client asks for the chat, and the answer (with Bob still in) is on its way...
+    held = hold_answers(bob.page, f"**/api/chat/{chat.pk}/")
+    chat_update(actor=alice_user, chat_id=chat.pk, title="Readers")
+    route, answer = wait_held(bob.page, held)
+    assert answer.status == 200
+    # ... while Bob leaves.
+    leave(bob)
+    expect(bob.chat_row("Book club")).to_have_count(0)
+    expect(bob.page).to_have_url(f"{bob.base}/")
+
+    with bob.page.expect_response(lambda response: response.request is route.request):
+        route.fulfill(response=answer)
+    bob.page.wait_for_timeout(500)  # what the answer would do is done in this time (the row came back at once)
+    expect(bob.chat_row("Readers")).to_have_count(0)
+    expect(bob.chat_row("Book club")).to_have_count(0)
+
+
+def test_a_chat_list_that_predates_a_leave_does_not_bring_the_chat_back(people: Any, make_user: Any) -> None:
+    alice_user = make_user(username="alice", first_name="Alice", last_name="X")
+    bob_user = make_user(username="bob", first_name="Bob", last_name="X")
+    chat = chat_create(creator=alice_user, members=[bob_user.pk], title="Book club").chat
+    bob = people("bob")
+    # Bob's chat list is on its way (with the group in it) while he opens the group by its address and leaves.
+    held = hold_answers(bob.page, "**/api/chats/?*")
+    bob.login()
+    wait_held(bob.page, held)
+    # In the app, not a page load (that would start it again without the list on its way).
+    bob.page.evaluate(
+        "path => { history.pushState(null, '', path); dispatchEvent(new PopStateEvent('popstate')); }",
+        f"/chat/{chat.pk}",
+    )
+    expect(bob.page.get_by_role("heading", level=1, name="Book club")).to_be_visible()
+    leave(bob)
+    expect(bob.page).to_have_url(f"{bob.base}/")
+
+    route, answer = held[0]
+    with bob.page.expect_response(lambda response: response.request is route.request):
+        route.fulfill(response=answer)
+    bob.page.wait_for_timeout(500)  # what the answer would do is done in this time (the row came back at once)
+    expect(bob.chat_row("Book club")).to_have_count(0)
