@@ -94,7 +94,7 @@ def _rows_sql(context: SQLContext, page: SQL, order: str, *, counted: bool = Fal
     )
     member = user("u")
     sql = (
-        f"WITH page AS ({page[0]}), "
+        f"WITH page AS MATERIALIZED ({page[0]}), "
         # Computed once each (a CTE read more than once, or by a subquery per row, is not to be inlined).
         f"counts AS MATERIALIZED (SELECT chat_id, count(*) AS n FROM {MEMBERSHIP} "
         "WHERE chat_id IN (SELECT id FROM page) GROUP BY chat_id), "
@@ -104,7 +104,8 @@ def _rows_sql(context: SQLContext, page: SQL, order: str, *, counted: bool = Fal
         "WHERE mm.chat_id IN (SELECT chat_id FROM counts WHERE n <= %s)), "
         "readers AS (SELECT * FROM members) "
         f"SELECT c.id, c.last_activity_at, {chat[0]}{_COUNT_COLUMN if counted else ''} "
-        f"FROM page c JOIN {MEMBERSHIP} mine ON mine.chat_id = c.id AND mine.user_id = %s "
+        f"FROM page p JOIN {CHAT} c ON c.id = p.id JOIN {MEMBERSHIP} mine ON mine.chat_id = c.id "
+        "AND mine.user_id = %s "
         f"LEFT JOIN counts k ON k.chat_id = c.id LEFT JOIN {USER} cu ON cu.id = c.creator_id "
         # A private chat is shown as its other member (the first other in join order).
         f"LEFT JOIN LATERAL (SELECT ou.first_name, ou.last_name, ou.username, ou.avatar FROM {MEMBERSHIP} om "
@@ -126,12 +127,14 @@ _COUNT = f"SELECT count(*) FROM {MEMBERSHIP} WHERE user_id = %s"
 # The viewer's chats are their memberships: counted by an index scan, not a join with every chat.
 _COUNT_COLUMN = f", ({_COUNT})"
 _MAX_OFFSET = 2**62
-# The viewer's chats, starting from their memberships (an index range): `OFFSET 0` keeps the planner from walking
-# every chat by activity and probing each one's memberships instead (4.5 ms for the second page of a user with 512
-# chats, and the whole table for a user with a few).
+# The viewer's chats (id and activity: what their order needs; the rest is read for the page's rows only),
+# starting from their memberships (an index range), each chat looked up by its key: `OFFSET 0` keeps the planner
+# from walking every chat by activity and probing each one's memberships instead (4.5 ms for the second page of a
+# user with 512 chats, and the whole table for a user with a few). Sorting whole rows, with a cache of lookups whose
+# keys never repeat, took 1.1 ms for 512 chats; this, 0.75 ms.
 _MINE = (
-    f"SELECT c.* FROM (SELECT chat_id FROM {MEMBERSHIP} WHERE user_id = %s OFFSET 0) mi "
-    f"JOIN {CHAT} c ON c.id = mi.chat_id"
+    f"SELECT c.id, c.last_activity_at FROM {MEMBERSHIP} mi CROSS JOIN LATERAL "
+    f"(SELECT id, last_activity_at FROM {CHAT} WHERE id = mi.chat_id OFFSET 0) c WHERE mi.user_id = %s"
 )
 _QUERIES = {
     "window": SQLOnce(
@@ -146,7 +149,7 @@ _QUERIES = {
         lambda context: _rows_sql(
             context,
             (
-                f"{_MINE} WHERE c.last_activity_at <= %s AND (c.last_activity_at, c.id) < (%s, %s) "
+                f"{_MINE} AND c.last_activity_at <= %s AND (c.last_activity_at, c.id) < (%s, %s) "
                 f"ORDER BY {_NEWEST_FIRST} LIMIT %s",
                 [_VIEWER, _AT, _AT, _ID, _LIMIT],
             ),
@@ -158,7 +161,7 @@ _QUERIES = {
         lambda context: _rows_sql(
             context,
             (
-                f"{_MINE} WHERE c.last_activity_at >= %s AND (c.last_activity_at, c.id) > (%s, %s) "
+                f"{_MINE} AND c.last_activity_at >= %s AND (c.last_activity_at, c.id) > (%s, %s) "
                 "ORDER BY c.last_activity_at, c.id LIMIT %s",
                 [_VIEWER, _AT, _AT, _ID, _LIMIT],
             ),
@@ -168,7 +171,9 @@ _QUERIES = {
     ),
     # Chats by id, for one chat or a search's page (the caller orders them).
     "ids": SQLOnce(
-        lambda context: _rows_sql(context, (f"SELECT c.* FROM {CHAT} c WHERE c.id = ANY(%s)", [_IDS]), "c.id")
+        lambda context: _rows_sql(
+            context, (f"SELECT id, last_activity_at FROM {CHAT} WHERE id = ANY(%s)", [_IDS]), "c.id"
+        )
     ),
 }
 
