@@ -52,6 +52,9 @@ class Result:
     ratios: dict[str, float | None] = field(default_factory=dict)
     # Group sends: what reached a member over WebSocket (bench/group_delivery.py's figures).
     delivery: dict[str, Any] | None = None
+    # The floor measured just before this scenario (`rps`, `p50_1`): the machine's speed drifts between minutes
+    # (the floor has measured 680 to 900 req/s in one hour), so a ratio to a floor measured next to it is steadier.
+    paired_floor: dict[str, float | None] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -180,6 +183,20 @@ def add_ratios(results: Iterable[Result], floor_name: str = FLOOR) -> None:
             result.ratios["rps"] = None
 
 
+def paired_floor(loaded: dict[str, Any], single: dict[str, Any]) -> dict[str, float | None]:
+    """The floor's throughput and one-connection median from a short run of each, taken just before a scenario."""
+    floor = result_from_wrk(FLOOR, "floor", loaded)
+    add_single(floor, single)
+    return {"rps": floor.rps, "p50_1": floor.p50_1}
+
+
+def paired_ratios(result: Result) -> dict[str, float | None]:
+    """A scenario's req/s and one-connection median as multiples of the floor measured just before it."""
+    floor = result.paired_floor or {}
+    rps = None if _fixed_rate(result.name) else _ratio(result.rps, floor.get("rps"))
+    return {"rps": rps, "p50_1": _ratio(result.p50_1, floor.get("p50_1"))}
+
+
 def _ratio(value: float | None, base: float | None) -> float | None:
     if value is None or base is None or base == 0:
         return None
@@ -273,6 +290,24 @@ def render_markdown(results: list[Result], meta: dict[str, Any]) -> str:
                 f"| {r.title} | {channel} | {d.get('messages', 0):,} | {d.get('received', 0):,} "
                 f"| {_num(d.get('delivered_per_s'), 0)} | {_num(d.get('channel_publications_per_s'), 0)} "
                 f"| {_num(d.get('lag_s'), 2)}{' (timed out)' if d.get('timed_out') else ''} |"
+            )
+    paired = [r for r in results if r.paired_floor]
+    if paired:
+        lines += [
+            "",
+            "Paired with the floor: each scenario against a short floor run (its requests/s over the same connections, "
+            "and its one-connection median) measured just before it, which cancels the machine's drift between "
+            "minutes:",
+            "",
+            "| scenario | req/s | the floor's req/s just before | ratio | p50 ms, 1 conn | the floor's just before "
+            "| ratio |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for r in paired:
+            floor, ratios = r.paired_floor or {}, paired_ratios(r)
+            lines.append(
+                f"| {r.title} | {_num(r.rps, 0)} | {_num(floor.get('rps'), 0)} | {_num(ratios['rps'], 2)}x "
+                f"| {_num(r.p50_1, 2)} | {_num(floor.get('p50_1'), 2)} | {_num(ratios['p50_1'], 2)}x |"
             )
     notes = [(r.title, note) for r in results for note in r.notes]
     if notes:

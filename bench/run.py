@@ -179,6 +179,13 @@ class DeliveryWatch:
         return data
 
 
+def floor_now(args: argparse.Namespace, base: str, targets: Path, out: Path) -> dict[str, float | None]:
+    """A short floor run, loaded and then over one connection: the floor as fast as the machine is right now."""
+    loaded = wrk(base, targets, duration=args.paired_floor, connections=args.connections, once=False, out=out)
+    single = wrk(base, targets, duration=args.paired_floor, connections=1, once=False, out=out)
+    return report.paired_floor(loaded, single)
+
+
 def worker_rss(gunicorn_pid: int | None) -> float | None:
     if not gunicorn_pid:
         return None
@@ -239,6 +246,13 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=float(os.environ.get("BENCH_STACK_WARMUP", 5)),
         help="seconds of floor requests before the first scenario (each worker's first requests import the URLconf)",
+    )
+    parser.add_argument(
+        "--paired-floor",
+        type=float,
+        default=float(os.environ.get("BENCH_PAIRED_FLOOR", 3)),
+        help="seconds of floor requests (loaded, then as long again over one connection) just before each "
+        "scenario, for the paired ratios; 0: none",
     )
     parser.add_argument("--connections", type=int, default=int(os.environ.get("BENCH_CONNECTIONS", 8)))
     parser.add_argument("--only", default=os.environ.get("BENCH_ONLY", ""), help="comma-separated scenario names")
@@ -312,6 +326,10 @@ def main(argv: list[str] | None = None) -> int:
             single_targets = loaded_targets = targets
             if args.warmup > 0:
                 wrk(url, targets, duration=args.warmup, connections=args.connections, once=False, out=tmp / "w.json")
+        paired = None
+        if floor and name != report.FLOOR and args.paired_floor > 0:
+            paired = floor_now(args, base, Path(floor["targets"]), tmp / f"{name}.floor.json")
+            settle()
         watch = DeliveryWatch(args, base, scenario["watch"]) if scenario.get("watch") and args.ws_url else None
         loaded = wrk(
             url,
@@ -344,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         report.add_single(result, single)
         if delivery is not None:
             result.delivery = delivery
+        result.paired_floor = paired
         if scenario.get("note"):
             result.notes.append(scenario["note"])
         results.append(result)

@@ -202,3 +202,26 @@ def test_realtime_rates_are_parsed() -> None:
     assert parse_rates("100:1000,20:200") == [(100.0, 1000), (20.0, 200)]
     assert parse_rates("50") == [(50.0, 500)]
     assert parse_rates("") == []
+
+
+def test_paired_ratios_use_the_floor_measured_just_before() -> None:
+    # The run's floor says 500 req/s; the floor measured just before the scenario, 250 req/s and 4 ms.
+    floor = report.result_from_wrk("floor", "Floor", WRK)
+    scenario = report.result_from_wrk("chat_list", "Chat list", _wrk(requests=1000))
+    report.add_single(scenario, _wrk(percentiles_us={"50": 6000.0, "99": 9000.0}))
+    scenario.paired_floor = report.paired_floor(_wrk(requests=2500), _wrk(percentiles_us={"50": 4000.0, "99": 5000.0}))
+    assert scenario.paired_floor == {"rps": pytest.approx(250.0), "p50_1": pytest.approx(4.0)}
+    results = [floor, scenario]
+    report.add_ratios(results)
+    assert scenario.ratios["rps"] == pytest.approx(0.2)  # against the run's floor
+    assert report.paired_ratios(scenario) == {"rps": pytest.approx(0.4), "p50_1": pytest.approx(1.5)}
+
+    markdown = report.render_markdown(results, {})
+    assert "| Chat list | 100 | 250 | 0.40x | 6.00 | 4.00 | 1.50x |" in markdown
+    assert json.loads(report.to_json(results, {}))["results"][1]["paired_floor"]["rps"] == pytest.approx(250.0)
+
+
+def test_no_paired_table_without_paired_floors() -> None:
+    results = [report.result_from_wrk("floor", "Floor", WRK)]
+    report.add_ratios(results)
+    assert "Paired with the floor" not in report.render_markdown(results, {})
