@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.signals import request_finished, request_started
 from playwright.sync_api import Page, expect
 
 from conftest import PASSWORD, wait_for_other_sessions
@@ -33,9 +36,51 @@ class Messenger:
     redis_url: str
 
 
+class RequestsInFlight:
+    """The requests the live server's threads are handling (Django's request_started and request_finished)."""
+
+    def __init__(self) -> None:
+        self.count, self.changed = 0, time.monotonic()
+        self.lock = threading.Lock()
+
+    def started(self, **_: Any) -> None:
+        with self.lock:
+            self.count, self.changed = self.count + 1, time.monotonic()
+
+    def finished(self, **_: Any) -> None:
+        with self.lock:
+            self.count, self.changed = self.count - 1, time.monotonic()
+
+    def wait_quiet(self, quiet: float = 0.3, timeout: float = 10) -> None:
+        """Until none has been running for `quiet` s: one a closing page sent may still be on its way through
+        nginx when the last one finishes."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.count <= 0 and time.monotonic() - self.changed >= quiet:
+                    return
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def requests_in_flight() -> Iterator[RequestsInFlight]:
+    tracker = RequestsInFlight()
+    request_started.connect(tracker.started, dispatch_uid="web-tests-in-flight")
+    request_finished.connect(tracker.finished, dispatch_uid="web-tests-in-flight")
+    yield tracker
+    request_started.disconnect(dispatch_uid="web-tests-in-flight")
+    request_finished.disconnect(dispatch_uid="web-tests-in-flight")
+
+
 @pytest.fixture
 def messenger(
-    nginx_server: Any, relay: Any, centrifugo: Any, redis_url: str, settings: Any, live_server: Any
+    nginx_server: Any,
+    relay: Any,
+    centrifugo: Any,
+    redis_url: str,
+    settings: Any,
+    live_server: Any,
+    requests_in_flight: RequestsInFlight,
 ) -> Iterator[Messenger]:
     """The whole stack behind nginx. Uploads land where nginx serves /media/ from, under its URL; ephemeral events
     (typing) go straight to this Centrifugo."""
@@ -46,7 +91,10 @@ def messenger(
     settings.CENTRIFUGO_API_URL = centrifugo.api_url
     yield Messenger(nginx_server.url, nginx_server, centrifugo, redis_url)
     # Torn down after the people's browser contexts, before the test's tables are emptied: a request a page sent
-    # just before it closed may still be running in a live-server thread, and the TRUNCATE deadlocked with it.
+    # just before it closed may still be running in a live-server thread, and the TRUNCATE deadlocked with it (a
+    # 500 for the request, and a flush that failed the next test). Its session may not be busy yet (the request
+    # is still in Python, or on its way through nginx): the requests themselves are waited for first.
+    requests_in_flight.wait_quiet()
     wait_for_other_sessions(busy_only=True)
 
 
