@@ -286,7 +286,17 @@ export async function fetchChat(chatId: Id): Promise<Chat | null> {
       refreshChatSoon(chatId); // only if it is still here
       return app.get().chats[chatId] ?? null;
     }
+    const previous = app.get().chats[chatId];
     putChat(chat);
+    // This answer may be the first news of a message (its event, still on its way, then counts as a repeat and
+    // adds nothing to the badge), or of a mute: the badge is asked again when what it counts changed.
+    if (
+      !previous ||
+      previous.unread_messages_count !== chat.unread_messages_count ||
+      isMuted(previous) !== isMuted(chat)
+    ) {
+      refreshUnreadSoon();
+    }
     return chat;
   } catch (error) {
     if (error instanceof ApiError && (error.status === 403 || error.status === 404)) {
