@@ -233,21 +233,16 @@ export async function loadChats(): Promise<void> {
     // A complete first page is the whole truth (chats deleted while we were away disappear); otherwise merge.
     const chats: Record<Id, Chat> = page.next ? { ...state.chats } : {};
     for (const chat of page.results) {
-      // A chat changed here while the page was on its way (a mute, a message, a leave) stays as it is now, and
-      // one still here is asked again: the page may predate the change (an unmute undone made the next message
-      // miss the badge; a leave undone put the chat back).
       if (changedSince(chat.id)) stale.add(chat.id);
       else chats[chat.id] = chat;
     }
-    for (const chatId of stale) {
-      if (state.chats[chatId]) chats[chatId] = state.chats[chatId];
-    }
-    // A chat made here meanwhile is not on a page that predates it either.
+    // A chat changed here while the page was on its way (a mute, a message, a leave, made here) stays as it is
+    // now, and one still here is asked again: the page may predate the change (an unmute undone made the next
+    // message miss the badge; a leave undone put the chat back; a chat made meanwhile is not on it).
     for (const [chatId, chat] of Object.entries(state.chats)) {
-      if (!chats[chatId] && changedSince(chatId)) {
-        chats[chatId] = chat;
-        stale.add(chatId);
-      }
+      if (!changedSince(chatId)) continue;
+      chats[chatId] = chat;
+      if (!page.next) stale.add(chatId);
     }
     return { chats, chatsNext: page.next, chatsLoaded: true };
   });
