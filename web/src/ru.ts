@@ -67,6 +67,7 @@ export const ru: Dictionary = {
   "Log out": "Выйти из аккаунта",
   Members: "Участники",
   Message: "Сообщение",
+  "Mention a member": "Упомянуть участника",
   "Message actions": "Действия с сообщением",
   "Message {name}": "Написать: {name}",
   Messages: "Сообщения",

@@ -290,6 +290,42 @@ def test_mentions_of_me_are_marked_and_counted(people: Any, make_user: Any) -> N
     expect(badge).to_have_count(0)  # read
 
 
+def test_an_at_sign_suggests_the_chat_members(people: Any, make_user: Any) -> None:
+    alice_user = make_user(username="alice", first_name="Alice", last_name="A")
+    bob_user = make_user(username="bob", first_name="Bob", last_name="B")
+    carol_user = make_user(username="carol", first_name="Carol", last_name="Bobrova")
+    make_user(username="bobby", first_name="Outsider", last_name="O")  # not a member: never suggested
+    chat_create(creator=alice_user, members=[bob_user.pk, carol_user.pk], title="Team")
+    alice, bob = people("alice").login(), people("bob").login()
+    alice.open_chat("Team")
+    choices = alice.page.get_by_role("listbox", name="Mention a member")
+    composer = alice.composer
+
+    composer.press_sequentially("thanks @bo")
+    # Usernames first, then names; the first is chosen.
+    expect(choices.get_by_role("option")).to_have_text(["Bob B @bob", "Carol Bobrova @carol"])
+    expect(choices.get_by_role("option", selected=True)).to_have_text("Bob B @bob")
+    composer.press("ArrowDown")
+    expect(choices.get_by_role("option", selected=True)).to_have_text("Carol Bobrova @carol")
+    composer.press("Enter")  # picks; nothing is sent
+    expect(choices).to_have_count(0)
+    expect(composer).to_have_value("thanks @carol ")
+    expect(alice.log.locator("li.message")).to_have_count(0)
+
+    composer.press_sequentially("and @")
+    expect(choices.get_by_role("option")).to_have_count(2)  # everyone but me
+    composer.press("Escape")
+    expect(choices).to_have_count(0)
+    composer.press_sequentially("B")
+    choices.get_by_role("option", name="Bob B @bob").click()
+    expect(composer).to_have_value("thanks @carol and @bob ")
+    composer.press_sequentially("see you")
+    composer.press("Enter")
+
+    bob.open_chat("Team")
+    expect(bob.message("thanks @carol and @bob see you").locator("mark")).to_have_text(["@bob"])
+
+
 def test_global_search_finds_a_message_and_opens_the_chat_at_it(people: Any, make_user: Any) -> None:
     alice_user = make_user(username="alice", first_name="Alice", last_name="A")
     bob_user = make_user(username="bob", first_name="Bob", last_name="B")

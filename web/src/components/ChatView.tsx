@@ -397,6 +397,7 @@ export function ChatView({ chatId }: { chatId: string }) {
       )}
       <Composer
         chatId={chat.id}
+        members={chat.members.filter((member) => member.id !== me.id)}
         reply={reply}
         editing={editing}
         files={files}

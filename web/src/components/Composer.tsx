@@ -1,9 +1,9 @@
-// Writing: text (Enter sends, Shift+Enter breaks the line), files from the picker, drag and drop or paste, voice
-// notes recorded with MediaRecorder, replies and edits.
+// Writing: text (Enter sends, Shift+Enter breaks the line), @-mentions picked from the chat's members, files from
+// the picker, drag and drop or paste, voice notes recorded with MediaRecorder, replies and edits.
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { t } from "../i18n";
 import { displayName, editMessage, errorText, sendMessage } from "../state";
-import type { Message } from "../types";
+import type { Message, User } from "../types";
 import { tellTyping } from "../typing";
 import { AttachIcon, CloseIcon, MicIcon, SendIcon, StopIcon } from "./icons";
 
@@ -30,6 +30,50 @@ function Attachment({ file, onRemove }: { file: File; onRemove: () => void }) {
         <CloseIcon />
       </button>
     </li>
+  );
+}
+
+// "@" and what follows it up to the caret, at the start or after a character that cannot end a username or an
+// e-mail address's local part (the server reads mentions the same way: docs/api-chats.md, "Mentions").
+const MENTION_BEFORE_CARET = /(?:^|[^\w@.+-])@([\w.+-]{0,150})$/u;
+const MENTION_CHOICES = 6;
+const CARET_KEYS = new Set(["ArrowLeft", "ArrowRight", "Home", "End"]);
+
+type Mentioning = { at: number; query: string };
+
+function mentioning(text: string, caret: number): Mentioning | null {
+  const match = MENTION_BEFORE_CARET.exec(text.slice(0, caret));
+  return match ? { at: caret - match[1].length - 1, query: match[1].toLowerCase() } : null;
+}
+
+/** Members whose username, first or last name starts with the query, usernames first. */
+function mentionChoices(members: User[], query: string): User[] {
+  const starts = (value: string | null | undefined) => !!value && value.toLowerCase().startsWith(query);
+  return [
+    ...members.filter((user) => starts(user.username)),
+    ...members.filter((user) => !starts(user.username) && (starts(user.first_name) || starts(user.last_name))),
+  ].slice(0, MENTION_CHOICES);
+}
+
+function MentionChoices(props: { id: string; choices: User[]; active: number; onPick: (user: User) => void }) {
+  return (
+    <ul class="mention-choices" id={props.id} role="listbox" aria-label={t("Mention a member")}>
+      {props.choices.map((user, index) => (
+        <li
+          key={user.id}
+          id={`${props.id}-${index}`}
+          role="option"
+          aria-selected={index === props.active}
+          // mousedown, not click: the text area keeps the focus (and the caret).
+          onMouseDown={(event) => {
+            event.preventDefault();
+            props.onPick(user);
+          }}
+        >
+          <span>{displayName(user)}</span> <span class="muted">@{user.username}</span>
+        </li>
+      ))}
+    </ul>
   );
 }
 
@@ -78,6 +122,8 @@ class Recorder {
 
 export function Composer(props: {
   chatId: string;
+  /** Who can be suggested after "@": the chat's other members (none in a big group: web/README.md). */
+  members: User[];
   reply: Message | null;
   editing: Message | null;
   files: File[];
@@ -90,6 +136,36 @@ export function Composer(props: {
   const [recording, setRecording] = useState<number | null>(null);
   const input = useRef<HTMLTextAreaElement>(null);
   const recorder = useRef(new Recorder());
+  const [mention, setMention] = useState<Mentioning | null>(null);
+  const [activeChoice, setActiveChoice] = useState(0);
+  const caretAfterPick = useRef<number | null>(null);
+  const choices = mention ? mentionChoices(props.members, mention.query) : [];
+  const active = Math.min(activeChoice, choices.length - 1);
+  const choicesId = `mention-choices-${props.chatId}`;
+
+  // Where the caret is decides whether an "@" is being completed: after typing, clicking or moving it.
+  const followCaret = () => {
+    const node = input.current;
+    const next = node && node.selectionStart === node.selectionEnd ? mentioning(node.value, node.selectionStart) : null;
+    if (next?.at !== mention?.at || next?.query !== mention?.query) setActiveChoice(0);
+    setMention(next);
+  };
+
+  const pickMention = (user: User) => {
+    const node = input.current;
+    if (!node || !mention) return;
+    const before = `${text.slice(0, mention.at)}@${user.username} `;
+    setText(before + text.slice(node.selectionStart).replace(/^ /, ""));
+    caretAfterPick.current = before.length;
+    setMention(null);
+  };
+  useLayoutEffect(() => {
+    const node = input.current;
+    if (node && caretAfterPick.current !== null) {
+      node.setSelectionRange(caretAfterPick.current, caretAfterPick.current);
+      caretAfterPick.current = null;
+    }
+  }, [text]);
 
   // Before the browser paints (a layout effect): as a plain effect it could run after the person had already typed
   // the new text, and put the old one back, which Enter then saved (a flaky browser test under load).
@@ -136,6 +212,21 @@ export function Composer(props: {
   };
 
   const onKeyDown = (event: KeyboardEvent) => {
+    if (choices.length && !event.isComposing) {
+      const step = { ArrowDown: 1, ArrowUp: -1 }[event.key];
+      if (step) {
+        event.preventDefault();
+        return setActiveChoice((active + step + choices.length) % choices.length);
+      }
+      if ((event.key === "Enter" && !event.shiftKey) || event.key === "Tab") {
+        event.preventDefault();
+        return pickMention(choices[active]);
+      }
+      if (event.key === "Escape") {
+        event.preventDefault();
+        return setMention(null);
+      }
+    }
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       void submit();
@@ -236,7 +327,7 @@ export function Composer(props: {
         </div>
       ) : (
         <form
-          class="composer-row"
+          class="composer-row mention-anchor"
           onSubmit={(event) => {
             event.preventDefault();
             void submit();
@@ -260,6 +351,9 @@ export function Composer(props: {
           <label class="visually-hidden" for={`composer-${props.chatId}`}>
             {t("Message")}
           </label>
+          {choices.length > 0 && (
+            <MentionChoices id={choicesId} choices={choices} active={active} onPick={pickMention} />
+          )}
           <textarea
             id={`composer-${props.chatId}`}
             ref={input}
@@ -267,11 +361,18 @@ export function Composer(props: {
             class="composer-input"
             placeholder={t("Write a message…")}
             value={text}
+            aria-autocomplete="list"
+            aria-controls={choices.length ? choicesId : undefined}
+            aria-activedescendant={choices.length ? `${choicesId}-${active}` : undefined}
             onInput={(event) => {
               setText(event.currentTarget.value);
+              followCaret();
               if (event.currentTarget.value.trim() && !props.editing) tellTyping(props.chatId);
             }}
             onKeyDown={onKeyDown}
+            onKeyUp={(event) => CARET_KEYS.has(event.key) && followCaret()}
+            onClick={followCaret}
+            onBlur={() => setMention(null)}
             onPaste={onPaste}
           />
           {!text.trim() && !props.files.length && !props.editing ? (
