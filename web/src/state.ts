@@ -264,6 +264,11 @@ export async function loadMoreChats(): Promise<void> {
   });
 }
 
+/** Messages that mention me, newest first (`GET /api/mentions/`): the first page, or the one a `next` link names. */
+export async function loadMentions(next: string | null): Promise<Page<Message>> {
+  return next ? get<Page<Message>>(next) : get<Page<Message>>("mentions/", { page_size: 20 });
+}
+
 export async function searchChats(search: string): Promise<Chat[]> {
   return (await get<Page<Chat>>("chats/", { search, page_size: CHAT_PAGE })).results;
 }

@@ -326,6 +326,41 @@ def test_an_at_sign_suggests_the_chat_members(people: Any, make_user: Any) -> No
     expect(bob.message("thanks @carol and @bob see you").locator("mark")).to_have_text(["@bob"])
 
 
+def test_mentions_of_me_are_listed_and_open_their_chat(people: Any, make_user: Any) -> None:
+    alice_user = make_user(username="alice", first_name="Alice", last_name="A")
+    bob_user = make_user(username="bob", first_name="Bob", last_name="B")
+    carol_user = make_user(username="carol", first_name="Carol", last_name="C")
+    team = chat_create(creator=alice_user, members=[bob_user.pk, carol_user.pk], title="Team").chat
+    trip = chat_create(creator=carol_user, members=[bob_user.pk], title="Trip").chat
+    message_create(sender=alice_user, chat_id=team.pk, text="@bob the first one")
+    for n in range(20):
+        message_create(sender=carol_user, chat_id=trip.pk, text=f"@bob tickets {n}")
+    message_create(sender=carol_user, chat_id=trip.pk, text="no mention here")
+    bob = people("bob").login()
+    page = bob.page
+    toggle = page.get_by_role("button", name="Mentions of me")
+    mentions = page.get_by_role("region", name="Mentions of me")
+
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_role("list", name="Chats")).to_be_hidden()
+    hits = mentions.get_by_role("button").filter(has_text="@bob")
+    expect(hits).to_have_count(20)  # a page, newest first
+    expect(hits.first).to_contain_text("Trip")
+    expect(hits.first).to_contain_text("Carol C: @bob tickets 19")
+    expect(hits.first.locator("mark")).to_have_text("@bob")
+    mentions.get_by_role("button", name="Show more").click()
+    expect(hits).to_have_count(21)
+    expect(mentions.get_by_role("button", name="Show more")).to_have_count(0)
+
+    hits.last.click()  # the oldest: in another chat
+    expect(page.get_by_role("heading", level=1, name="Team")).to_be_visible()
+    expect(bob.message("@bob the first one")).to_be_visible()
+    toggle.click()
+    expect(mentions).to_have_count(0)
+    expect(bob.chat_row("Trip")).to_be_visible()
+
+
 def test_global_search_finds_a_message_and_opens_the_chat_at_it(people: Any, make_user: Any) -> None:
     alice_user = make_user(username="alice", first_name="Alice", last_name="A")
     bob_user = make_user(username="bob", first_name="Bob", last_name="B")

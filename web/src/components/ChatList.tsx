@@ -18,6 +18,7 @@ import type { Chat, Id, Message, SearchHit, User } from "../types";
 import { useTyping } from "../typing";
 import { Avatar } from "./common";
 import { MutedIcon, PlusIcon } from "./icons";
+import { Mentions } from "./Mentions";
 import { NewChatDialog } from "./NewChat";
 
 export function preview(message: Message | null, me: Id | undefined): string {
@@ -110,6 +111,7 @@ export function ChatList({ openChat }: { openChat: Id | null }) {
   const [found, setFound] = useState<Chat[] | null>(null);
   const [hits, setHits] = useState<SearchHit[] | null>(null);
   const [creating, setCreating] = useState(false);
+  const [mentions, setMentions] = useState(false);
   const sentinel = useRef<HTMLLIElement>(null);
 
   // The server searches titles and the other member's names; loaded chats are filtered at once meanwhile.
@@ -157,8 +159,21 @@ export function ChatList({ openChat }: { openChat: Id | null }) {
           class="search"
           placeholder={t("Search chats")}
           value={query}
-          onInput={(event) => setQuery(event.currentTarget.value)}
+          onInput={(event) => {
+            setQuery(event.currentTarget.value);
+            setMentions(false);
+          }}
         />
+        <button
+          type="button"
+          class="icon-button mentions-toggle"
+          aria-label={t("Mentions of me")}
+          title={t("Mentions of me")}
+          aria-pressed={mentions}
+          onClick={() => setMentions(!mentions)}
+        >
+          <span aria-hidden="true">@</span>
+        </button>
         <button
           type="button"
           class="icon-button primary"
@@ -169,16 +184,17 @@ export function ChatList({ openChat }: { openChat: Id | null }) {
           <PlusIcon />
         </button>
       </div>
-      <ul class="chat-list" role="list" aria-label={t("Chats")}>
+      {mentions && <Mentions />}
+      <ul class="chat-list" role="list" aria-label={t("Chats")} hidden={mentions}>
         {shown.map((chat) => (
           <ChatRow key={chat.id} chat={chat} current={chat.id === openChat} me={me} />
         ))}
         {!search && more && <li ref={sentinel} class="list-sentinel" aria-hidden="true" />}
       </ul>
-      {loaded && !shown.length && !hits?.length && (
+      {loaded && !mentions && !shown.length && !hits?.length && (
         <p class="empty">{search ? t("Nothing found.") : t("No chats yet. Start one with the + button.")}</p>
       )}
-      {search && !!hits?.length && (
+      {search && !mentions && !!hits?.length && (
         <section class="search-hits" aria-labelledby="hits-title">
           <h2 id="hits-title" class="list-heading">
             {t("Messages")}

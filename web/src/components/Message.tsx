@@ -145,7 +145,7 @@ function ActionsMenu({ message, mine, actions }: { message: Message; mine: boole
 const MENTION = /(?<![\w@.+-])@([\w.@+-]+)/g;
 
 /** The text with my `@username` marked. */
-function WithMentionsOf({ text, username }: { text: string; username: string }) {
+export function WithMentionsOf({ text, username }: { text: string; username: string }) {
   const parts: (string | JSX.Element)[] = [];
   const mine = username.toLowerCase();
   let shown = 0;
