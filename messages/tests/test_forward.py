@@ -91,6 +91,7 @@ def test_shared_files_stay_until_no_message_uses_them(
         ({}, 400),
         ({"messages": [str(uuid.uuid4())]}, 404),
         ({"messages": ["nope"]}, 404),
+        ({"messages": [str(uuid.uuid4())] * 101}, 400),  # one id, but more entries than a forward takes
     ],
 )
 def test_bad_input(creator: User, member: User, client_for, payload: dict, status: int) -> None:
