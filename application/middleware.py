@@ -38,8 +38,9 @@ class ApiErrorShapeMiddleware:
     """Every /api error is JSON in the API's shape, whatever produced it.
 
     DRF and the handlers in errors.py answer JSON already; this catches the rest: Django's HTML debug pages
-    (DEBUG on: a crash, a suspicious request), the browsable API's HTML error pages, anything a library renders
-    itself. Its status and headers (Allow, Retry-After, WWW-Authenticate) are kept; the body is replaced.
+    (DEBUG on: a crash, a suspicious request), the browsable API's HTML error pages (their body becomes the error
+    errors.py shaped, field errors included), anything a library renders itself. Its status and headers (Allow,
+    Retry-After, WWW-Authenticate) are kept; the body is replaced.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -49,9 +50,13 @@ class ApiErrorShapeMiddleware:
         response = self.get_response(request)
         if response.status_code < 400 or _is_json(response) or not request.path_info.startswith("/api/"):
             return response
-        generic = GENERIC_ERRORS.get(response.status_code)
-        detail, code = generic if generic else (response.reason_phrase, "error")
-        replaced = json_error(response.status_code, str(detail), code)
+        data = getattr(response, "data", None)  # a DRF Response keeps the body errors.py shaped: keep it
+        if isinstance(data, dict) and {"detail", "code"} <= data.keys():
+            replaced = JsonResponse(data, status=response.status_code, json_dumps_params={"ensure_ascii": False})
+        else:
+            generic = GENERIC_ERRORS.get(response.status_code)
+            detail, code = generic if generic else (response.reason_phrase, "error")
+            replaced = json_error(response.status_code, str(detail), code)
         for name, value in response.items():
             if name.lower() not in {"content-type", "content-length"}:
                 replaced[name] = value

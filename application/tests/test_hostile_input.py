@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -319,9 +320,21 @@ def test_a_crash_is_json_even_with_debug(
 
 
 def test_errors_are_json_for_a_browser_too(client: APIClient) -> None:
-    # The browsable API (development) renders pages for browsers; its error pages would be HTML.
-    assert_error(client.get("/api/chat/00000000-0000-0000-0000-000000000000/", HTTP_ACCEPT="text/html"), 404)
-    assert_error(client.post("/api/chats/", {"title": "x" * 5000}, HTTP_ACCEPT="text/html"), 400)
+    # The browsable API (development) renders pages for browsers; its error pages would be HTML. The JSON that
+    # replaces them is the error a JSON client gets, field errors and all.
+    html = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    for path, data in [
+        ("/api/chat/00000000-0000-0000-0000-000000000000/", None),
+        ("/api/chats/", {"title": "x" * 5000}),
+        ("/api/messages/search/?q=!!!", None),
+    ]:
+        send = client.get if data is None else partial(client.post, data=data)
+        as_browser, as_client = send(path, HTTP_ACCEPT=html), send(path, HTTP_ACCEPT="application/json")
+        assert as_client.status_code in (400, 404)
+        assert assert_error(as_browser, as_client.status_code) == as_client.json()
+    anonymous = APIClient()
+    body = assert_error(anonymous.get("/api/chats/", HTTP_ACCEPT=html), 401, "not_authenticated")
+    assert body == anonymous.get("/api/chats/").json()
 
 
 # --- values once accepted in silence (found by fuzzing) -------------------------------------------------------
