@@ -22,6 +22,7 @@ const EN_PLURALS: Dictionary = {
   "{n} images": { one: "{n} image", other: "{n} images" },
   "{n} unread mentions": { one: "{n} unread mention of you", other: "{n} unread mentions of you" },
   "{n} people are typing…": { one: "{n} person is typing…", other: "{n} people are typing…" },
+  "{n} selected": { one: "{n} message selected", other: "{n} messages selected" },
 };
 
 const DICTIONARIES: Record<Language, Dictionary> = { en: EN_PLURALS, ru };

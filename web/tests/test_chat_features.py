@@ -399,3 +399,47 @@ def test_a_message_is_forwarded_to_another_chat(people: Any, make_user: Any) -> 
     expect(alice.page.get_by_role("heading", level=1, name="Carol C")).to_be_visible()
     for person in (alice, carol):
         expect(person.message("the meeting is at 5").locator(".forwarded")).to_have_text("Forwarded from Bob B")
+
+
+def test_several_messages_are_selected_and_forwarded_in_order(people: Any, make_user: Any) -> None:
+    alice_user = make_user(username="alice", first_name="Alice", last_name="A")
+    bob_user = make_user(username="bob", first_name="Bob", last_name="B")
+    carol_user = make_user(username="carol", first_name="Carol", last_name="C")
+    plans = chat_create(creator=alice_user, members=[bob_user.pk], title="Plans").chat
+    chat_create(creator=alice_user, members=[carol_user.pk], title="Archive")
+    for text in ("one", "two", "three"):
+        message_create(sender=bob_user, chat_id=plans.pk, text=text)
+    alice, carol = people("alice").login(), people("carol").login()
+    carol.open_chat("Archive")
+    alice.open_chat("Plans")
+    page = alice.page
+    toolbar = page.get_by_role("toolbar", name="Selected messages")
+    check = lambda text: alice.message(text).get_by_role("checkbox", name="Select this message")  # noqa: E731
+
+    alice.message_action("two", "Select")
+    expect(toolbar).to_contain_text("1 message selected")
+    expect(check("two")).to_be_checked()
+    expect(alice.composer).to_have_count(0)
+    check("three").check()
+    check("one").check()
+    check("three").uncheck()
+    expect(toolbar).to_contain_text("2 messages selected")
+    toolbar.get_by_role("button", name="Forward").click()
+    page.get_by_role("dialog", name="Forward to…").get_by_role("button", name="Forward to Archive").click()
+
+    expect(page.get_by_role("heading", level=1, name="Archive")).to_be_visible()
+    for person in (alice, carol):
+        expect(person.log.locator("li.message p.text")).to_have_text(["one", "two"])  # oldest first
+        expect(person.message("one").locator(".forwarded")).to_have_text("Forwarded from Bob B")
+    alice.open_chat("Plans")
+    expect(alice.log.get_by_role("checkbox")).to_have_count(0)  # done selecting
+
+    # Escape, or Cancel, ends a selection without forwarding.
+    alice.message_action("one", "Select")
+    expect(toolbar).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(toolbar).to_have_count(0)
+    alice.message_action("one", "Select")
+    toolbar.get_by_role("button", name="Cancel").click()
+    expect(alice.log.get_by_role("checkbox")).to_have_count(0)
+    expect(alice.composer).to_be_visible()

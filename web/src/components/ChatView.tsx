@@ -34,6 +34,9 @@ import { ForwardDialog } from "./Forward";
 import { BackIcon, DownIcon, InfoIcon } from "./icons";
 import { type MessageActions, MessageItem } from "./Message";
 
+/** The API forwards at most this many messages at once (`MESSAGE_MAX_FORWARD`). */
+const MESSAGE_MAX_FORWARD = 100;
+
 function isUnreadForMe(message: Message, me: string): boolean {
   return message.sender.id !== me && !message.was_read_by.some((reader) => reader.id === me);
 }
@@ -135,7 +138,13 @@ function useSentinel(
   });
 }
 
-function MessageLog(props: { chat: Chat; history: History; me: Me; actions: MessageActions }) {
+function MessageLog(props: {
+  chat: Chat;
+  history: History;
+  me: Me;
+  actions: MessageActions;
+  selection: Message[] | null;
+}) {
   const { chat, history, me } = props;
   const log = useRef<HTMLDivElement>(null);
   const top = useRef<HTMLLIElement>(null);
@@ -144,6 +153,11 @@ function MessageLog(props: { chat: Chat; history: History; me: Me; actions: Mess
   const [unseen, setUnseen] = useState(0);
   const items = history.items;
   const first = items[0]?.id;
+  const chosen = new Set(props.selection?.map((message) => message.id));
+  const full = chosen.size >= MESSAGE_MAX_FORWARD;
+  // While selecting: a check box on every message, none left to check once the forward's limit is reached.
+  const selectedState = (message: Message) =>
+    props.selection ? chosen.has(message.id) || (full ? null : false) : undefined;
   const lastKey = `${items.at(-1)?.id}:${history.pending.length}`;
 
   // Scroll keeping: measure before the DOM changes (during render), correct after it (layout effect).
@@ -251,6 +265,7 @@ function MessageLog(props: { chat: Chat; history: History; me: Me; actions: Mess
                   mine={mine}
                   unread={isUnreadForMe(message, me.id)}
                   showSender={!chat.is_private && !mine && (separator || previousSender !== message.sender.id)}
+                  selected={selectedState(message)}
                   actions={props.actions}
                 />
               </Fragment>
@@ -290,7 +305,9 @@ export function ChatView({ chatId }: { chatId: string }) {
   const [reply, setReply] = useState<Message | null>(null);
   const [editing, setEditing] = useState<Message | null>(null);
   const [removing, setRemoving] = useState<Message | null>(null);
-  const [forwarding, setForwarding] = useState<Message | null>(null);
+  const [forwarding, setForwarding] = useState<Message[] | null>(null);
+  // Messages selected to forward together, in the order they were picked (null: not selecting).
+  const [selection, setSelection] = useState<Message[] | null>(null);
   const [files, setFiles] = useState<File[]>([]);
   const [dragging, setDragging] = useState(false);
   const [info, setInfo] = useState(false);
@@ -320,7 +337,13 @@ export function ChatView({ chatId }: { chatId: string }) {
         setEditing(message);
       },
       remove: setRemoving,
-      forward: setForwarding,
+      forward: (message) => setForwarding([message]),
+      select: (message) =>
+        setSelection((chosen) => {
+          const others = (chosen ?? []).filter((item) => item.id !== message.id);
+          if (others.length < (chosen ?? []).length) return others.length ? others : null;
+          return others.length < MESSAGE_MAX_FORWARD ? [...others, message] : chosen;
+        }),
       showQuoted: (messageId) => void showMessage(chatId, messageId),
       pin: canPin ? (message, pinned) => void setPinned(message, pinned).catch(() => undefined) : null,
       react: (message, emoji) => void toggleReaction(message, emoji).catch(() => undefined),
@@ -331,6 +354,17 @@ export function ChatView({ chatId }: { chatId: string }) {
     }),
     [chatId, canPin],
   );
+
+  useEffect(() => setSelection(null), [chatId]);
+  // A layout effect: Escape works from the moment the selection bar is painted.
+  useLayoutEffect(() => {
+    if (!selection) return;
+    const cancel = (event: KeyboardEvent) => {
+      if (event.key === "Escape" && !forwarding) setSelection(null);
+    };
+    document.addEventListener("keydown", cancel);
+    return () => document.removeEventListener("keydown", cancel);
+  }, [!!selection, !!forwarding]);
 
   if (!chat) {
     return <div class="placeholder">{missing ? t("This chat is not available.") : t("Loading…")}</div>;
@@ -389,25 +423,37 @@ export function ChatView({ chatId }: { chatId: string }) {
           <span class="pinned-text">{preview(chat.pinned_message, undefined)}</span>
         </button>
       )}
-      {history && <MessageLog chat={chat} history={history} me={me} actions={actions} />}
+      {history && <MessageLog chat={chat} history={history} me={me} actions={actions} selection={selection} />}
       {dragging && (
         <div class="drop-overlay" aria-hidden="true">
           {t("Drop files to attach them")}
         </div>
       )}
-      <Composer
-        chatId={chat.id}
-        members={chat.members.filter((member) => member.id !== me.id)}
-        reply={reply}
-        editing={editing}
-        files={files}
-        setFiles={setFiles}
-        onCancel={() => {
-          setReply(null);
-          setEditing(null);
-        }}
-        onEditLast={editLast}
-      />
+      {selection ? (
+        <div class="composer selection-bar" role="toolbar" aria-label={t("Selected messages")}>
+          <span class="selection-count">{t("{n} selected", { n: selection.length })}</span>
+          <button type="button" class="button" onClick={() => setSelection(null)}>
+            {t("Cancel")}
+          </button>
+          <button type="button" class="button primary" onClick={() => setForwarding(selection)}>
+            {t("Forward")}
+          </button>
+        </div>
+      ) : (
+        <Composer
+          chatId={chat.id}
+          members={chat.members.filter((member) => member.id !== me.id)}
+          reply={reply}
+          editing={editing}
+          files={files}
+          setFiles={setFiles}
+          onCancel={() => {
+            setReply(null);
+            setEditing(null);
+          }}
+          onEditLast={editLast}
+        />
+      )}
       {removing && (
         <Confirm
           title={t("Delete the message?")}
@@ -417,7 +463,9 @@ export function ChatView({ chatId }: { chatId: string }) {
           onClose={() => setRemoving(null)}
         />
       )}
-      {forwarding && <ForwardDialog message={forwarding} onClose={() => setForwarding(null)} />}
+      {forwarding && (
+        <ForwardDialog messages={forwarding} onClose={() => setForwarding(null)} onDone={() => setSelection(null)} />
+      )}
       {info && <ChatInfoDialog chat={chat} onClose={() => setInfo(false)} />}
     </section>
   );

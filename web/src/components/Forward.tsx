@@ -1,4 +1,5 @@
-// Forwarding a message: pick one of my chats (filtered by title); the copy is sent there and the chat opens.
+// Forwarding messages (one, or those selected: up to 100): pick one of my chats (filtered by title); the copies are
+// sent there, oldest first, and the chat opens.
 import { useState } from "preact/hooks";
 import { t } from "../i18n";
 import { navigate } from "../router";
@@ -7,7 +8,8 @@ import { useStore } from "../store";
 import type { Message } from "../types";
 import { Avatar, Dialog } from "./common";
 
-export function ForwardDialog({ message, onClose }: { message: Message; onClose: () => void }) {
+export function ForwardDialog(props: { messages: Message[]; onClose: () => void; onDone?: () => void }) {
+  const { messages, onClose } = props;
   const chats = useStore(app, sortedChats);
   const [query, setQuery] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -16,8 +18,12 @@ export function ForwardDialog({ message, onClose }: { message: Message; onClose:
   const forward = async (chatId: string) => {
     setError(null);
     try {
-      await forwardMessages(chatId, [message.id]);
+      await forwardMessages(
+        chatId,
+        messages.map((message) => message.id),
+      );
       onClose();
+      props.onDone?.();
       navigate(`/chat/${chatId}`);
     } catch (caught) {
       setError(errorText(caught));

@@ -1,5 +1,6 @@
 // One message of the log: sender, reply quote, files, voice, text, reactions, time, read ticks and its actions
-// menu (reply, edit, copy, forward, pin, delete, a row of reactions).
+// menu (reply, edit, copy, forward, select, pin, delete, a row of reactions); a check box while messages are
+// being selected.
 import type { JSX } from "preact";
 import { memo } from "preact/compat";
 import { useEffect, useRef, useState } from "preact/hooks";
@@ -16,6 +17,8 @@ export interface MessageActions {
   remove(message: Message): void;
   showQuoted(messageId: string): void;
   forward(message: Message): void;
+  /** Select the message, or unselect it (to forward several at once). */
+  select(message: Message): void;
   /** Toggle my reaction with `emoji`. */
   react(message: Message, emoji: string): void;
   /** Pin or unpin (null: I may not: a group's creator may, or either member of a private chat). */
@@ -108,6 +111,11 @@ function ActionsMenu({ message, mine, actions }: { message: Message; mine: boole
               {t("Forward")}
             </button>
           </li>
+          <li role="none">
+            <button type="button" role="menuitem" onClick={run(() => actions.select(message))}>
+              {t("Select")}
+            </button>
+          </li>
           {actions.pin && (
             <li role="none">
               <button type="button" role="menuitem" onClick={run(() => actions.pin?.(message, !message.pinned_at))}>
@@ -194,6 +202,8 @@ export const MessageItem = memo(function MessageItem(props: {
   mine: boolean;
   unread: boolean;
   showSender: boolean;
+  /** While messages are being selected: whether this one is (undefined otherwise); null when it cannot be. */
+  selected?: boolean | null;
   actions: MessageActions;
 }) {
   const { message, mine } = props;
@@ -212,7 +222,18 @@ export const MessageItem = memo(function MessageItem(props: {
       id={`message-${message.id}`}
       data-id={message.id}
       data-unread={props.unread ? "1" : undefined}
+      data-selected={props.selected ? "1" : undefined}
     >
+      {props.selected !== undefined && (
+        <input
+          type="checkbox"
+          class="select-message"
+          aria-label={t("Select this message")}
+          checked={!!props.selected}
+          disabled={props.selected === null}
+          onChange={() => props.actions.select(message)}
+        />
+      )}
       {props.showSender && <UserAvatar user={message.sender} size={32} />}
       <article class="bubble" aria-label={`${mine ? t("You") : sender}, ${fullTime(message.created_at)}`}>
         {props.showSender && <p class="sender">{sender}</p>}
