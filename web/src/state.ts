@@ -274,8 +274,22 @@ export async function searchChats(search: string): Promise<Chat[]> {
 }
 
 /** Messages of all my chats that match (`GET /api/messages/search/`), the best first. */
-export async function searchMessages(q: string): Promise<SearchHit[]> {
-  return (await get<Page<SearchHit>>("messages/search/", { q, page_size: 20 })).results;
+/** The message search's filters (docs/api-chats.md, "Search"): one chat, messages with files, newest first. */
+export interface SearchFilters {
+  chat?: Id;
+  withFiles?: boolean;
+  newest?: boolean;
+}
+
+export async function searchMessages(q: string, filters: SearchFilters = {}): Promise<SearchHit[]> {
+  const query = {
+    q,
+    page_size: 20,
+    chat: filters.chat,
+    has_files: filters.withFiles ? "on" : undefined,
+    order: filters.newest ? "recent" : undefined,
+  };
+  return (await get<Page<SearchHit>>("messages/search/", query)).results;
 }
 
 export async function fetchChat(chatId: Id): Promise<Chat | null> {

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
 from chats.services import chat_create
@@ -378,6 +379,37 @@ def test_global_search_finds_a_message_and_opens_the_chat_at_it(people: Any, mak
     # Far before the newest page: a window around it.
     expect(alice.message("the secret pancake recipe")).to_be_in_viewport()
     expect(alice.message("message 300")).to_have_count(0)
+
+
+def test_the_message_search_filters_by_chat_and_files_and_sorts_by_time(people: Any, make_user: Any) -> None:
+    alice_user = make_user(username="alice", first_name="Alice", last_name="A")
+    bob_user = make_user(username="bob", first_name="Bob", last_name="B")
+    kitchen = chat_create(creator=alice_user, members=[bob_user.pk], title="Kitchen").chat
+    garage = chat_create(creator=alice_user, members=[bob_user.pk], title="Garage").chat
+    message_create(sender=bob_user, chat_id=kitchen.pk, text="report, final report, the report")
+    numbers = SimpleUploadedFile("numbers.txt", b"1 2 3", content_type="text/plain")
+    message_create(sender=bob_user, chat_id=garage.pk, text="a report with numbers", files=[numbers])
+    message_create(sender=bob_user, chat_id=kitchen.pk, text="one more report")
+    alice = people("alice").login()
+    alice.open_chat("Kitchen")
+    page = alice.page
+    page.get_by_label("Search chats").fill("report")
+    region = page.get_by_role("region", name="Messages")
+    snippets = region.locator("button.hit .chat-preview")
+    filters = region.get_by_role("group", name="Search filters")
+
+    expect(snippets).to_have_count(3)
+    expect(snippets.first).to_have_text("report, final report, the report")  # the best match first
+    filters.get_by_role("button", name="Newest first").click()
+    expect(snippets).to_have_text(["one more report", "a report with numbers", "report, final report, the report"])
+    filters.get_by_role("button", name="In this chat").click()
+    expect(snippets).to_have_text(["one more report", "report, final report, the report"])
+    filters.get_by_role("button", name="With files").click()  # none in this chat: the filters stay to undo it
+    expect(snippets).to_have_count(0)
+    expect(page.get_by_text("Nothing found.")).to_be_visible()
+    filters.get_by_role("button", name="In this chat").click()
+    expect(snippets).to_have_text(["a report with numbers"])
+    expect(region.locator("button.hit").first).to_contain_text("Garage")
 
 
 def test_a_message_is_forwarded_to_another_chat(people: Any, make_user: Any) -> None:

@@ -96,6 +96,14 @@ function ChatRow({ chat, current, me }: { chat: Chat; current: boolean; me: Id |
   );
 }
 
+function Toggle(props: { pressed: boolean; onChange: (pressed: boolean) => void; children: string }) {
+  return (
+    <button type="button" class="chip" aria-pressed={props.pressed} onClick={() => props.onChange(!props.pressed)}>
+      {props.children}
+    </button>
+  );
+}
+
 /** Open the chat at a found message. */
 function openHit(hit: SearchHit): void {
   void showMessage(hit.message.chat, hit.message.id);
@@ -110,6 +118,10 @@ export function ChatList({ openChat }: { openChat: Id | null }) {
   const [query, setQuery] = useState("");
   const [found, setFound] = useState<Chat[] | null>(null);
   const [hits, setHits] = useState<SearchHit[] | null>(null);
+  const [inThisChat, setInThisChat] = useState(false);
+  const [withFiles, setWithFiles] = useState(false);
+  const [newest, setNewest] = useState(false);
+  const filtered = (inThisChat && !!openChat) || withFiles || newest;
   const [creating, setCreating] = useState(false);
   const [mentions, setMentions] = useState(false);
   const sentinel = useRef<HTMLLIElement>(null);
@@ -122,10 +134,11 @@ export function ChatList({ openChat }: { openChat: Id | null }) {
     const timer = setTimeout(() => {
       searchChats(search).then(setFound, () => setFound([]));
       // The API needs a letter or a digit (a 400 otherwise).
-      if (/[\p{L}\p{N}]/u.test(search)) searchMessages(search).then(setHits, () => setHits([]));
+      const filters = { chat: inThisChat && openChat ? openChat : undefined, withFiles, newest };
+      if (/[\p{L}\p{N}]/u.test(search)) searchMessages(search, filters).then(setHits, () => setHits([]));
     }, 250);
     return () => clearTimeout(timer);
-  }, [query]);
+  }, [query, inThisChat && openChat, withFiles, newest]);
 
   useEffect(() => {
     const node = sentinel.current;
@@ -194,11 +207,25 @@ export function ChatList({ openChat }: { openChat: Id | null }) {
       {loaded && !mentions && !shown.length && !hits?.length && (
         <p class="empty">{search ? t("Nothing found.") : t("No chats yet. Start one with the + button.")}</p>
       )}
-      {search && !mentions && !!hits?.length && (
+      {search && !mentions && hits !== null && (hits.length > 0 || filtered) && (
         <section class="search-hits" aria-labelledby="hits-title">
           <h2 id="hits-title" class="list-heading">
             {t("Messages")}
           </h2>
+          <div class="search-filters" role="group" aria-label={t("Search filters")}>
+            {openChat && (
+              <Toggle pressed={inThisChat} onChange={setInThisChat}>
+                {t("In this chat")}
+              </Toggle>
+            )}
+            <Toggle pressed={withFiles} onChange={setWithFiles}>
+              {t("With files")}
+            </Toggle>
+            <Toggle pressed={newest} onChange={setNewest}>
+              {t("Newest first")}
+            </Toggle>
+          </div>
+          {!hits.length && !!shown.length && <p class="empty">{t("No messages found.")}</p>}
           <ul role="list">
             {hits.map((hit) => (
               <li key={hit.message.id}>
