@@ -429,7 +429,7 @@ export function ChatView({ chatId }: { chatId: string }) {
           {t("Drop files to attach them")}
         </div>
       )}
-      {selection ? (
+      {selection && (
         <div class="composer selection-bar" role="toolbar" aria-label={t("Selected messages")}>
           <span class="selection-count">{t("{n} selected", { n: selection.length })}</span>
           <button type="button" class="button" onClick={() => setSelection(null)}>
@@ -439,7 +439,9 @@ export function ChatView({ chatId }: { chatId: string }) {
             {t("Forward")}
           </button>
         </div>
-      ) : (
+      )}
+      {/* Hidden, not unmounted, while selecting: a draft being written stays. */}
+      <div hidden={!!selection}>
         <Composer
           chatId={chat.id}
           members={chat.members.filter((member) => member.id !== me.id)}
@@ -453,7 +455,7 @@ export function ChatView({ chatId }: { chatId: string }) {
           }}
           onEditLast={editLast}
         />
-      )}
+      </div>
       {removing && (
         <Confirm
           title={t("Delete the message?")}
