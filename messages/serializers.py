@@ -99,10 +99,3 @@ class ForwardSerializer(serializers.Serializer):
         min_length=1,
         help_text="Ids of messages of my chats: 1 to 100 entries (a repeated id is forwarded once)",
     )
-
-    def validate_messages(self, value: list[str]) -> list[str]:
-        # Counted as sent, repeats included: the body's size, not only the forward's, is bounded.
-        limit = settings.CONSTANTS.MESSAGE_MAX_FORWARD
-        if len(value) > limit:
-            raise serializers.ValidationError(_("Forward from 1 to %(limit)d messages.") % {"limit": limit})
-        return value

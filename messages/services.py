@@ -514,9 +514,10 @@ def messages_forward(*, actor: User, chat_id: AnyId, message_ids: Sequence[AnyId
     origin). Unknown messages, or messages of chats `actor` is not in, are 404; nothing is sent then."""
     target = membership_get(actor, chat_id).chat_id
     limit = settings.CONSTANTS.MESSAGE_MAX_FORWARD
-    ids = list(dict.fromkeys(parse_uuid(message_id) for message_id in message_ids))
-    if not 1 <= len(ids) <= limit:
+    # Counted as given, repeats included (so a request's size is bounded too); a repeated id is forwarded once.
+    if not 1 <= len(message_ids) <= limit:
         raise ValidationError({"messages": [_("Forward from 1 to %(limit)d messages.") % {"limit": limit}]})
+    ids = list(dict.fromkeys(parse_uuid(message_id) for message_id in message_ids))
     # FOR SHARE: a deletion of an original waits until this commits (and then sees that the copies share its
     # files), or committed before (and the original is not found here).
     with connection.cursor() as cursor:
