@@ -2,21 +2,12 @@
 // and messages of every chat).
 import { useEffect, useRef, useState } from "preact/hooks";
 import { shortTime, t } from "../i18n";
-import { follow, navigate } from "../router";
-import {
-  app,
-  displayName,
-  isMuted,
-  loadMoreChats,
-  searchChats,
-  searchMessages,
-  showMessage,
-  sortedChats,
-} from "../state";
+import { follow } from "../router";
+import { app, displayName, isMuted, loadMoreChats, searchChats, searchMessages, sortedChats } from "../state";
 import { useStore } from "../store";
 import type { Chat, Id, Message, SearchHit, User } from "../types";
 import { useTyping } from "../typing";
-import { Avatar } from "./common";
+import { Avatar, MessageHit } from "./common";
 import { MutedIcon, PlusIcon } from "./icons";
 import { Mentions } from "./Mentions";
 import { NewChatDialog } from "./NewChat";
@@ -102,12 +93,6 @@ function Toggle(props: { pressed: boolean; onChange: (pressed: boolean) => void;
       {props.children}
     </button>
   );
-}
-
-/** Open the chat at a found message. */
-function openHit(hit: SearchHit): void {
-  void showMessage(hit.message.chat, hit.message.id);
-  navigate(`/chat/${hit.message.chat}`);
 }
 
 export function ChatList({ openChat }: { openChat: Id | null }) {
@@ -229,18 +214,10 @@ export function ChatList({ openChat }: { openChat: Id | null }) {
           <ul role="list">
             {hits.map((hit) => (
               <li key={hit.message.id}>
-                <button type="button" class="hit" onClick={() => openHit(hit)}>
-                  <span class="chat-row-top">
-                    <span class="chat-title">
-                      {app.get().chats[hit.message.chat]?.title ?? displayName(hit.message.sender)}
-                    </span>
-                    <time class="chat-time" dateTime={hit.message.created_at}>
-                      {shortTime(hit.message.created_at)}
-                    </time>
-                  </span>
+                <MessageHit message={hit.message}>
                   {/* HTML-escaped by the API, with <mark> around the matches */}
-                  <span class="chat-preview" dangerouslySetInnerHTML={{ __html: hit.snippet }} />
-                </button>
+                  <span dangerouslySetInnerHTML={{ __html: hit.snippet }} />
+                </MessageHit>
               </li>
             ))}
           </ul>

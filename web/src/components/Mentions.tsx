@@ -1,21 +1,15 @@
 // The messages that mention me in my chats, newest first (`GET /api/mentions/`, cursor-paged); each opens its chat
 // at the message. Asked again each time the list is shown: mentions are not followed live here.
 import { useEffect, useState } from "preact/hooks";
-import { shortTime, t } from "../i18n";
-import { navigate } from "../router";
-import { app, displayName, errorText, loadMentions, showMessage } from "../state";
+import { t } from "../i18n";
+import { app, displayName, errorText, loadMentions } from "../state";
 import { useStore } from "../store";
 import type { Message } from "../types";
+import { MessageHit } from "./common";
 import { WithMentionsOf } from "./Message";
-
-function open(message: Message): void {
-  void showMessage(message.chat, message.id);
-  navigate(`/chat/${message.chat}`);
-}
 
 export function Mentions() {
   const me = useStore(app, (state) => state.me);
-  const chats = useStore(app, (state) => state.chats);
   const [messages, setMessages] = useState<Message[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -44,18 +38,10 @@ export function Mentions() {
       <ul role="list">
         {(messages ?? []).map((message) => (
           <li key={message.id}>
-            <button type="button" class="hit" onClick={() => open(message)}>
-              <span class="chat-row-top">
-                <span class="chat-title">{chats[message.chat]?.title ?? displayName(message.sender)}</span>
-                <time class="chat-time" dateTime={message.created_at}>
-                  {shortTime(message.created_at)}
-                </time>
-              </span>
-              <span class="chat-preview">
-                {displayName(message.sender)}: {/* a mention is in the text, so there is one */}
-                <WithMentionsOf text={message.text ?? ""} username={me?.username ?? ""} />
-              </span>
-            </button>
+            <MessageHit message={message}>
+              {displayName(message.sender)}: {/* a mention is in the text, so there is one */}
+              <WithMentionsOf text={message.text ?? ""} username={me?.username ?? ""} />
+            </MessageHit>
           </li>
         ))}
       </ul>

@@ -1,9 +1,11 @@
-// Small shared pieces: avatars, dialogs, confirmations, file pickers.
+// Small shared pieces: avatars, dialogs, confirmations, file pickers, found messages.
 import { type ComponentChildren, type JSX, cloneElement } from "preact";
 import { useEffect, useId, useRef, useState } from "preact/hooks";
-import { t } from "../i18n";
-import { displayName } from "../state";
-import type { User } from "../types";
+import { shortTime, t } from "../i18n";
+import { navigate } from "../router";
+import { app, displayName, showMessage } from "../state";
+import { useStore } from "../store";
+import type { Message, User } from "../types";
 import { CloseIcon } from "./icons";
 
 const PALETTE = ["#e17076", "#7bc862", "#65aadd", "#a695e7", "#ee7aae", "#6ec9cb", "#faa774"];
@@ -178,5 +180,26 @@ export function Field(props: { label: string; error?: string; children: JSX.Elem
         </span>
       )}
     </div>
+  );
+}
+
+/** A found message (a search hit, a mention) as a button: its chat and time over `children`, the preview; it opens
+ *  the chat at the message. */
+export function MessageHit({ message, children }: { message: Message; children: ComponentChildren }) {
+  const title = useStore(app, (state) => state.chats[message.chat]?.title);
+  const open = () => {
+    void showMessage(message.chat, message.id);
+    navigate(`/chat/${message.chat}`);
+  };
+  return (
+    <button type="button" class="hit" onClick={open}>
+      <span class="chat-row-top">
+        <span class="chat-title">{title ?? displayName(message.sender)}</span>
+        <time class="chat-time" dateTime={message.created_at}>
+          {shortTime(message.created_at)}
+        </time>
+      </span>
+      <span class="chat-preview">{children}</span>
+    </button>
   );
 }
