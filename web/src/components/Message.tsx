@@ -3,7 +3,7 @@
 // being selected.
 import type { JSX } from "preact";
 import { memo } from "preact/compat";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { clockTime, fullTime, t } from "../i18n";
 import { app, displayName } from "../state";
 import type { FileRef, Message } from "../types";
@@ -40,6 +40,13 @@ function ActionsMenu({ message, mine, actions }: { message: Message; mine: boole
   const [open, setOpen] = useState(false);
   const menu = useRef<HTMLUListElement>(null);
   const button = useRef<HTMLButtonElement>(null);
+  const [rightwards, setRightwards] = useState(false);
+  useLayoutEffect(() => {
+    // It opens leftwards from the button; by a narrow message on the left that would cut it off at the log's edge.
+    const node = menu.current;
+    const log = node?.closest(".log")?.getBoundingClientRect();
+    setRightwards(!!node && !!log && node.getBoundingClientRect().left < log.left);
+  }, [open]);
   useEffect(() => {
     if (!open) return;
     menu.current?.querySelector<HTMLButtonElement>("button")?.focus();
@@ -82,7 +89,13 @@ function ActionsMenu({ message, mine, actions }: { message: Message; mine: boole
         <MoreIcon />
       </button>
       {open && (
-        <ul class="menu" role="menu" ref={menu} aria-label={t("Message actions")} onKeyDown={onKeyDown}>
+        <ul
+          class={rightwards ? "menu rightwards" : "menu"}
+          role="menu"
+          ref={menu}
+          aria-label={t("Message actions")}
+          onKeyDown={onKeyDown}
+        >
           <li role="none">
             <button type="button" role="menuitem" onClick={run(() => actions.reply(message))}>
               {t("Reply")}
