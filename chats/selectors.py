@@ -6,11 +6,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import connections, router
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, TextField, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from application.shapes_sql import JSONRows
 from centrifugo.events import Audience
 from chats.models import Chat, Membership, unread_count_sql
 from users.models import User
+from users.selectors import name_contains
 from users.shapes import UserShape
 
 
@@ -71,9 +72,26 @@ def member_ids(chat_id: uuid.UUID) -> list[uuid.UUID]:
     return list(Membership.objects.filter(chat_id=chat_id).values_list("user_id", flat=True))
 
 
-def members_of(chat_id: uuid.UUID) -> QuerySet[User]:
-    """A chat's members in join order (`GET /api/chat/{id}/members/`: a big group's `members` are listed here only)."""
-    return User.objects.filter(memberships__chat_id=chat_id).order_by("memberships__joined_at", "memberships__id")
+def members_of(chat_id: uuid.UUID, *, search: str = "") -> QuerySet[User]:
+    """A chat's members in join order (`GET /api/chat/{id}/members/`: a big group's `members` are listed here only).
+
+    `search` keeps those whose username, first or last name contains it, as the user search does, and puts first
+    the usernames that start with it, then the names that do: what a mention's completion after "@" wants on top.
+    """
+    members = User.objects.filter(memberships__chat_id=chat_id)
+    order: list[Any] = []
+    if search:
+        members = members.filter(name_contains(search))
+        starts_a_name = Q(first_name__istartswith=search) | Q(last_name__istartswith=search)
+        order = [
+            Case(
+                When(username__istartswith=search, then=0),
+                When(starts_a_name, then=1),
+                default=2,
+                output_field=IntegerField(),
+            )
+        ]
+    return members.order_by(*order, "memberships__joined_at", "memberships__id")
 
 
 def is_member(user: User, chat_id: AnyId) -> bool:

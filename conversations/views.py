@@ -130,14 +130,24 @@ class ChatMembersView(APIView):
         summary="A chat's members, in the order they joined (members only)",
         description="Every chat's `members` are in the chat itself except a big group's (more than 100 members: "
         'docs/api-chats.md, "Big groups"): they are listed here, a page at a time.',
-        parameters=[*PAGE_PARAMETERS, *LIMIT_OFFSET_PARAMETERS],
+        parameters=[
+            OpenApiParameter(
+                "search",
+                str,
+                description="Only the members whose username, first or last name contains it (any case), those "
+                "whose username starts with it first, then those whose name does (a mention's completion)",
+            ),
+            *PAGE_PARAMETERS,
+            *LIMIT_OFFSET_PARAMETERS,
+        ],
         responses={200: paginated(UserShape.serializer(), "PaginatedUserList"), **ERROR_RESPONSES},
         tags=["chats"],
     )
     def get(self, request: Request, chat_id: uuid.UUID) -> Response:
         membership = membership_get(request.user, chat_id)
         paginator = page_or_offset_paginator(request)
-        page = paginator.paginate_queryset(members_of(membership.chat_id), request, view=self)
+        members = members_of(membership.chat_id, search=request.query_params.get("search", "").strip())
+        page = paginator.paginate_queryset(members, request, view=self)
         return paginator.get_paginated_response(UserShape.render_many(page or [], RenderContext()))
 
     @extend_schema(

@@ -8,12 +8,15 @@ from rest_framework.exceptions import NotFound
 from users.models import User
 
 
+def name_contains(search: str) -> Q:
+    """Users whose username, first or last name contains `search`, in any case (trigram indexes serve it)."""
+    return Q(username__icontains=search) | Q(first_name__icontains=search) | Q(last_name__icontains=search)
+
+
 def user_list(*, search: str | None = None) -> QuerySet[User]:
     users = User.objects.filter(is_active=True)
     if search:
-        users = users.filter(
-            Q(username__icontains=search) | Q(first_name__icontains=search) | Q(last_name__icontains=search)
-        )
+        users = users.filter(name_contains(search))
     return users.order_by("username", "id")
 
 

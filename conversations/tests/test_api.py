@@ -405,3 +405,27 @@ def test_private_permission_matrix(
     )
     response = getattr(client, method)(f"/api/chat/{chat.id}/{suffix}", {"title": "t"}, format="json")
     assert response.status_code == expected[role], response.content
+
+
+def test_members_search_ranks_username_then_name_prefixes(
+    make_user: Callable[..., User], client_for: Callable[[User], APIClient], django_assert_max_num_queries
+) -> None:
+    # What a mention's completion in a big group asks for: the members matching what follows "@", best first.
+    creator = make_user(username="zed", first_name="Zed", last_name="Creator")
+    contains = make_user(username="xannax", first_name="X", last_name="Y")  # "ann" inside the username
+    by_name = make_user(username="qq", first_name="Annika", last_name="Q")  # a first name that starts with it
+    by_username = make_user(username="anna_k", first_name="K", last_name="K")
+    by_last_name = make_user(username="pp", first_name="P", last_name="ANNenberg")
+    make_user(username="ann_outsider")  # matches, but is not a member
+    chat = group(creator, contains, by_name, by_username, by_last_name, make_user(username="nobody"), title="g")
+    client = client_for(creator)
+    with django_assert_max_num_queries(4):  # authentication, the membership, the count, the page
+        page = client.get(f"/api/chat/{chat.pk}/members/", {"search": " Ann "}).json()
+    assert page["count"] == 4
+    assert [u["username"] for u in page["results"]] == ["anna_k", "qq", "pp", "xannax"]
+    paged = client.get(f"/api/chat/{chat.pk}/members/", {"search": "ann", "page_size": 2, "page": 2}).json()
+    assert [u["username"] for u in paged["results"]] == ["pp", "xannax"]
+    assert client.get(f"/api/chat/{chat.pk}/members/", {"search": "%"}).json()["count"] == 0  # no LIKE wildcards
+    everyone = client.get(f"/api/chat/{chat.pk}/members/", {"search": ""}).json()["results"]
+    assert [u["username"] for u in everyone][:2] == ["zed", "xannax"]  # no search: join order
+    assert client_for(make_user()).get(f"/api/chat/{chat.pk}/members/", {"search": "ann"}).status_code == 403

@@ -400,6 +400,11 @@ export async function membersPage(chatId: Id, next: string | null): Promise<Page
   return get<Page<User>>(next ?? `chat/${chatId}/members/`, next ? undefined : { page_size: 50 });
 }
 
+/** A big group's members matching what follows "@", best first (the server ranks them as `mentionChoices` does). */
+export async function searchMembers(chatId: Id, search: string, count: number): Promise<User[]> {
+  return (await get<Page<User>>(`chat/${chatId}/members/`, { search, page_size: count })).results;
+}
+
 export async function addMembers(chatId: Id, members: Id[]): Promise<void> {
   putWrittenChat(await post<Chat>(`chat/${chatId}/members/`, { members }));
 }

@@ -88,3 +88,36 @@ def test_a_big_groups_messages_arrive_live_on_its_channel(
     bob.page.get_by_role("dialog", name="Leave the group?").get_by_role("button", name="Leave").click()
     expect(bob.chat_row("Town hall")).to_have_count(0)
     wait_for_subscribers(messenger, channel, 1)
+
+
+def test_an_at_sign_in_a_big_group_asks_the_server_for_members(people: Any, make_user: Any) -> None:
+    # A big group lists no members in itself: "@" suggests those the members endpoint finds, ranked as in any chat.
+    alice_user = make_user(username="alice", first_name="Alice", last_name="A")
+    members = [
+        make_user(username="xannax", first_name="X", last_name="X"),  # "ann" inside the username: last
+        make_user(username="kim", first_name="Annika", last_name="K"),  # a first name that starts with it
+        make_user(username="annabel", first_name="Bel", last_name="B"),  # a username that does: first
+        *seed_users(settings.CONSTANTS.CONTRACT_GROUP_MAX_MEMBERS),
+    ]
+    make_user(username="anne", first_name="Not", last_name="Member")  # never suggested
+    chat_create(creator=alice_user, members=[m.pk for m in members], title="Town hall")
+    alice = people("alice").login()
+    alice.open_chat("Town hall")
+    choices = alice.page.get_by_role("listbox", name="Mention a member")
+    composer = alice.composer
+
+    composer.press_sequentially("hi @")
+    expect(choices.get_by_role("option")).to_have_count(6)  # the first members to join, me left out
+    expect(choices.get_by_role("option").first).to_have_text("X X @xannax")
+    composer.press_sequentially("ann")
+    expect(choices.get_by_role("option")).to_have_text(["Bel B @annabel", "Annika K @kim", "X X @xannax"])
+    composer.press_sequentially("i")
+    expect(choices.get_by_role("option")).to_have_text(["Annika K @kim"])
+    composer.press("Tab")
+    expect(composer).to_have_value("hi @kim ")
+    composer.press_sequentially("@filler99")
+    expect(choices.get_by_role("option")).to_have_text(["Filler 99 @filler99"])
+    composer.press("Enter")
+    composer.press_sequentially("welcome")
+    composer.press("Enter")
+    expect(alice.message("hi @kim @filler99 welcome")).to_be_visible()

@@ -444,7 +444,8 @@ export function ChatView({ chatId }: { chatId: string }) {
       <div hidden={!!selection}>
         <Composer
           chatId={chat.id}
-          members={chat.members.filter((member) => member.id !== me.id)}
+          // A big group lists no members in itself (docs/api-chats.md, "Big groups"): they are searched for.
+          members={(chat.members_count ?? 0) > chat.members.length ? null : chat.members}
           reply={reply}
           editing={editing}
           files={files}

@@ -2,7 +2,8 @@
 // the picker, drag and drop or paste, voice notes recorded with MediaRecorder, replies and edits.
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { t } from "../i18n";
-import { displayName, editMessage, errorText, sendMessage } from "../state";
+import { app, displayName, editMessage, errorText, searchMembers, sendMessage } from "../state";
+import { useStore } from "../store";
 import type { Message, User } from "../types";
 import { tellTyping } from "../typing";
 import { AttachIcon, CloseIcon, MicIcon, SendIcon, StopIcon } from "./icons";
@@ -37,6 +38,7 @@ function Attachment({ file, onRemove }: { file: File; onRemove: () => void }) {
 // e-mail address's local part (the server reads mentions the same way: docs/api-chats.md, "Mentions").
 const MENTION_BEFORE_CARET = /(?:^|[^\w@.+-])@([\w.+-]{0,150})$/u;
 const MENTION_CHOICES = 6;
+const MENTION_SEARCH_DELAY_MS = 150;
 const CARET_KEYS = new Set(["ArrowLeft", "ArrowRight", "Home", "End"]);
 
 type Mentioning = { at: number; query: string };
@@ -46,13 +48,50 @@ function mentioning(text: string, caret: number): Mentioning | null {
   return match ? { at: caret - match[1].length - 1, query: match[1].toLowerCase() } : null;
 }
 
-/** Members whose username, first or last name starts with the query, usernames first. */
+/** Members whose username, first or last name contains the query: those whose username starts with it first, then
+ * those whose name does, then the rest (the order `GET /api/chat/{id}/members/?search=` answers in). */
 function mentionChoices(members: User[], query: string): User[] {
-  const starts = (value: string | null | undefined) => !!value && value.toLowerCase().startsWith(query);
-  return [
-    ...members.filter((user) => starts(user.username)),
-    ...members.filter((user) => !starts(user.username) && (starts(user.first_name) || starts(user.last_name))),
-  ].slice(0, MENTION_CHOICES);
+  const names = (user: User) => [user.first_name, user.last_name].map((name) => (name ?? "").toLowerCase());
+  const rank = (user: User) =>
+    user.username.toLowerCase().startsWith(query)
+      ? 0
+      : names(user).some((name) => name.startsWith(query))
+        ? 1
+        : [user.username.toLowerCase(), ...names(user)].some((name) => name.includes(query))
+          ? 2
+          : null;
+  return members
+    .map((user) => ({ user, rank: rank(user) }))
+    .filter((choice): choice is { user: User; rank: number } => choice.rank !== null)
+    .sort((a, b) => a.rank - b.rank) // stable: join order within a rank
+    .map((choice) => choice.user)
+    .slice(0, MENTION_CHOICES);
+}
+
+/** Whom to suggest after "@": from the chat's own members, or, in a big group (which lists none), asked of the
+ * server as the query changes. Until its answer comes, the previous answer narrowed to the new query shows. */
+function useMentionChoices(chatId: string, members: User[] | null, query: string | null): User[] {
+  const me = useStore(app, (state) => state.me);
+  const [found, setFound] = useState<User[]>([]);
+  useEffect(() => setFound([]), [chatId]);
+  useEffect(() => {
+    if (members || query === null) return;
+    let current = true;
+    const timer = setTimeout(() => {
+      searchMembers(chatId, query, MENTION_CHOICES + 1)
+        .then((users) => current && setFound(users))
+        .catch(() => current && setFound([]));
+    }, MENTION_SEARCH_DELAY_MS);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [chatId, members === null, query]);
+  if (query === null) return [];
+  return mentionChoices(
+    (members ?? found).filter((user) => user.id !== me?.id),
+    query,
+  );
 }
 
 function MentionChoices(props: { id: string; choices: User[]; active: number; onPick: (user: User) => void }) {
@@ -122,8 +161,8 @@ class Recorder {
 
 export function Composer(props: {
   chatId: string;
-  /** Who can be suggested after "@": the chat's other members (none in a big group: web/README.md). */
-  members: User[];
+  /** Who can be suggested after "@": the chat's members, or null in a big group (asked of the server then). */
+  members: User[] | null;
   reply: Message | null;
   editing: Message | null;
   files: File[];
@@ -139,7 +178,7 @@ export function Composer(props: {
   const [mention, setMention] = useState<Mentioning | null>(null);
   const [activeChoice, setActiveChoice] = useState(0);
   const caretAfterPick = useRef<number | null>(null);
-  const choices = mention ? mentionChoices(props.members, mention.query) : [];
+  const choices = useMentionChoices(props.chatId, props.members, mention?.query ?? null);
   const active = Math.min(activeChoice, choices.length - 1);
   const choicesId = `mention-choices-${props.chatId}`;
 
