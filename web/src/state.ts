@@ -96,6 +96,11 @@ export function sortedChats(state: State): Chat[] {
 /** Ids of messages deleted in this session: a REST page fetched before the deletion cannot bring them back. */
 const deleted = new Set<Id>();
 
+/** Whether the message was deleted in this session (what holds a copy of it, like a selection, lets it go). */
+export function wasDeleted(id: Id): boolean {
+  return deleted.has(id);
+}
+
 /** The fresher of two copies of a message: the later edit, and the longer reader list (reads only add). */
 function fresher(old: Message, incoming: Message): Message {
   const base = incoming.updated_at >= old.updated_at ? incoming : old;

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from chats.services import chat_create
 from messages.models import Message
-from messages.services import message_create
+from messages.services import message_create, message_delete
 from web.tests.conftest import Person
 from web.tests.seed import seed_history
 from web.tests.test_conversation import picture
@@ -480,3 +480,14 @@ def test_several_messages_are_selected_and_forwarded_in_order(people: Any, make_
     toolbar.get_by_role("button", name="Cancel").click()
     expect(alice.log.get_by_role("checkbox")).to_have_count(0)
     expect(alice.composer).to_have_value("a draft")  # kept while selecting
+
+    # A selected message its sender deletes meanwhile leaves the selection; the rest is forwarded.
+    alice.message_action("one", "Select")
+    check("three").check()
+    expect(toolbar).to_contain_text("2 messages selected")
+    message_delete(actor=bob_user, message_id=Message.objects.get(chat=plans, text="three").pk)
+    expect(alice.message("three")).to_have_count(0)
+    expect(toolbar).to_contain_text("1 message selected")
+    toolbar.get_by_role("button", name="Forward").click()
+    page.get_by_role("dialog", name="Forward to…").get_by_role("button", name="Forward to Archive").click()
+    expect(carol.log.locator("li.message p.text")).to_have_text(["one", "two", "one"])

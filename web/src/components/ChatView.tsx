@@ -22,6 +22,7 @@ import {
   setPinned,
   showMessage,
   toggleReaction,
+  wasDeleted,
 } from "../state";
 import { useStore } from "../store";
 import type { Chat, Me, Message } from "../types";
@@ -356,6 +357,16 @@ export function ChatView({ chatId }: { chatId: string }) {
   );
 
   useEffect(() => setSelection(null), [chatId]);
+  // A message deleted meanwhile (by its sender, elsewhere) leaves the selection, and what is about to be forwarded:
+  // forwarding it would be refused, and with it the rest.
+  useEffect(() => {
+    const live = (chosen: Message[] | null) => {
+      const kept = chosen?.filter((message) => !wasDeleted(message.id));
+      return kept?.length === chosen?.length ? chosen : kept?.length ? kept : null;
+    };
+    setSelection(live);
+    setForwarding(live);
+  }, [history]);
   // A layout effect: Escape works from the moment the selection bar is painted.
   useLayoutEffect(() => {
     if (!selection) return;
