@@ -278,23 +278,34 @@ export async function searchChats(search: string): Promise<Chat[]> {
   return (await get<Page<Chat>>("chats/", { search, page_size: CHAT_PAGE })).results;
 }
 
-/** Messages of all my chats that match (`GET /api/messages/search/`), the best first. */
-/** The message search's filters (docs/api-chats.md, "Search"): one chat, messages with files, newest first. */
+/** The message search's filters (docs/api-chats.md, "Search"): one chat, one sender, a start time, messages with
+ *  files, newest first. */
 export interface SearchFilters {
   chat?: Id;
+  sender?: Id;
+  since?: Date;
   withFiles?: boolean;
   newest?: boolean;
 }
 
-export async function searchMessages(q: string, filters: SearchFilters = {}): Promise<SearchHit[]> {
+/** A page of the messages of all my chats that match (`GET /api/messages/search/`), the best first; `next` is the
+ *  link of a previous page's rest. */
+export async function searchMessages(
+  q: string,
+  filters: SearchFilters = {},
+  next: string | null = null,
+): Promise<Page<SearchHit>> {
+  if (next) return get<Page<SearchHit>>(next);
   const query = {
     q,
     page_size: 20,
     chat: filters.chat,
+    sender: filters.sender,
+    since: filters.since?.toISOString(),
     has_files: filters.withFiles ? "on" : undefined,
     order: filters.newest ? "recent" : undefined,
   };
-  return (await get<Page<SearchHit>>("messages/search/", query)).results;
+  return get<Page<SearchHit>>("messages/search/", query);
 }
 
 export async function fetchChat(chatId: Id): Promise<Chat | null> {

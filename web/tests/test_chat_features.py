@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from chats.services import chat_create
@@ -410,6 +412,38 @@ def test_the_message_search_filters_by_chat_and_files_and_sorts_by_time(people: 
     filters.get_by_role("button", name="In this chat").click()
     expect(snippets).to_have_text(["a report with numbers"])
     expect(region.locator("button.hit").first).to_contain_text("Garage")
+
+
+def test_the_message_search_shows_more_and_filters_by_sender_and_time(people: Any, make_user: Any) -> None:
+    alice_user = make_user(username="alice", first_name="Alice", last_name="A")
+    bob_user = make_user(username="bob", first_name="Bob", last_name="B")
+    chat = chat_create(creator=alice_user, members=[bob_user.pk], title="Kitchen").chat
+    seed_history(str(chat.pk), [alice_user, bob_user], 45)  # alice sent the even ones: 22
+    Message.objects.filter(chat=chat, seq=2).update(
+        text="a message from long ago", created_at=timezone.now() - timedelta(days=30)
+    )
+    alice = people("alice").login()
+    page = alice.page
+    page.get_by_label("Search chats").fill("message")
+    region = page.get_by_role("region", name="Messages")
+    hits = region.locator("button.hit")
+    more = region.get_by_role("button", name="Show more")
+    filters = region.get_by_role("group", name="Search filters")
+
+    def shown_in_pages(*counts: int) -> None:
+        for count in counts:
+            if count != counts[0]:
+                more.click()
+            expect(hits).to_have_count(count)
+        expect(more).to_have_count(0)
+
+    shown_in_pages(20, 40, 45)
+    filters.get_by_role("button", name="From me").click()
+    shown_in_pages(20, 22)
+    expect(hits.filter(has_text="long ago")).to_have_count(1)
+    filters.get_by_label("When sent").select_option(label="Past week")
+    shown_in_pages(20, 21)
+    expect(hits.filter(has_text="long ago")).to_have_count(0)
 
 
 def test_a_message_is_forwarded_to_another_chat(people: Any, make_user: Any) -> None:

@@ -87,6 +87,22 @@ function ChatRow({ chat, current, me }: { chat: Chat; current: boolean; me: Id |
   );
 }
 
+/** How far back the message search looks (its `since`, from now). */
+type Period = "any" | "day" | "week" | "month" | "year";
+const PERIOD_LABELS: Record<Period, string> = {
+  any: "Any time",
+  day: "Past day",
+  week: "Past week",
+  month: "Past month",
+  year: "Past year",
+};
+const PERIOD_DAYS: Record<Period, number | null> = { any: null, day: 1, week: 7, month: 30, year: 365 };
+
+function periodStart(period: Period): Date | undefined {
+  const days = PERIOD_DAYS[period];
+  return days === null ? undefined : new Date(Date.now() - days * 24 * 3600 * 1000);
+}
+
 function Toggle(props: { pressed: boolean; onChange: (pressed: boolean) => void; children: string }) {
   return (
     <button type="button" class="chip" aria-pressed={props.pressed} onClick={() => props.onChange(!props.pressed)}>
@@ -103,10 +119,15 @@ export function ChatList({ openChat }: { openChat: Id | null }) {
   const [query, setQuery] = useState("");
   const [found, setFound] = useState<Chat[] | null>(null);
   const [hits, setHits] = useState<SearchHit[] | null>(null);
+  const [moreHits, setMoreHits] = useState<string | null>(null);
   const [inThisChat, setInThisChat] = useState(false);
+  const [fromMe, setFromMe] = useState(false);
+  const [period, setPeriod] = useState<Period>("any");
   const [withFiles, setWithFiles] = useState(false);
   const [newest, setNewest] = useState(false);
-  const filtered = (inThisChat && !!openChat) || withFiles || newest;
+  const filtered = (inThisChat && !!openChat) || fromMe || period !== "any" || withFiles || newest;
+  // An answer to an earlier query or filters is dropped (the one asked last may come back first).
+  const asked = useRef(0);
   const [creating, setCreating] = useState(false);
   const [mentions, setMentions] = useState(false);
   const sentinel = useRef<HTMLLIElement>(null);
@@ -114,16 +135,47 @@ export function ChatList({ openChat }: { openChat: Id | null }) {
   // The server searches titles and the other member's names; loaded chats are filtered at once meanwhile.
   useEffect(() => {
     const search = query.trim();
+    const ask = ++asked.current;
     setHits(null);
+    setMoreHits(null);
     if (!search) return setFound(null);
     const timer = setTimeout(() => {
-      searchChats(search).then(setFound, () => setFound([]));
+      searchChats(search).then(
+        (chats) => ask === asked.current && setFound(chats),
+        () => ask === asked.current && setFound([]),
+      );
       // The API needs a letter or a digit (a 400 otherwise).
-      const filters = { chat: inThisChat && openChat ? openChat : undefined, withFiles, newest };
-      if (/[\p{L}\p{N}]/u.test(search)) searchMessages(search, filters).then(setHits, () => setHits([]));
+      if (!/[\p{L}\p{N}]/u.test(search)) return;
+      const filters = {
+        chat: inThisChat && openChat ? openChat : undefined,
+        sender: fromMe ? me : undefined,
+        since: periodStart(period),
+        withFiles,
+        newest,
+      };
+      searchMessages(search, filters).then(
+        (page) => {
+          if (ask !== asked.current) return;
+          setHits(page.results);
+          setMoreHits(page.next);
+        },
+        () => ask === asked.current && setHits([]),
+      );
     }, 250);
     return () => clearTimeout(timer);
-  }, [query, inThisChat && openChat, withFiles, newest]);
+  }, [query, inThisChat && openChat, fromMe, period, withFiles, newest]);
+
+  const showMoreHits = (link: string) => {
+    const ask = asked.current;
+    searchMessages(query, {}, link).then(
+      (page) => {
+        if (ask !== asked.current) return;
+        setHits((shown) => [...(shown ?? []), ...page.results]);
+        setMoreHits(page.next);
+      },
+      () => undefined,
+    );
+  };
 
   useEffect(() => {
     const node = sentinel.current;
@@ -203,12 +255,27 @@ export function ChatList({ openChat }: { openChat: Id | null }) {
                 {t("In this chat")}
               </Toggle>
             )}
+            <Toggle pressed={fromMe} onChange={setFromMe}>
+              {t("From me")}
+            </Toggle>
             <Toggle pressed={withFiles} onChange={setWithFiles}>
               {t("With files")}
             </Toggle>
             <Toggle pressed={newest} onChange={setNewest}>
               {t("Newest first")}
             </Toggle>
+            <select
+              class="chip"
+              aria-label={t("When sent")}
+              value={period}
+              onChange={(event) => setPeriod(event.currentTarget.value as Period)}
+            >
+              {(Object.keys(PERIOD_LABELS) as Period[]).map((key) => (
+                <option key={key} value={key}>
+                  {t(PERIOD_LABELS[key])}
+                </option>
+              ))}
+            </select>
           </div>
           {!hits.length && !!shown.length && <p class="empty">{t("No messages found.")}</p>}
           <ul role="list">
@@ -221,6 +288,11 @@ export function ChatList({ openChat }: { openChat: Id | null }) {
               </li>
             ))}
           </ul>
+          {moreHits && (
+            <button type="button" class="button" onClick={() => showMoreHits(moreHits)}>
+              {t("Show more")}
+            </button>
+          )}
         </section>
       )}
       {creating && <NewChatDialog onClose={() => setCreating(false)} />}
