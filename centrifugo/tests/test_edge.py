@@ -139,7 +139,8 @@ CASES = {
     "dot-segments": (request(b"GET /api/../../etc/passwd HTTP/1.1"), 400, "bad_request"),
     "NUL-in-header": (request(b"GET /api/chats/ HTTP/1.1", b"X-A: a\x00b"), 400, "bad_request"),
     "tls-to-http": (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 400, "bad_request"),
-    "HTTP/9.9": (request(b"GET /api/chats/ HTTP/9.9"), 505, "http_version_not_supported"),
+    "HTTP/9.9": (request(b"GET /api/chats/ HTTP/9.9"), 400, "http_version_not_supported"),
+    "HTTP/2.0-as-text": (request(b"GET /api/chats/ HTTP/2.0"), 400, "http_version_not_supported"),
     "no-host": (b"GET /api/chats/ HTTP/1.1\r\nConnection: close\r\n\r\n", 400, "bad_request"),
     "bad-host": (b"GET /api/chats/ HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n", 400, "bad_request"),
     "NUL-query": (request(b"GET /api/users/?search=a%00b HTTP/1.1", b"Authorization: Bearer x"), 400, "invalid"),
@@ -151,7 +152,11 @@ CASES = {
         400,
         "bad_request",
     ),
-    "TE-gzip": (request(b"POST /api/auth/ HTTP/1.1", b"Transfer-Encoding: gzip", body=b"abc"), 501, "not_implemented"),
+    "TE-gzip": (
+        request(b"POST /api/auth/ HTTP/1.1", b"Transfer-Encoding: gzip", body=b"abc"),
+        400,
+        "transfer_coding_not_supported",
+    ),
     "bad-chunk": (
         request(b"POST /api/auth/ HTTP/1.1", b"Transfer-Encoding: chunked", body=b"zz\r\nabc\r\n0\r\n\r\n"),
         400,
