@@ -120,11 +120,7 @@ def chat_ids_matching(user: User, search: str) -> tuple[QuerySet[Chat], Callable
     """The user's chats whose title matches `search`, or, in private chats, the other member's username and names
     (paginate them, then build the page's rows), and how to count them."""
     others = Membership.objects.filter(chat=OuterRef("pk")).exclude(user=user)
-    others = others.filter(
-        Q(user__username__icontains=search)
-        | Q(user__first_name__icontains=search)
-        | Q(user__last_name__icontains=search)
-    )
+    others = others.filter(name_contains(search, through="user__"))
     chats = Chat.objects.filter(memberships__user=user)
     chats = chats.filter(Q(title__icontains=search) | Q(is_private=True) & Exists(others))
     return chats, chats.count

@@ -55,6 +55,7 @@ from messages.shapes import (
     SearchHitShape,
 )
 from users.models import User
+from users.selectors import name_contains
 from users.shapes import UserRow, UserShape
 
 MESSAGE, FILE, REACTION = Message._meta.db_table, MessageFile._meta.db_table, Reaction._meta.db_table
@@ -271,11 +272,7 @@ def message_list(chat: Chat, *, search: str = "") -> QuerySet[Message]:
     global search does (the same indexes: messages.search) and the sender's username and names."""
     messages = Message.objects.filter(chat=chat)
     if search:
-        sender = (
-            Q(sender__username__icontains=search)
-            | Q(sender__first_name__icontains=search)
-            | Q(sender__last_name__icontains=search)
-        )
+        sender = name_contains(search, through="sender__")
         query = SearchQuery.parse(search)
         messages = messages.filter(sender | (Q(query.matches()) if query else Q(text__icontains=search)))
     return messages

@@ -8,9 +8,14 @@ from rest_framework.exceptions import NotFound
 from users.models import User
 
 
-def name_contains(search: str) -> Q:
-    """Users whose username, first or last name contains `search`, in any case (trigram indexes serve it)."""
-    return Q(username__icontains=search) | Q(first_name__icontains=search) | Q(last_name__icontains=search)
+def name_contains(search: str, *, through: str = "") -> Q:
+    """Users whose username, first or last name contains `search`, in any case (trigram indexes serve it);
+    `through` names the relation to them from another model (`"sender__"`)."""
+    return (
+        Q(**{f"{through}username__icontains": search})
+        | Q(**{f"{through}first_name__icontains": search})
+        | Q(**{f"{through}last_name__icontains": search})
+    )
 
 
 def user_list(*, search: str | None = None) -> QuerySet[User]:
