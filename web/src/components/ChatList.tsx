@@ -5,7 +5,7 @@ import { shortTime, t } from "../i18n";
 import { follow } from "../router";
 import { app, displayName, isMuted, loadMoreChats, searchChats, searchMessages, sortedChats } from "../state";
 import { useStore } from "../store";
-import type { Chat, Id, Message, SearchHit, User } from "../types";
+import type { Chat, Id, Message, Page, SearchHit, User } from "../types";
 import { useTyping } from "../typing";
 import { Avatar, MessageHit } from "./common";
 import { MutedIcon, PlusIcon } from "./icons";
@@ -87,21 +87,14 @@ function ChatRow({ chat, current, me }: { chat: Chat; current: boolean; me: Id |
   );
 }
 
-/** How far back the message search looks (its `since`, from now). */
-type Period = "any" | "day" | "week" | "month" | "year";
-const PERIOD_LABELS: Record<Period, string> = {
-  any: "Any time",
-  day: "Past day",
-  week: "Past week",
-  month: "Past month",
-  year: "Past year",
-};
-const PERIOD_DAYS: Record<Period, number | null> = { any: null, day: 1, week: 7, month: 30, year: 365 };
-
-function periodStart(period: Period): Date | undefined {
-  const days = PERIOD_DAYS[period];
-  return days === null ? undefined : new Date(Date.now() - days * 24 * 3600 * 1000);
-}
+/** How far back the message search looks (its `since`, from now): days, or null for any time. */
+const PERIODS: [number | null, string][] = [
+  [null, "Any time"],
+  [1, "Past day"],
+  [7, "Past week"],
+  [30, "Past month"],
+  [365, "Past year"],
+];
 
 function Toggle(props: { pressed: boolean; onChange: (pressed: boolean) => void; children: string }) {
   return (
@@ -122,15 +115,26 @@ export function ChatList({ openChat }: { openChat: Id | null }) {
   const [moreHits, setMoreHits] = useState<string | null>(null);
   const [inThisChat, setInThisChat] = useState(false);
   const [fromMe, setFromMe] = useState(false);
-  const [period, setPeriod] = useState<Period>("any");
+  const [days, setDays] = useState<number | null>(null);
   const [withFiles, setWithFiles] = useState(false);
   const [newest, setNewest] = useState(false);
-  const filtered = (inThisChat && !!openChat) || fromMe || period !== "any" || withFiles || newest;
+  const filtered = (inThisChat && !!openChat) || fromMe || days !== null || withFiles || newest;
   // An answer to an earlier query or filters is dropped (the one asked last may come back first).
   const asked = useRef(0);
   const [creating, setCreating] = useState(false);
   const [mentions, setMentions] = useState(false);
   const sentinel = useRef<HTMLLIElement>(null);
+
+  /** A page of hits, in place of those shown or after them ("Show more"), unless a later query was asked since. */
+  const showHits = (ask: number, request: Promise<Page<SearchHit>>, after: boolean) =>
+    request.then(
+      (page) => {
+        if (ask !== asked.current) return;
+        setHits((shown) => [...(after ? (shown ?? []) : []), ...page.results]);
+        setMoreHits(page.next);
+      },
+      () => ask === asked.current && !after && setHits([]),
+    );
 
   // The server searches titles and the other member's names; loaded chats are filtered at once meanwhile.
   useEffect(() => {
@@ -149,33 +153,14 @@ export function ChatList({ openChat }: { openChat: Id | null }) {
       const filters = {
         chat: inThisChat && openChat ? openChat : undefined,
         sender: fromMe ? me : undefined,
-        since: periodStart(period),
+        since: days === null ? undefined : new Date(Date.now() - days * 24 * 3600 * 1000),
         withFiles,
         newest,
       };
-      searchMessages(search, filters).then(
-        (page) => {
-          if (ask !== asked.current) return;
-          setHits(page.results);
-          setMoreHits(page.next);
-        },
-        () => ask === asked.current && setHits([]),
-      );
+      showHits(ask, searchMessages(search, filters), false);
     }, 250);
     return () => clearTimeout(timer);
-  }, [query, inThisChat && openChat, fromMe, period, withFiles, newest]);
-
-  const showMoreHits = (link: string) => {
-    const ask = asked.current;
-    searchMessages(query, {}, link).then(
-      (page) => {
-        if (ask !== asked.current) return;
-        setHits((shown) => [...(shown ?? []), ...page.results]);
-        setMoreHits(page.next);
-      },
-      () => undefined,
-    );
-  };
+  }, [query, inThisChat && openChat, fromMe, days, withFiles, newest]);
 
   useEffect(() => {
     const node = sentinel.current;
@@ -267,12 +252,12 @@ export function ChatList({ openChat }: { openChat: Id | null }) {
             <select
               class="chip"
               aria-label={t("When sent")}
-              value={period}
-              onChange={(event) => setPeriod(event.currentTarget.value as Period)}
+              value={String(days ?? "")}
+              onChange={(event) => setDays(Number(event.currentTarget.value) || null)}
             >
-              {(Object.keys(PERIOD_LABELS) as Period[]).map((key) => (
-                <option key={key} value={key}>
-                  {t(PERIOD_LABELS[key])}
+              {PERIODS.map(([value, label]) => (
+                <option key={label} value={String(value ?? "")}>
+                  {t(label)}
                 </option>
               ))}
             </select>
@@ -289,7 +274,11 @@ export function ChatList({ openChat }: { openChat: Id | null }) {
             ))}
           </ul>
           {moreHits && (
-            <button type="button" class="button" onClick={() => showMoreHits(moreHits)}>
+            <button
+              type="button"
+              class="button"
+              onClick={() => void showHits(asked.current, searchMessages(query, {}, moreHits), true)}
+            >
               {t("Show more")}
             </button>
           )}
