@@ -17,7 +17,8 @@ class Message(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages", db_index=False)
-    sender = models.ForeignKey(User, on_delete=models.CASCADE, related_name="messages")
+    # Indexed with the chat (Meta.indexes), not on its own.
+    sender = models.ForeignKey(User, on_delete=models.CASCADE, related_name="messages", db_index=False)
     seq = models.BigIntegerField(editable=False)
     text = models.TextField(null=True, blank=True)
     voice = models.FileField(upload_to=UnguessablePath("voice"), null=True, blank=True, max_length=255)
@@ -56,6 +57,9 @@ class Message(models.Model):
                 fields=["chat", "-pinned_at"], name="message_chat_pins_idx", condition=models.Q(pinned_at__isnull=False)
             ),
             GinIndex(fields=["search_vector"], name="message_search_idx"),
+            # A user's messages (deleting the user), and in a chat: whether a user whose name matches the message
+            # list's `?search=` sent any there, and which of its messages they sent.
+            models.Index(fields=["sender", "chat"], name="message_sender_chat_idx"),
             # Deleting a user or a chat clears the forwards that name it: only forwarded rows are indexed.
             models.Index(
                 fields=["forwarded_from_sender"],

@@ -13,8 +13,7 @@ of a common word in a chat of half a million messages would cost what reading th
 every match, newest first, with no window.
 
 The SQL pieces here (the match, the rank, the snippet) take the query's values as `Param`s, bound by
-`SearchQuery.values()`: the global search writes them into SQL generated once (messages.selectors), the message
-list's `?search=` into an ORM filter (`SearchQuery.matches`).
+`SearchQuery.values()` (or `text_values` for a query without words) into SQL generated once (messages.selectors).
 """
 
 from __future__ import annotations
@@ -23,16 +22,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import BooleanField, F, Func
-from django.db.models.sql.compiler import SQLCompiler
-
-from application.shapes import Param, bind_params
+from application.shapes import Param
 from application.shapes_sql import SQL
 
 SEARCH_WINDOW = 1000
 # How many of the newest messages the window looks through for its matches before it reads the word's indexes.
 SEARCH_WALK = 40_000
+# How many of a chat's messages its message list's `?search=` walks, from where the page starts, before it reads the
+# indexes (messages.selectors.ChatSearchPages): its pages are small, so a walk that finds none costs little.
+CHAT_SEARCH_WALK = 10_000
 MIN_SUBSTRING = 3
 MAX_WORDS = 10
 MAX_QUERY_LENGTH = 200
@@ -82,17 +80,22 @@ class SearchQuery:
             "typed": re.sub(_SYNTAX, r"\\\g<0>", self.text.translate(_UNMARK)) if self.substring else None,
         }
 
-    def matches(self) -> _Matches:
-        """A boolean ORM expression: the message matches (filter with it)."""
-        return _Matches(self)
 
-
-def match_sql(vector: str, text: str, *, substring: bool) -> SQL:
+def match_sql(vector: str, text: str, *, substring: bool, words: bool = True) -> SQL:
     """The match condition on a message's `search_vector` and `text` columns, written as the indexes are:
-    `search_vector @@ …` (GIN), and with `substring`, `UPPER(text::text) LIKE UPPER(…)` (the trigram GIN)."""
+    `search_vector @@ …` (GIN), and with `substring`, `UPPER(text::text) LIKE UPPER(…)` (the trigram GIN). Without
+    `words` (a query with no word: `text_values`), the substring only."""
+    like = f"UPPER({text}::text) LIKE UPPER(%s)"
+    if not words:
+        return f"({like})", [CONTAINS]
     if not substring:
         return f"({vector} @@ {_TSQUERY})", [PREFIXES, PREFIXES]
-    return f"({vector} @@ {_TSQUERY} OR UPPER({text}::text) LIKE UPPER(%s))", [PREFIXES, PREFIXES, CONTAINS]
+    return f"({vector} @@ {_TSQUERY} OR {like})", [PREFIXES, PREFIXES, CONTAINS]
+
+
+def text_values(text: str) -> dict[str, Any]:
+    """The `Param`s of `match_sql(words=False)` for a query without a word ("!!", "@"): contained as typed."""
+    return {"prefixes": None, "contains": _like_pattern(text), "typed": None}
 
 
 def rank_sql(vector: str) -> SQL:
@@ -147,28 +150,3 @@ def snippets_cte(messages: str) -> SQL:
 def _like_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
-
-
-class _Matches(Func):
-    """`match_sql` as an ORM expression over the model's `search_vector` and `text` columns."""
-
-    output_field = BooleanField()
-
-    def __init__(self, query: SearchQuery) -> None:
-        self.query = query
-        super().__init__(F("search_vector"), F("text"))
-
-    def as_sql(
-        self,
-        compiler: SQLCompiler,
-        connection: BaseDatabaseWrapper,
-        function: str | None = None,
-        template: str | None = None,
-        arg_joiner: str | None = None,
-        **extra_context: Any,
-    ) -> tuple[str, list[Any]]:
-        vector_expression, text_expression = self.get_source_expressions()
-        vector, _ = compiler.compile(vector_expression)
-        text, _ = compiler.compile(text_expression)
-        sql, params = match_sql(vector, text, substring=self.query.substring)
-        return sql, bind_params(params, self.query.values())

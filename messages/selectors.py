@@ -2,9 +2,9 @@
 (application.shapes_sql), in SQL generated once per process: a page of a chat's messages, a message, the chat
 list's last and pinned messages, a page of the global search's hits (with their snippets) are each one query (the
 messages with their senders, files, replies, forwards, mentions, reactions and readers) and cost no ORM compilation
-per request. The message list's search, pins, mentions and the messages of events select their rows through the
-ORM and render them in Python (`message_rows`, `attach_readers`): the same shape, checked against the same
-reference by the tests.
+per request; so is a page of the message list's search. Pins, mentions and the messages of events select their
+rows through the ORM and render them in Python (`message_rows`, `attach_readers`): the same shape, checked against
+the same reference by the tests.
 
 `was_read_by`: the members other than the sender whose read pointer reaches the message, highest pointer first
 (join order among equals). In a chat with more members than the contract's groups have (chats.selectors.is_big)
@@ -28,7 +28,7 @@ import orjson
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connections, router
-from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db.models import Exists, F, Func, OuterRef, QuerySet, TextField, Value
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied
 
@@ -40,7 +40,16 @@ from application.shapes_sql import SQL, SQLOnce, columns, fix_urls, json_array, 
 from chats.models import Chat, Membership
 from chats.selectors import MemberJSON, member_json, parse_uuid
 from messages.models import Mention, Message, MessageFile, Reaction
-from messages.search import SEARCH_WALK, SEARCH_WINDOW, SearchQuery, match_sql, rank_sql, snippets_cte
+from messages.search import (
+    CHAT_SEARCH_WALK,
+    SEARCH_WALK,
+    SEARCH_WINDOW,
+    SearchQuery,
+    match_sql,
+    rank_sql,
+    snippets_cte,
+    text_values,
+)
 from messages.shapes import (
     FileRow,
     FileShape,
@@ -203,12 +212,6 @@ class MessagePages:
     def __init__(self, chat: Chat, viewer: User, context: RenderContext) -> None:
         self.chat, self.viewer, self.context = chat, viewer, context
 
-    def _cursor(self, raw: str) -> uuid.UUID:
-        try:
-            return parse_uuid(raw)
-        except NotFound as exc:
-            raise NotFound(_("Unknown cursor message.")) from exc
-
     def _page(self, kind: str, **values: Any) -> Page[MessageJSON]:
         rows = _run(_PAGES[kind], self.viewer, self.context, chat=self.chat.pk, **values)
         return Page(rows, self.chat.message_count)
@@ -216,15 +219,123 @@ class MessagePages:
     def newest(self, limit: int, before: str | None) -> Page[MessageJSON]:
         if before is None:
             return self._page("newest", limit=limit)
-        return self._page("before", limit=limit, cursor=self._cursor(before))
+        return self._page("before", limit=limit, cursor=cursor_id(before))
 
     def oldest_after(self, limit: int, after: str) -> Page[MessageJSON]:
-        return self._page("after", limit=limit, cursor=self._cursor(after))
+        return self._page("after", limit=limit, cursor=cursor_id(after))
 
     def window(self, offset: int, limit: int) -> Page[MessageJSON]:
         if offset >= self.chat.message_count:
             return Page([], self.chat.message_count)
         return self._page("window", limit=limit, offset=offset)
+
+
+_SENDERS, _NEED, _WALK = Param("senders"), Param("need"), Param("walk")
+
+
+@functools.cache
+def _chat_search_sql(page: str, words: bool, substring: bool) -> SQLOnce:
+    """A page of a chat's messages that match a search (`ChatSearchPages`) in two phases. First the next `walk`
+    (CHAT_SEARCH_WALK) messages from where the page starts (`walked`: a range of seq, read by the (chat, seq) index
+    with the match above its LIMIT, so the planner cannot turn it into a walk of the whole chat for a word in none
+    of them). When they hold the `need`ed matches, those are the page's; only when they hold fewer, and more
+    messages lie beyond them, does the second phase run (a one-time filter): every match beyond the range through
+    the sender and text indexes, then sorted (few, since the walk found few)."""
+    text = match_sql("m.search_vector", "m.text", substring=substring, words=words)
+    match, match_params = f"(m.sender_id = ANY(%s) OR {text[0]})", [_SENDERS, *text[1]]
+    order = "ASC" if page == "after" else "DESC"
+    cursor = f"(SELECT s.seq FROM {MESSAGE} s WHERE s.id = %s AND s.chat_id = %s)"
+    last = f"(SELECT c.last_seq FROM {Chat._meta.db_table} c WHERE c.id = %s)"
+    # The walked range [lo, hi] from `x` (the chat's last seq, or the cursor's), and whether any message lies beyond
+    # it; an unknown cursor gives no range, and no page.
+    walk = "(VALUES (%s::bigint)) v(w)"
+    walked: SQL = {
+        "newest": (f"SELECT x - w + 1 AS lo, x AS hi, x > w AS more FROM {last} b(x), {walk}", [_CHAT, _WALK]),
+        "before": (
+            f"SELECT x - w AS lo, x - 1 AS hi, x > w + 1 AS more FROM {cursor} b(x), {walk}",
+            [_CURSOR, _CHAT, _WALK],
+        ),
+        "after": (
+            f"SELECT x + 1 AS lo, x + w AS hi, x + w < {last} AS more FROM {cursor} b(x), {walk}",
+            [_CHAT, _CURSOR, _CHAT, _WALK],
+        ),
+    }["newest" if page == "window" else page]
+    beyond = "m.seq > (SELECT hi FROM walked)" if page == "after" else "m.seq < (SELECT lo FROM walked)"
+    recent = (
+        f"SELECT m.id, m.seq FROM (SELECT m.id, m.seq, m.sender_id, m.search_vector, m.text FROM {MESSAGE} m "
+        "WHERE m.chat_id = %s AND m.seq BETWEEN (SELECT lo FROM walked) AND (SELECT hi FROM walked) "
+        f"ORDER BY m.seq {order} LIMIT %s) m WHERE {match} ORDER BY m.seq {order} LIMIT %s"
+    )
+    # `OFFSET 0`: planned as a whole (no ORDER BY ... LIMIT to walk the (chat, seq) index for).
+    beyond_matches = (
+        f"SELECT m.id, m.seq FROM (SELECT m.id, m.seq FROM {MESSAGE} m WHERE (SELECT count(*) FROM recent) < %s "
+        f"AND (SELECT more FROM walked) AND m.chat_id = %s AND {beyond} AND {match} OFFSET 0) m "
+        f"ORDER BY m.seq {order} LIMIT %s"
+    )
+    sql = (
+        f"WITH walked AS MATERIALIZED ({walked[0]}), recent AS MATERIALIZED ({recent}), "
+        f"beyond AS MATERIALIZED ({beyond_matches}) SELECT m.* FROM {MESSAGE} m WHERE m.id IN (SELECT f.id FROM "
+        f"(SELECT * FROM recent UNION ALL SELECT * FROM beyond) f ORDER BY f.seq {order} LIMIT %s OFFSET %s)"
+    )
+    params = [*walked[1], _CHAT, _WALK, *match_params, _NEED, _NEED, _CHAT, *match_params, _NEED, _LIMIT, _OFFSET]
+    return SQLOnce(lambda context: _messages_sql(context, (sql, params), order))
+
+
+@functools.cache
+def _chat_search_count_sql(words: bool, substring: bool) -> SQL:
+    text = match_sql("m.search_vector", "m.text", substring=substring, words=words)
+    sql = f"SELECT count(*) FROM {MESSAGE} m WHERE m.chat_id = %s AND (m.sender_id = ANY(%s) OR {text[0]})"
+    return sql, [_CHAT, _SENDERS, *text[1]]
+
+
+class ChatSearchPages:
+    """A chat's messages that match a search (the message list's `?search=`), newest first, as
+    application.pagination.Keyset pages them for `viewer`: the text matched as the global search matches it (the same
+    indexes: messages.search), or the sender's username, first or last name. Three statements: the senders whose
+    names match (among the users with messages in the chat), the count, the page (`_chat_search_sql`); run them
+    inside `searching()`, so each is planned for its words."""
+
+    def __init__(self, chat: Chat, viewer: User, search: str, context: RenderContext) -> None:
+        self.chat, self.viewer, self.context, self.search = chat, viewer, context, search
+        query = SearchQuery.parse(search)
+        self.words, self.substring = (True, query.substring) if query else (False, True)
+        self.matching = query.values() if query else text_values(search)
+        self._senders: list[uuid.UUID] | None = None
+        self._count: int | None = None
+
+    def _values(self, **values: Any) -> dict[str, Any]:
+        if self._senders is None:
+            # Each user whose name matches is probed by the (sender, chat) index: a sender of the chat's, or not.
+            sent = Message.objects.filter(chat=self.chat, sender=OuterRef("pk"))
+            users = User.objects.filter(name_contains(self.search)).filter(Exists(sent))
+            self._senders = list(users.values_list("pk", flat=True))
+        return {**self.matching, "chat": self.chat.pk, "senders": self._senders, **values}
+
+    def _total(self) -> int:
+        if self._count is None:
+            sql, params = _chat_search_count_sql(self.words, self.substring)
+            with connections[router.db_for_read(Message)].cursor() as cursor:
+                cursor.execute(sql, bind_params(params, self._values()))
+                self._count = cursor.fetchone()[0]
+        return self._count
+
+    def _page(self, page: str, limit: int, offset: int = 0, cursor: uuid.UUID | None = None) -> Page[MessageJSON]:
+        values = self._values(need=offset + limit, limit=limit, offset=offset, cursor=cursor, walk=CHAT_SEARCH_WALK)
+        rows = _run(_chat_search_sql(page, self.words, self.substring), self.viewer, self.context, **values)
+        return Page(rows, self._total())
+
+    def newest(self, limit: int, before: str | None) -> Page[MessageJSON]:
+        if before is None:
+            return self._page("newest", limit)
+        return self._page("before", limit, cursor=cursor_id(before))
+
+    def oldest_after(self, limit: int, after: str) -> Page[MessageJSON]:
+        return self._page("after", limit, cursor=cursor_id(after))
+
+    def window(self, offset: int, limit: int) -> Page[MessageJSON]:
+        if offset >= self._total():
+            return Page([], self._total())
+        return self._page("window", limit, offset)
 
 
 def message_json(message_id: uuid.UUID, viewer: User, context: RenderContext) -> MessageJSON:
@@ -265,17 +376,6 @@ _COLUMNS = (
     *_REPLY_SENDER,
 )
 _USER = len(_SENDER)
-
-
-def message_list(chat: Chat, *, search: str = "") -> QuerySet[Message]:
-    """A chat's messages (paginate them newest first: the (chat, seq) index); `search` matches the text as the
-    global search does (the same indexes: messages.search) and the sender's username and names."""
-    messages = Message.objects.filter(chat=chat)
-    if search:
-        sender = name_contains(search, through="sender__")
-        query = SearchQuery.parse(search)
-        messages = messages.filter(sender | (Q(query.matches()) if query else Q(text__icontains=search)))
-    return messages
 
 
 class ReactionsJSON(Func):
@@ -452,30 +552,27 @@ def message_row(message_id: uuid.UUID, context: RenderContext, viewer: User | No
     return rows[0]
 
 
-class MessageCursor:
-    """A message list's cursors are message ids (the `before`/`after` of docs/api-chats.md): the key is the
-    message's seq in this chat, looked up inside the page's own query (one round trip fewer per page). A cursor
-    that is not a message of this chat gives an empty page, and then a 404."""
+def cursor_id(raw: str) -> uuid.UUID:
+    """The message a message list's cursor names (404 if malformed)."""
+    try:
+        return parse_uuid(raw)
+    except NotFound as exc:
+        raise NotFound(_("Unknown cursor message.")) from exc
 
-    keys = ("seq",)
+
+class MessageCursor:
+    """A message list's cursors are message ids (the `before`/`after` of docs/api-chats.md): its pages
+    (`MessagePages`, `ChatSearchPages`) look up the message's seq inside their own query (one round trip fewer per
+    page). A cursor that is not a message of this chat gives an empty page, and then a 404."""
 
     def __init__(self, chat: Chat) -> None:
         self.chat = chat
 
-    def _id(self, raw: str) -> uuid.UUID:
-        try:
-            return parse_uuid(raw)
-        except NotFound as exc:
-            raise NotFound(_("Unknown cursor message.")) from exc
-
-    def decode(self, raw: str) -> tuple[Any, ...]:
-        return (Subquery(Message.objects.filter(pk=self._id(raw), chat=self.chat).values("seq")[:1]),)
-
-    def encode(self, row: MessageRow) -> str:
+    def encode(self, row: MessageJSON) -> str:
         return str(row.id)
 
     def check(self, raw: str) -> None:
-        if not Message.objects.filter(pk=self._id(raw), chat=self.chat).exists():
+        if not Message.objects.filter(pk=cursor_id(raw), chat=self.chat).exists():
             raise NotFound(_("Unknown cursor message."))
 
 
@@ -557,7 +654,6 @@ class _Search:
 
 _CHATS, _SENDER_ID, _SINCE, _UNTIL = Param("chats"), Param("sender"), Param("since"), Param("until")
 _KEY, _KEY_ID, _IDS = Param("key"), Param("key_id"), Param("ids")
-_WALK = Param("walk")
 
 
 _NEWEST_FIRST = "ORDER BY m.created_at DESC, m.id DESC"

@@ -55,15 +55,11 @@ class MessageListView(APIView):
         context = RenderContext()
         paginator = KeysetPagination(selectors.MessageCursor(chat))
         if search:
-            matches = selectors.message_list(chat, search=search)
             with selectors.searching():
-                rows = paginator.paginate(
-                    matches, request, count=matches.count, rows=lambda page: selectors.message_rows(page, request.user)
-                )
-            selectors.attach_readers(rows, context)
-            return paginator.get_paginated_response(MessageShape.render_many(rows, context))
-        # Without a search, pages are written by PostgreSQL (one query); the chat row's counter answers `count`.
-        page = paginator.paginate(selectors.MessagePages(chat, request.user, context), request)
+                page = paginator.paginate(selectors.ChatSearchPages(chat, request.user, search, context), request)
+        else:
+            # Pages written by PostgreSQL (one query); the chat row's counter answers `count`.
+            page = paginator.paginate(selectors.MessagePages(chat, request.user, context), request)
         return paginator.get_paginated_response([message.json for message in page])
 
     @extend_schema(

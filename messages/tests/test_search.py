@@ -407,6 +407,66 @@ def test_the_message_list_search_uses_the_same_matching(as_member: APIClient, cr
     assert by_sender["count"] == 2
 
 
+# How many messages the message list's search walks before it reads the indexes: the default (one phase for these
+# few messages), or a few (pages reach past the walk and its second phase finds the rest).
+@pytest.mark.parametrize("walk", [None, 3])
+def test_the_message_list_search_pages_match_the_list_in_every_mode(
+    as_member: APIClient,
+    creator: User,
+    member: User,
+    make_user,
+    walk: int | None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every paging mode of the message list's `?search=` gives the chat's matching messages in the list's order:
+    by text, or by the sender's name — a sender who has left the group included."""
+    if walk is not None:
+        monkeypatch.setattr(selectors, "CHAT_SEARCH_WALK", walk)
+    from chats.services import chat_leave
+
+    zoe = make_user(first_name="Zoe")
+    chat = group(creator, member, zoe)
+    sent = []
+    for n in range(40):
+        text = "coffee break" if n % 7 == 0 else f"note {n}"
+        sent.append(send(zoe if n % 5 == 0 else creator, chat, text))
+    chat_leave(actor=zoe, chat_id=chat.pk)
+    for query, matching in [
+        ("coffee", [m for m in sent if "coffee" in m.text]),
+        ("zoe", [m for m in sent if m.sender_id == zoe.pk]),
+        ("nothing-like-it", []),
+    ]:
+        expected = [str(m.pk) for m in reversed(matching)]
+        url = "/api/messages/"
+
+        def ids(body: dict) -> list[str]:
+            return [m["id"] for m in body["results"]]
+
+        pages = [as_member.get(url, {"chat": str(chat.pk), "search": query, "page_size": 3}).json()]
+        while pages[-1]["next"]:
+            pages.append(as_member.get(pages[-1]["next"]).json())
+        assert [pk for page in pages for pk in ids(page)] == expected
+        assert {page["count"] for page in pages} == {len(expected)}
+        # Back from the oldest page with `previous` (after=<first>).
+        back = [pages[-1]]
+        while back[-1]["previous"]:
+            back.append(as_member.get(back[-1]["previous"]).json())
+        assert [pk for page in reversed(back) for pk in ids(page)] == expected
+        for number in range(1, max(1, -(-len(expected) // 4)) + 1):
+            body = as_member.get(url, {"chat": str(chat.pk), "search": query, "page": number, "page_size": 4}).json()
+            assert ids(body) == expected[(number - 1) * 4 : number * 4]
+        for offset in (0, 2, 5):
+            body = as_member.get(url, {"chat": str(chat.pk), "search": query, "offset": offset, "limit": 3}).json()
+            assert ids(body) == expected[offset : offset + 3]
+        # Cursors at messages that do not match: the oldest, the newest, one in the middle.
+        for cursor in (sent[0], sent[-1], sent[20]):
+            older = [str(m.pk) for m in reversed(matching) if m.seq < cursor.seq][:4]
+            newer = [str(m.pk) for m in reversed(matching) if m.seq > cursor.seq][-4:]
+            params = {"chat": str(chat.pk), "search": query, "page_size": 4}
+            assert ids(as_member.get(url, {**params, "before": str(cursor.pk)}).json()) == older
+            assert ids(as_member.get(url, {**params, "after": str(cursor.pk)}).json()) == newer
+
+
 @pytest.mark.parametrize("path", ["/api/messages/search/?q=coffee", "chat"])
 def test_searches_are_planned_for_their_words(as_member: APIClient, creator: User, chats: dict, path: str) -> None:
     """A statement run a few times on a connection is prepared, and PostgreSQL may then give it one generic plan,
