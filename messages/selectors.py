@@ -234,14 +234,14 @@ _SENDERS, _NEED, _WALK = Param("senders"), Param("need"), Param("walk")
 
 
 @functools.cache
-def _chat_search_sql(page: str, words: bool, substring: bool) -> SQLOnce:
+def _chat_search_sql(page: str, words: bool, substring: bool, caseless: bool) -> SQLOnce:
     """A page of a chat's messages that match a search (`ChatSearchPages`) in two phases. First the next `walk`
     (CHAT_SEARCH_WALK) messages from where the page starts (`walked`: a range of seq, read by the (chat, seq) index
     with the match above its LIMIT, so the planner cannot turn it into a walk of the whole chat for a word in none
     of them). When they hold the `need`ed matches, those are the page's; only when they hold fewer, and more
     messages lie beyond them, does the second phase run (a one-time filter): every match beyond the range through
     the sender and text indexes, then sorted (few, since the walk found few)."""
-    text = match_sql("m.search_vector", "m.text", substring=substring, words=words)
+    text = match_sql("m.search_vector", "m.text", substring=substring, words=words, caseless=caseless)
     match, match_params = f"(m.sender_id = ANY(%s) OR {text[0]})", [_SENDERS, *text[1]]
     order = "ASC" if page == "after" else "DESC"
     cursor = f"(SELECT s.seq FROM {MESSAGE} s WHERE s.id = %s AND s.chat_id = %s)"
@@ -282,8 +282,8 @@ def _chat_search_sql(page: str, words: bool, substring: bool) -> SQLOnce:
 
 
 @functools.cache
-def _chat_search_count_sql(words: bool, substring: bool) -> SQL:
-    text = match_sql("m.search_vector", "m.text", substring=substring, words=words)
+def _chat_search_count_sql(words: bool, substring: bool, caseless: bool) -> SQL:
+    text = match_sql("m.search_vector", "m.text", substring=substring, words=words, caseless=caseless)
     sql = f"SELECT count(*) FROM {MESSAGE} m WHERE m.chat_id = %s AND (m.sender_id = ANY(%s) OR {text[0]})"
     return sql, [_CHAT, _SENDERS, *text[1]]
 
@@ -292,13 +292,15 @@ class ChatSearchPages:
     """A chat's messages that match a search (the message list's `?search=`), newest first, as
     application.pagination.Keyset pages them for `viewer`: the text matched as the global search matches it (the same
     indexes: messages.search), or the sender's username, first or last name. Three statements: the senders whose
-    names match (among the users with messages in the chat), the count, the page (`_chat_search_sql`); run them
-    inside `searching()`, so each is planned for its words."""
+    names match (among the users with messages in the chat), the count, the page (`_chat_search_sql`; none when
+    the count is 0); run them inside `searching()`, so each is planned for its words."""
 
     def __init__(self, chat: Chat, viewer: User, search: str, context: RenderContext) -> None:
         self.chat, self.viewer, self.context, self.search = chat, viewer, context, search
         query = SearchQuery.parse(search)
         self.words, self.substring = (True, query.substring) if query else (False, True)
+        # A query without words whose letters (if any) have no case ("(", "😀") matches as it is.
+        self.caseless = query is None and search.upper() == search.lower()
         self.matching = query.values() if query else text_values(search)
         self._senders: list[uuid.UUID] | None = None
         self._count: int | None = None
@@ -313,16 +315,18 @@ class ChatSearchPages:
 
     def _total(self) -> int:
         if self._count is None:
-            sql, params = _chat_search_count_sql(self.words, self.substring)
+            sql, params = _chat_search_count_sql(self.words, self.substring, self.caseless)
             with connections[router.db_for_read(Message)].cursor() as cursor:
                 cursor.execute(sql, bind_params(params, self._values()))
                 self._count = cursor.fetchone()[0]
         return self._count
 
     def _page(self, page: str, limit: int, offset: int = 0, cursor: uuid.UUID | None = None) -> Page[MessageJSON]:
+        if not self._total():
+            return Page([], 0)  # the count read every match: no page to look for
         values = self._values(need=offset + limit, limit=limit, offset=offset, cursor=cursor, walk=CHAT_SEARCH_WALK)
-        rows = _run(_chat_search_sql(page, self.words, self.substring), self.viewer, self.context, **values)
-        return Page(rows, self._total())
+        sql = _chat_search_sql(page, self.words, self.substring, self.caseless)
+        return Page(_run(sql, self.viewer, self.context, **values), self._total())
 
     def newest(self, limit: int, before: str | None) -> Page[MessageJSON]:
         if before is None:

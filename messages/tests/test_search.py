@@ -428,13 +428,16 @@ def test_the_message_list_search_pages_match_the_list_in_every_mode(
     chat = group(creator, member, zoe)
     sent = []
     for n in range(40):
-        text = "coffee break" if n % 7 == 0 else f"note {n}"
+        text = "coffee break" if n % 7 == 0 else "Ⓐ plan (draft)" if n % 6 == 0 else f"note {n}"
         sent.append(send(zoe if n % 5 == 0 else creator, chat, text))
     chat_leave(actor=zoe, chat_id=chat.pk)
     for query, matching in [
         ("coffee", [m for m in sent if "coffee" in m.text]),
         ("zoe", [m for m in sent if m.sender_id == zoe.pk]),
         ("nothing-like-it", []),
+        # Without a word: as typed, in any case.
+        ("(", [m for m in sent if "(" in m.text]),
+        ("ⓐ", [m for m in sent if "Ⓐ" in m.text]),
     ]:
         expected = [str(m.pk) for m in reversed(matching)]
         url = "/api/messages/"
