@@ -742,6 +742,9 @@ function onCreate(message: Message): void {
         unread_chats: unread.unread_chats + (chat.unread_messages_count ? 0 : 1),
       },
     });
+    // Shown at once, then asked: the figures added to may be an earlier event's, taken before a read or an unmute
+    // of mine committed (a CI run once showed 2 chats with unread messages where there was 1).
+    refreshUnreadSoon();
   }
 }
 
