@@ -362,6 +362,41 @@ export function isMuted(chat: Chat): boolean {
   return !!chat.is_muted && (!chat.muted_until || new Date(chat.muted_until).getTime() > Date.now());
 }
 
+// A mute that ends changes the chat and the badge with nothing said by the server: a timer at the next end shows
+// the chat as the server now answers it (not muted) and asks for the badge again.
+const LONGEST_TIMER = 2 ** 31 - 1; // ms: setTimeout fires at once for longer delays
+let muteTimer: ReturnType<typeof setTimeout> | undefined;
+let muteTimerAt = Infinity;
+
+function nextMuteEnd(): number {
+  let next = Infinity;
+  for (const chat of Object.values(app.get().chats)) {
+    if (chat.is_muted && chat.muted_until) next = Math.min(next, new Date(chat.muted_until).getTime());
+  }
+  return next;
+}
+
+function scheduleMuteEnd(): void {
+  const next = nextMuteEnd();
+  if (next === muteTimerAt) return;
+  clearTimeout(muteTimer);
+  muteTimerAt = next;
+  if (next !== Infinity) muteTimer = setTimeout(endMutes, Math.min(Math.max(0, next - Date.now()), LONGEST_TIMER));
+}
+
+function endMutes(): void {
+  muteTimerAt = Infinity;
+  const now = Date.now();
+  const ended = Object.values(app.get().chats).filter(
+    (chat) => chat.is_muted && chat.muted_until && new Date(chat.muted_until).getTime() <= now,
+  );
+  for (const chat of ended) changeChat(chat.id, () => ({ is_muted: false, muted_until: null }));
+  if (ended.length) refreshUnreadSoon();
+  scheduleMuteEnd(); // the next one (or, past the longest timer, this one again)
+}
+
+app.subscribe(scheduleMuteEnd);
+
 /** Mute a chat for me until then (null: until I unmute it), or unmute it (`false`). */
 export async function muteChat(chatId: Id, until: Date | null | false): Promise<void> {
   const path = `chat/${chatId}/mute/`;

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from chats.models import Membership
 from chats.services import chat_create
 from messages.models import Message
 from messages.services import message_create, message_delete
@@ -127,10 +128,14 @@ def test_a_muted_chat_stays_out_of_the_unread_total(people: Any, make_user: Any)
     status = page.get_by_role("dialog", name="About this chat").locator(".notifications-state")
 
     page.get_by_role("button", name="About this chat").click()
-    page.get_by_role("button", name="Mute for 8 hours").click()
-    expect(status).to_contain_text("Muted until")
-    page.get_by_role("button", name="Unmute").click()
-    expect(status).to_have_text("On")
+    for label, hours in [("Mute for 1 hour", 1), ("Mute for 8 hours", 8), ("Mute for 1 day", 24)]:
+        page.get_by_role("button", name=label).click()
+        expect(status).to_contain_text("Muted until")
+        until = Membership.objects.get(user__username="bob").muted_until
+        assert until is not None
+        assert abs((until - timezone.now()) - timedelta(hours=hours)) < timedelta(minutes=1), (label, until)
+        page.get_by_role("button", name="Unmute").click()
+        expect(status).to_have_text("On")
     page.get_by_role("button", name="Mute forever").click()
     expect(status).to_have_text("Muted")
     page.get_by_role("button", name="Close").click()
@@ -154,6 +159,33 @@ def test_a_muted_chat_stays_out_of_the_unread_total(people: Any, make_user: Any)
     page.get_by_role("link", name="Feed").click()
     alice.send("loud")
     expect(page).to_have_title("(1) Feed · Messenger")
+    expect(page.get_by_role("navigation").get_by_label("1 chat with unread messages")).to_be_visible()
+
+
+def test_a_mute_that_ends_counts_again_with_the_page_open(people: Any, make_user: Any) -> None:
+    """The server says nothing when a mute ends: the open page shows the chat unmuted then, and its unread message
+    in the total, by itself."""
+    from chats.services import chat_mute
+
+    _alice, bob = chatting(people, make_user)
+    page = bob.page
+    hello = Message.objects.select_related("sender").get(text="hello")
+    chat_id, alice_user = hello.chat_id, hello.sender
+    bob_user = hello.chat.members.get(username="bob")
+    expect(bob.chat_row("Alice A").get_by_label("1 unread message")).to_have_count(0)  # "hello" read
+    page.get_by_role("link", name="Feed").click()
+    ends = timezone.now() + timedelta(seconds=8)
+    chat_mute(actor=bob_user, chat_id=chat_id, until=ends)  # as from another device: Bob hears of it by its event
+    page.get_by_role("link", name="Chats").click()
+    expect(bob.chat_row("Alice A").get_by_role("img", name="Muted")).to_be_visible()
+    message_create(sender=alice_user, chat_id=chat_id, text="quiet")
+    expect(bob.chat_row("Alice A").get_by_label("1 unread message")).to_be_visible()
+    assert timezone.now() < ends, "too slow to see the chat muted"
+    expect(page).to_have_title("Chats · Messenger")
+    # Then the mute ends: no event, no reload.
+    expect(bob.chat_row("Alice A").get_by_role("img", name="Muted")).to_have_count(0, timeout=20_000)
+    assert timezone.now() >= ends
+    expect(page).to_have_title("(1) Chats · Messenger")
     expect(page.get_by_role("navigation").get_by_label("1 chat with unread messages")).to_be_visible()
 
 

@@ -23,6 +23,13 @@ import { peer } from "./ChatList";
 import { Confirm, Dialog, Field, ImagePicker, UserAvatar } from "./common";
 import { PeopleSearch, PersonRow } from "./People";
 
+// How long the timed mutes last, as offered.
+const MUTE_HOURS: [number, () => string][] = [
+  [1, () => t("Mute for 1 hour")],
+  [8, () => t("Mute for 8 hours")],
+  [24, () => t("Mute for 1 day")],
+];
+
 export function ChatInfoDialog({ chat, onClose }: { chat: Chat; onClose: () => void }) {
   const me = useStore(app, (state) => state.me)!;
   const [title, setTitle] = useState(chat.title);
@@ -167,13 +174,16 @@ export function ChatInfoDialog({ chat, onClose }: { chat: Chat; onClose: () => v
             </button>
           ) : (
             <>
-              <button
-                type="button"
-                class="button"
-                onClick={guard(() => muteChat(chat.id, new Date(Date.now() + 8 * 3600 * 1000)))}
-              >
-                {t("Mute for 8 hours")}
-              </button>
+              {MUTE_HOURS.map(([hours, label]) => (
+                <button
+                  key={hours}
+                  type="button"
+                  class="button"
+                  onClick={guard(() => muteChat(chat.id, new Date(Date.now() + hours * 3600 * 1000)))}
+                >
+                  {label()}
+                </button>
+              ))}
               <button type="button" class="button" onClick={guard(() => muteChat(chat.id, null))}>
                 {t("Mute forever")}
               </button>
