@@ -233,6 +233,13 @@ class MessagePages:
 _SENDERS, _NEED, _WALK = Param("senders"), Param("need"), Param("walk")
 
 
+def _chat_match_sql(words: bool, substring: bool, caseless: bool) -> SQL:
+    """The message list's search condition on a message `m`: sent by one of the matching `senders`, or its text
+    matching (messages.search.match_sql)."""
+    text = match_sql("m.search_vector", "m.text", substring=substring, words=words, caseless=caseless)
+    return f"(m.sender_id = ANY(%s) OR {text[0]})", [_SENDERS, *text[1]]
+
+
 @functools.cache
 def _chat_search_sql(page: str, words: bool, substring: bool, caseless: bool) -> SQLOnce:
     """A page of a chat's messages that match a search (`ChatSearchPages`) in two phases. First the next `walk`
@@ -241,8 +248,7 @@ def _chat_search_sql(page: str, words: bool, substring: bool, caseless: bool) ->
     of them). When they hold the `need`ed matches, those are the page's; only when they hold fewer, and more
     messages lie beyond them, does the second phase run (a one-time filter): every match beyond the range through
     the sender and text indexes, then sorted (few, since the walk found few)."""
-    text = match_sql("m.search_vector", "m.text", substring=substring, words=words, caseless=caseless)
-    match, match_params = f"(m.sender_id = ANY(%s) OR {text[0]})", [_SENDERS, *text[1]]
+    match, match_params = _chat_match_sql(words, substring, caseless)
     order = "ASC" if page == "after" else "DESC"
     cursor = f"(SELECT s.seq FROM {MESSAGE} s WHERE s.id = %s AND s.chat_id = %s)"
     last = f"(SELECT c.last_seq FROM {Chat._meta.db_table} c WHERE c.id = %s)"
@@ -283,9 +289,8 @@ def _chat_search_sql(page: str, words: bool, substring: bool, caseless: bool) ->
 
 @functools.cache
 def _chat_search_count_sql(words: bool, substring: bool, caseless: bool) -> SQL:
-    text = match_sql("m.search_vector", "m.text", substring=substring, words=words, caseless=caseless)
-    sql = f"SELECT count(*) FROM {MESSAGE} m WHERE m.chat_id = %s AND (m.sender_id = ANY(%s) OR {text[0]})"
-    return sql, [_CHAT, _SENDERS, *text[1]]
+    match, match_params = _chat_match_sql(words, substring, caseless)
+    return f"SELECT count(*) FROM {MESSAGE} m WHERE m.chat_id = %s AND {match}", [_CHAT, *match_params]
 
 
 class ChatSearchPages:

@@ -358,8 +358,13 @@ function refreshUnreadSoon(): void {
   unreadRefresh = setTimeout(() => void loadUnread().catch(() => undefined), 150);
 }
 
+/** When a chat's timed mute ends (ms); never (Infinity) for a mute until unmuted, or no mute. */
+function muteEnd(chat: Chat): number {
+  return chat.is_muted && chat.muted_until ? new Date(chat.muted_until).getTime() : Infinity;
+}
+
 export function isMuted(chat: Chat): boolean {
-  return !!chat.is_muted && (!chat.muted_until || new Date(chat.muted_until).getTime() > Date.now());
+  return !!chat.is_muted && muteEnd(chat) > Date.now();
 }
 
 // A mute that ends changes the chat and the badge with nothing said by the server: a timer at the next end shows
@@ -368,16 +373,8 @@ const LONGEST_TIMER = 2 ** 31 - 1; // ms: setTimeout fires at once for longer de
 let muteTimer: ReturnType<typeof setTimeout> | undefined;
 let muteTimerAt = Infinity;
 
-function nextMuteEnd(): number {
-  let next = Infinity;
-  for (const chat of Object.values(app.get().chats)) {
-    if (chat.is_muted && chat.muted_until) next = Math.min(next, new Date(chat.muted_until).getTime());
-  }
-  return next;
-}
-
 function scheduleMuteEnd(): void {
-  const next = nextMuteEnd();
+  const next = Math.min(Infinity, ...Object.values(app.get().chats).map(muteEnd));
   if (next === muteTimerAt) return;
   clearTimeout(muteTimer);
   muteTimerAt = next;
@@ -387,9 +384,7 @@ function scheduleMuteEnd(): void {
 function endMutes(): void {
   muteTimerAt = Infinity;
   const now = Date.now();
-  const ended = Object.values(app.get().chats).filter(
-    (chat) => chat.is_muted && chat.muted_until && new Date(chat.muted_until).getTime() <= now,
-  );
+  const ended = Object.values(app.get().chats).filter((chat) => muteEnd(chat) <= now);
   for (const chat of ended) changeChat(chat.id, () => ({ is_muted: false, muted_until: null }));
   if (ended.length) refreshUnreadSoon();
   scheduleMuteEnd(); // the next one (or, past the longest timer, this one again)
