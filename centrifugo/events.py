@@ -107,6 +107,11 @@ class EventKind:
     # Durable kinds go through the outbox (committed with the change, kept in the channel's history); the others
     # are published at once, without history (centrifugo.ephemeral), and may be lost.
     durable: bool = True
+    # For a payload too large to build inside the request (read_all's 10,000 ids): the service queues the data
+    # with that part empty and `deferred` values (JSON) naming what it holds; the relay calls
+    # `complete(data, deferred)` just before delivery (`delivered_data`). What it reads must be fixed by then:
+    # committed facts, such as a range of seqs.
+    complete: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.name in CATALOGUE:
@@ -118,12 +123,17 @@ class EventKind:
         return {"event": self.name, **self.payload.render(SimpleNamespace(**fields), context or RenderContext())}
 
     def publish(
-        self, to: Iterable[uuid.UUID | str] | Audience, context: RenderContext | None = None, **fields: Any
+        self,
+        to: Iterable[uuid.UUID | str] | Audience,
+        context: RenderContext | None = None,
+        *,
+        deferred: dict[str, Any] | None = None,
+        **fields: Any,
     ) -> tuple[dict[str, Any], list[str]]:
         """Queue the event for every user's channel of this family, or an `Audience` (one outbox row); returns the
-        data and the channels."""
+        data and the channels. `deferred`: for a kind with `complete`, what the relay completes the data from."""
         data = self.render(context, **fields)
-        return data, self.send(to, data)
+        return data, self.send(to, data, deferred=deferred)
 
     def publish_now(
         self, to: Iterable[uuid.UUID | str] | Audience, context: RenderContext | None = None, **fields: Any
@@ -135,12 +145,15 @@ class EventKind:
         channels = self.channels(to)
         return data, channels if ephemeral.broadcast(channels, data) else []
 
-    def send(self, to: Iterable[uuid.UUID | str] | Audience, data: dict[str, Any]) -> list[str]:
+    def send(
+        self, to: Iterable[uuid.UUID | str] | Audience, data: dict[str, Any], *, deferred: dict[str, Any] | None = None
+    ) -> list[str]:
         """Queue data rendered earlier by `render` (a service that renders before it locks anything)."""
         assert data["event"] == self.name, f"{data['event']!r} data sent as {self.name!r}"
         assert self.durable, f"{self.name!r} is ephemeral: publish_now() it"
+        assert (deferred is None) or (self.complete is not None), f"{self.name!r} has no complete step"
         channels = self.channels(to)
-        outbox.publish(channels, data)
+        outbox.publish(channels, data, deferred)
         return channels
 
     def channels(self, to: Iterable[uuid.UUID | str] | Audience) -> list[str]:
@@ -161,6 +174,15 @@ class EventKind:
 def kind_of(data: dict[str, Any]) -> EventKind:
     """The declared kind of an event's data (KeyError for an undeclared one)."""
     return CATALOGUE[data["event"]]
+
+
+def delivered_data(data: dict[str, Any], deferred: dict[str, Any] | None) -> dict[str, Any]:
+    """What an outbox row publishes: its data, completed by its kind when the row carries `deferred` values."""
+    if deferred is None:
+        return data
+    complete = kind_of(data).complete
+    assert complete is not None, f"{data['event']!r} has no complete step"
+    return complete(data, deferred)
 
 
 def _describe(shape_field: Any) -> str:

@@ -15,6 +15,9 @@ class OutboxEvent(models.Model):
     id = models.BigAutoField(primary_key=True)
     channels = models.JSONField()
     data = models.JSONField()
+    # For a kind with a `complete` step (centrifugo.events.EventKind): the few values the relay completes `data`
+    # from just before delivery, so that a large payload (read_all's ids) is not built inside the request.
+    deferred = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     attempts = models.PositiveIntegerField(default=0)
 

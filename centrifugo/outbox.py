@@ -15,14 +15,14 @@ from centrifugo.models import OutboxEvent
 # cost more than executing it. The JSON is written by orjson (the REST renderer's bytes: already rendered parts
 # are copied as they are), not parsed back into Python and dumped again by the JSONField.
 _INSERT_SQL = (
-    f"INSERT INTO {OutboxEvent._meta.db_table} (channels, data, created_at, attempts) "
-    "VALUES (%s::jsonb, %s::jsonb, now(), 0) RETURNING id"
+    f"INSERT INTO {OutboxEvent._meta.db_table} (channels, data, deferred, created_at, attempts) "
+    "VALUES (%s::jsonb, %s::jsonb, %s::jsonb, now(), 0) RETURNING id"
 )
 
 
-def publish(channels: Iterable[str], data: dict[str, Any]) -> int | None:
+def publish(channels: Iterable[str], data: dict[str, Any], deferred: dict[str, Any] | None = None) -> int | None:
     """Queue one publication of `data` to every channel (one Centrifugo broadcast for all recipients); returns the
-    outbox row's id.
+    outbox row's id. `deferred`: what the relay completes the data from (centrifugo.events.EventKind.complete).
 
     Must run inside the service's transaction: the event commits or rolls back with the change. The relay
     (`manage.py centrifugo_relay`) is woken by the outbox's insert trigger when the transaction commits
@@ -33,6 +33,13 @@ def publish(channels: Iterable[str], data: dict[str, Any]) -> int | None:
         return None
     assert transaction.get_connection().in_atomic_block, "publish() belongs inside the service's transaction"
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_SQL, [orjson.dumps(channels).decode(), dumps(data).decode()])
+        cursor.execute(
+            _INSERT_SQL,
+            [
+                orjson.dumps(channels).decode(),
+                dumps(data).decode(),
+                None if deferred is None else orjson.dumps(deferred).decode(),
+            ],
+        )
         (pk,) = cursor.fetchone()
     return int(pk)

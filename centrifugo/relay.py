@@ -27,6 +27,7 @@ from django.db import DatabaseError, connection, transaction
 
 from application import replica
 from centrifugo.api_session import CentrifugoAPI
+from centrifugo.events import delivered_data
 from centrifugo.models import OutboxEvent
 
 logger = logging.getLogger("centrifugo.relay")
@@ -149,7 +150,8 @@ class Relay:
 
     def deliver(self, row: OutboxEvent) -> None:
         """One broadcast for all of the row's channels. Returns when the row may be deleted; raises Retry."""
-        request = BroadcastRequest(channels=row.channels, data=row.data, idempotency_key=f"outbox-{row.id}")
+        data = delivered_data(row.data, row.deferred)
+        request = BroadcastRequest(channels=row.channels, data=data, idempotency_key=f"outbox-{row.id}")
         try:
             result = self.api.send(request)
         except CentApiResponseError as exc:

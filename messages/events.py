@@ -3,9 +3,14 @@ contract allows they go once to the chat's own channel instead (chats.events.CHA
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
+
 from application.shapes import Nested, Shape
 from centrifugo.events import PERSONAL, EventKind
 from chats.events import CHAT
+from messages.selectors import read_ids_json
 from messages.shapes import MessageShape, ReadAllShape
 
 
@@ -60,6 +65,16 @@ MESSAGE_READ = EventKind(
     "A member read a message (and everything before it); `was_read_by` includes them now.",
     chat_family=CHAT,
 )
+
+
+def _read_all_ids(data: dict[str, Any], deferred: dict[str, Any]) -> dict[str, Any]:
+    """The relay's step: the ids the read passed (`deferred`: its seq range), written by PostgreSQL and carried to
+    Centrifugo as they are. A message deleted since is left out (its `delete` event follows)."""
+    read = data["message"]
+    ids = read_ids_json(chat_id=read["chat"], user_id=read["user"], **deferred)
+    return {**data, "message": {**read, "messages": orjson.Fragment(ids)}}
+
+
 MESSAGES_READ_ALL = EventKind(
     "read_all",
     PERSONAL,
@@ -67,4 +82,5 @@ MESSAGES_READ_ALL = EventKind(
     ("messages_read_all",),
     "A member read every message of a chat; `messages` lists the others' messages that became read.",
     chat_family=CHAT,
+    complete=_read_all_ids,
 )

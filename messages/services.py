@@ -38,7 +38,7 @@ from chats.services import publish_unread_totals
 from messages.events import MESSAGE_CREATE, MESSAGE_DELETE, MESSAGE_READ, MESSAGE_UPDATE, MESSAGES_READ_ALL
 from messages.models import Mention, Message, MessageFile, Reaction
 from messages.selectors import forward_audiences, message_get_for_user, message_row
-from messages.shapes import FileRow, MessageRow, ReadAllRow, ReplyRow
+from messages.shapes import FileRow, MessageRow, ReadAllResultRow, ReadAllResultShape, ReadAllRow, ReplyRow
 from uploads.cleanup import release_files_on_commit
 from uploads.thumbnails import image_info
 from users.models import User
@@ -361,37 +361,40 @@ def _unread_after(seq: int, reader: User) -> Any:
     )
 
 
-# The messages a read_all marks read (others', oldest first) as the JSON array the event and the response carry,
-# written by PostgreSQL: there may be 10,000 of them, and as Python objects they cost more time than the query and
-# left the worker's heap fragmented (docs/performance.md).
-# The array is joined as text: a UUID's text needs no JSON escaping, and json_agg's per-element conversion took
-# twice as long (5.6 against 4.4 ms for 10,000 ids).
-_UNREAD_IDS_SQL = (
-    """SELECT coalesce('["' || string_agg(id::text, '","' ORDER BY seq) || '"]', '[]') """
-    f"FROM {Message._meta.db_table} WHERE chat_id = %s AND seq > %s AND sender_id IS DISTINCT FROM %s"
+# The pointer moves to the chat's last seq as the UPDATE sees it (a send committing meanwhile stays unread).
+_READ_ALL_SQL = (
+    f"UPDATE {Membership._meta.db_table} AS m SET last_read_seq = c.last_seq, skipped_after = 0 "
+    f"FROM {Chat._meta.db_table} AS c WHERE m.id = %s AND c.id = m.chat_id RETURNING m.last_read_seq"
 )
 
 
 @transaction.atomic
 def messages_read_all(*, actor: User, chat_id: AnyId) -> MessageWrite:
     """Mark everything in a chat read by `actor` (a member) with ONE UPDATE (pointer to the chat's last seq,
-    nothing skipped after it).
+    nothing skipped after it); `data` is the answer, `{"chat", "user", "count"}`.
 
     The membership row is locked first: a message being sent concurrently either committed before (and is
     covered by the pointer) or commits after (and is unread by the chat's `last_seq` moving past the pointer).
+    The same lock keeps `skipped_after` still (the actor's own sends and deletions after the pointer write it), so
+    the count is the unread count the pointer passed. The `read_all` event lists the ids: the relay writes them
+    from the seq range (MESSAGES_READ_ALL.complete), not this request.
     """
     membership = membership_get(actor, chat_id, for_update=True)
-    last_seq = Chat.objects.filter(pk=OuterRef("chat_id")).values("last_seq")[:1]
-    Membership.objects.filter(pk=membership.pk).update(last_read_seq=Subquery(last_seq), skipped_after=0)
     with connection.cursor() as cursor:
-        cursor.execute(_UNREAD_IDS_SQL, [membership.chat_id, membership.last_read_seq, actor.pk])
-        (ids,) = cursor.fetchone()
-    read = ReadAllRow(chat=membership.chat_id, user=actor.pk, messages=Rendered(ids.encode()))
-    if ids == "[]":
-        return MessageWrite(row=None, data=MESSAGES_READ_ALL.render(message=read)["message"], changed=False)
+        cursor.execute(_READ_ALL_SQL, [membership.pk])
+        (read_seq,) = cursor.fetchone()
+    count = read_seq - membership.last_read_seq - membership.skipped_after
+    result = ReadAllResultRow(chat=membership.chat_id, user=actor.pk, count=count)
+    data = ReadAllResultShape.render(result, RenderContext())
+    if not count:
+        return MessageWrite(row=None, data=data, changed=False)
     publish_unread_totals(actor, membership.chat_id)
-    data, channels = MESSAGES_READ_ALL.publish(message_audience(membership.chat_id), message=read)
-    return MessageWrite(row=None, data=data["message"], channels=channels)
+    _event, channels = MESSAGES_READ_ALL.publish(
+        message_audience(membership.chat_id),
+        deferred={"after_seq": membership.last_read_seq, "upto_seq": read_seq},
+        message=ReadAllRow(chat=membership.chat_id, user=actor.pk, messages=Rendered(b"[]")),
+    )
+    return MessageWrite(row=None, data=data, channels=channels)
 
 
 # ------------------------------------------------------------------------------------------------ reactions, pins

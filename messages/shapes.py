@@ -80,13 +80,25 @@ class MessageShape(Shape):
 
 
 class ReadAllShape(Shape):
-    """What `read_all` marked read: the chat, the reader, and the messages (others', oldest first)."""
+    """What `read_all` marked read, as its event tells it: the chat, the reader, and the messages (others', oldest
+    first)."""
 
     schema_name = "ReadAll"
 
     chat = UUID()
     user = UUID()
     messages = ListOf(UUID())
+
+
+class ReadAllResultShape(Shape):
+    """The answer to `POST /api/messages/read_all/`: the ids are in the `read_all` event only (there may be 10,000;
+    the relay lists them after the request, docs/api-chats.md)."""
+
+    schema_name = "ReadAllResult"
+
+    chat = UUID()
+    user = UUID()
+    count = Integer(help_text="How many messages became read (others', in this chat)")
 
 
 @dataclass(slots=True)
@@ -151,7 +163,14 @@ class MessageRow:
 class ReadAllRow:
     chat: uuid.UUID
     user: uuid.UUID
-    messages: Rendered  # the ids' JSON array (there may be 10,000: messages_read_all has PostgreSQL write it)
+    messages: Rendered  # the ids' JSON array (there may be 10,000: PostgreSQL writes it, in the relay)
+
+
+@dataclass(slots=True)
+class ReadAllResultRow:
+    chat: uuid.UUID
+    user: uuid.UUID
+    count: int
 
 
 class SearchHitShape(Shape):

@@ -21,7 +21,7 @@ from chats.selectors import membership_get, parse_uuid
 from messages import selectors, services
 from messages.search import MAX_QUERY_LENGTH, SearchQuery
 from messages.serializers import ForwardSerializer, MessageCreateSerializer, MessageUpdateSerializer, ReactionSerializer
-from messages.shapes import MessageShape, ReadAllShape, SearchHitShape
+from messages.shapes import MessageShape, ReadAllResultShape, SearchHitShape
 
 MessageSerializer = MessageShape.serializer()
 
@@ -138,9 +138,10 @@ class MessageReadView(APIView):
 class MessageReadAllView(APIView):
     @extend_schema(
         summary="Mark every message of a chat read (members only)",
+        description="The answer counts the messages that became read; their ids are in the `read_all` event.",
         parameters=[OpenApiParameter("chat", uuid.UUID, required=True)],
         request=None,
-        responses={200: ReadAllShape.serializer(), **ERROR_RESPONSES},
+        responses={200: ReadAllResultShape.serializer(), **ERROR_RESPONSES},
         tags=["messages"],
     )
     def post(self, request: Request) -> Response:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import orjson
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from centrifugo.events import delivered_data
 from centrifugo.models import OutboxEvent
 from chats.models import Chat
 from chats.services import chat_create
@@ -53,3 +55,8 @@ def outbox() -> list[OutboxEvent]:
 
 def last_event() -> OutboxEvent:
     return OutboxEvent.objects.order_by("-id").first()
+
+
+def delivered(row: OutboxEvent) -> dict[str, Any]:
+    """The data a subscriber receives for an outbox row: completed as the relay does it, through JSON."""
+    return orjson.loads(orjson.dumps(delivered_data(row.data, row.deferred)))

@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 from centrifugo.events import CHATS, PERSONAL, kind_of
 from centrifugo.models import OutboxEvent
 from chats import services as chats
-from chats.tests.helpers import group, ogg_upload, private, send, text_upload
+from chats.tests.helpers import delivered, group, ogg_upload, private, send, text_upload
 from conversations import services as conversations
 from messages import services as messages
 from users.models import User
@@ -168,22 +168,23 @@ def verify_action(clients: list[Client], action: Callable[[], Any]) -> list[dict
     last = OutboxEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     action()
     rows = list(OutboxEvent.objects.filter(id__gt=last).order_by("id"))
-    for row in rows:
-        kind = kind_of(row.data)
-        kind.check(row.data)
+    published = [delivered(row) for row in rows]
+    for row, data in zip(rows, published, strict=True):
+        kind = kind_of(data)
+        kind.check(data)
         families = [kind.family, *([kind.chat_family] if kind.chat_family else [])]
         for channel in row.channels:
             assert any(family.key_of(channel) for family in families), (kind.name, channel)
         for client in clients:
             # Subscribed as a client is: its own channels, and the channel each chat of its list names.
             if client.channels() & set(row.channels):
-                client.apply(row.data)
+                client.apply(data)
     for client in clients:
         chats_after, messages_after = client.fetch()
         assert client.chats == chats_after, client.user.username
         assert client.badge == client.fetch_badge(), client.user.username
         assert _normalized(client.messages) == _normalized(messages_after), _difference(client, messages_after)
-    return [row.data for row in rows]
+    return published
 
 
 @pytest.fixture

@@ -142,12 +142,14 @@ def test_a_deletion_racing_a_read_stays_exact(creator: User, member: User, first
     sent = [send(creator, chat) for _ in range(5)]
     doomed = sent[3]  # after the pointer read_one leaves (message 2), before the chat's end
 
+    counted: list[int] = []
+
     def delete() -> None:
         services.message_delete(actor=creator, message_id=doomed.pk)
 
     def read() -> None:
         if reader == "read_all":
-            services.messages_read_all(actor=member, chat_id=chat.pk)
+            counted.append(services.messages_read_all(actor=member, chat_id=chat.pk).data["count"])
         else:
             services.message_read(actor=member, message_id=sent[1].pk)
 
@@ -155,6 +157,9 @@ def test_a_deletion_racing_a_read_stays_exact(creator: User, member: User, first
     membership = Membership.objects.with_unread().get(chat=chat, user=member)
     # read_one leaves messages 3 and 5 (4 is gone); read_all leaves nothing.
     assert membership.unread_count == exact(membership) == (0 if reader == "read_all" else 2)
+    if reader == "read_all":
+        # Its answer counts what it read: the doomed message too when the read committed first.
+        assert counted == [5 if first == "read" else 4]
 
 
 @pytest.mark.parametrize("first", ["send", "add"])

@@ -9,7 +9,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.test import APIClient
 
 from chats.models import Chat, Membership
-from chats.tests.helpers import group, last_event, ogg_upload, outbox, private, send, text_upload
+from chats.tests.helpers import delivered, group, last_event, ogg_upload, outbox, private, send, text_upload
 from messages import services
 from messages.models import Message
 from users.models import User
@@ -67,10 +67,33 @@ class TestEventsEqualTheRestRepresentation:
         chat = group(creator, member, third)
         sent = [send(creator, chat) for _ in range(2)] + [send(third, chat)]
         response = as_member.post(f"/api/messages/read_all/?chat={chat.id}")
+        assert response.json() == {"chat": str(chat.id), "user": str(member.id), "count": 3}
         event = last_event()
-        assert event.data == {"event": "read_all", "message": response.json()}
-        assert event.data["message"]["messages"] == [str(m.id) for m in sent]
+        # The request queues the seq range; the relay lists the ids (no 10,000-id payload inside the request).
+        assert event.data["message"]["messages"] == [] and event.deferred == {"after_seq": 0, "upto_seq": 3}
+        read = {"chat": str(chat.id), "user": str(member.id), "messages": [str(m.id) for m in sent]}
+        assert delivered(event) == {"event": "read_all", "message": read}
         assert event.channels == channels_of(creator, member, third)
+
+    def test_read_all_counts_neither_own_nor_deleted_messages(self, creator: User, member: User) -> None:
+        chat = group(creator, member)
+        first, _mine, doomed, last = send(creator, chat), send(member, chat), send(creator, chat), send(creator, chat)
+        services.message_delete(actor=creator, message_id=doomed.pk)
+        result = services.messages_read_all(actor=member, chat_id=chat.pk)
+        assert result.data["count"] == 2
+        assert delivered(last_event())["message"]["messages"] == [str(first.id), str(last.id)]
+        again = services.messages_read_all(actor=member, chat_id=chat.pk)
+        assert (again.data["count"], again.changed, last_event().data["event"]) == (0, False, "read_all")
+
+    def test_the_relay_lists_what_the_read_passed(self, creator: User, member: User) -> None:
+        chat = group(creator, member)
+        sent = [send(creator, chat) for _ in range(3)]
+        services.messages_read_all(actor=member, chat_id=chat.pk)
+        event = last_event()
+        # Before the relay gets to it: a later message is not in the read, a deleted one is left out.
+        send(creator, chat)
+        services.message_delete(actor=creator, message_id=sent[1].pk)
+        assert delivered(event)["message"]["messages"] == [str(sent[0].id), str(sent[2].id)]
 
 
 class TestReadState:
