@@ -1,7 +1,7 @@
 """The Django side of the benchmark: pick each scenario's requests from the seeded database, issue tokens, arm the
 read_all state, and count the SQL queries of one request per scenario.
 
-    python -m bench.prepare OUT_DIR [--page-size 20] [--pool 50] [--read-all-members 1000]
+    python -m bench.prepare OUT_DIR [--page-size 20] [--pool 50] [--read-all-members 4000]
 
 Writes OUT_DIR/<scenario>.tsv (the lines bench/wrk/scenario.lua sends) and OUT_DIR/manifest.json (the scenarios,
 their query counts and what the dataset looks like). Runs against DATABASE_URL, before the servers start.
@@ -472,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--page-size", type=int, default=20)
     parser.add_argument("--pool", type=int, default=50, help="users (and chats) each scenario rotates through")
-    parser.add_argument("--read-all-members", type=int, default=1000)
+    parser.add_argument("--read-all-members", type=int, default=4000)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     _setup_django()
