@@ -1,20 +1,23 @@
 #!/usr/bin/env python3
-"""What reaches the members while a group is loaded with sends: one member subscribed over WebSocket (through
-nginx, with tokens from the API, on the channel that carries the group's message events) counts the `create`
-publications of the group and times them against the end of the load.
+"""What reaches the members while a group is loaded: one member subscribed over WebSocket (through nginx, with
+tokens from the API, on the channel that carries the group's message events) counts the group's publications of
+one event kind (`create` for sends, `read_all` for reads) and times them against the end of the load.
 
-    python bench/group_delivery.py --url URL --ws-url WS_URL --token ACCESS --chat CHAT_ID [--timeout 120]
+    python bench/group_delivery.py --url URL --ws-url WS_URL --token ACCESS --chat CHAT_ID [--event create]
+        [--timeout 120]
 
-bench/run.py starts it before the group-send scenario's loaded run. It prints `ready` once subscribed, then reads
-one line from stdin: the system-wide monotonic time at which the load stopped (`time.monotonic()` in the
-harness; CLOCK_MONOTONIC is one clock for every process). It then asks the API how many messages the group has
-now, waits until that many publications arrived since it subscribed (or the timeout), and prints one JSON object:
+bench/run.py starts it before the scenario's loaded run. It prints `ready` once subscribed, then reads one line
+from stdin: the system-wide monotonic time at which the load stopped (`time.monotonic()` in the harness;
+CLOCK_MONOTONIC is one clock for every process), and for `read_all` the number of requests that succeeded. For
+`create` it asks the API how many messages the group has now. It waits until that many publications arrived since
+it subscribed (or the timeout), and prints one JSON object:
 
-- `messages`: the messages the group received while the member was subscribed (by the API's `count`);
+- `messages`: the events expected (messages the group received, or read_all requests) while it was subscribed;
 - `received`: the publications that reached the member (lost = messages - received);
 - `lag_s`: from the end of the load to the last publication's arrival (how far the realtime path fell behind);
 - `delivered_per_s`: publications that reached the member per second, from subscribing to the last arrival;
-- `channel`: where the group's message events came from.
+- `channel`: where the group's message events came from;
+- `ids_min` (`read_all` only): the fewest message ids a `read_all` publication listed.
 """
 
 from __future__ import annotations
@@ -31,15 +34,18 @@ import requests
 
 
 class Counter(centrifuge.SubscriptionEventHandler):
-    def __init__(self, chat: str) -> None:
-        self.chat = chat
+    def __init__(self, chat: str, event: str) -> None:
+        self.chat, self.event = chat, event
         self.arrivals: list[float] = []
+        self.sizes: list[int] = []  # read_all: how many ids each publication listed
         self.changed = asyncio.Event()
 
     async def on_publication(self, ctx: centrifuge.PublicationContext) -> None:
         data = ctx.pub.data
-        if data.get("event") == "create" and data.get("message", {}).get("chat") == self.chat:
+        if data.get("event") == self.event and data.get("message", {}).get("chat") == self.chat:
             self.arrivals.append(time.monotonic())
+            if self.event == "read_all":
+                self.sizes.append(len(data["message"].get("messages") or []))
             self.changed.set()
 
 
@@ -76,7 +82,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     async def subscribe_token(name: str) -> str:
         return await asyncio.to_thread(token, "subscribe", {"channel": name})
 
-    counter = Counter(args.chat)
+    counter = Counter(args.chat, args.event)
     client = centrifuge.Client(args.ws_url, get_token=connect_token)
     subscription = client.new_subscription(channel, events=counter, get_token=subscribe_token)
     await client.connect()
@@ -86,9 +92,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     subscribed_at = time.monotonic()
     print("ready", flush=True)
 
-    line = await asyncio.to_thread(sys.stdin.readline)
-    stopped_at = float(line.strip() or time.monotonic())
-    messages = await asyncio.to_thread(message_count, http, args.url, args.chat) - before
+    line = (await asyncio.to_thread(sys.stdin.readline)).split()
+    stopped_at = float(line[0]) if line else time.monotonic()
+    if args.event == "create":
+        messages = await asyncio.to_thread(message_count, http, args.url, args.chat) - before
+    else:
+        messages = int(line[1]) if len(line) > 1 else 0
     deadline = time.monotonic() + args.timeout
     while len(counter.arrivals) < messages and time.monotonic() < deadline:
         counter.changed.clear()
@@ -100,7 +109,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     arrivals = counter.arrivals
     last = arrivals[-1] if arrivals else None
     span = (last - subscribed_at) if last is not None else 0.0
-    return {
+    result = {
         "channel": channel,
         "messages": messages,
         "received": len(arrivals),
@@ -109,6 +118,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "delivered_per_s": round(len(arrivals) / span, 1) if span > 0 else None,
         "timed_out": len(arrivals) < messages,
     }
+    if args.event == "read_all":
+        result["ids_min"] = min(counter.sizes) if counter.sizes else None
+    return result
 
 
 def main() -> None:
@@ -117,6 +129,7 @@ def main() -> None:
     parser.add_argument("--ws-url", required=True)
     parser.add_argument("--token", required=True, help="a member's access token")
     parser.add_argument("--chat", required=True)
+    parser.add_argument("--event", choices=("create", "read_all"), default="create", help="the kind to count")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the last publication")
     args = parser.parse_args()
     args.url = args.url.rstrip("/")

@@ -403,7 +403,10 @@ def build(out: Path, *, page_size: int, pool: int, read_all_members: int, seed: 
         User.objects.filter(memberships__chat=read_all_chat).exclude(pk=read_all_chat.creator_id).order_by("pk")
     )
     progress(f"read_all: {armed} members re-armed to {READ_ALL_UNREAD:,} unread")
-    tokens.issue(readers)
+    # Its creator (who has nothing unread) watches the read_all events reach the group (bench/group_delivery.py):
+    # the relay writes their ids after each request has answered.
+    creator = User.objects.get(pk=read_all_chat.creator_id)
+    tokens.issue([*readers, creator])
     lines = [_line("POST", f"/api/messages/read_all/?chat={read_all_chat.pk}", tokens(u)) for u in readers]
     add(
         "read_all",
@@ -412,6 +415,12 @@ def build(out: Path, *, page_size: int, pool: int, read_all_members: int, seed: 
         once=True,
         note=f"each request is a different member of a {len(readers) + 1:,}-member group with "
         f"{READ_ALL_UNREAD:,} unread",
+        watch={
+            "chat": str(read_all_chat.pk),
+            "token": tokens(creator),
+            "members": len(readers) + 1,
+            "event": "read_all",
+        },
     )
     query_lines = {s["name"]: Path(s["targets"]).read_text().splitlines()[:3] for s in scenarios}
     query_lines["read_all"] = lines[-3:]

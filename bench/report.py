@@ -279,7 +279,7 @@ def render_markdown(results: list[Result], meta: dict[str, Any]) -> str:
             "What reached a member over WebSocket during the loaded run (and after it: the lag is from the end of the "
             "load to the last publication):",
             "",
-            "| scenario | channel | messages sent | received | publications/s at the member | channel publications/s "
+            "| scenario | channel | events sent | received | publications/s at the member | channel publications/s "
             "| lag after the load, s |",
             "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
         ]

@@ -154,12 +154,13 @@ def profile(args: argparse.Namespace, base: str, scenario: dict[str, Any], tmp: 
 
 class DeliveryWatch:
     """bench/group_delivery.py around one loaded run: a member of the group subscribed over WebSocket, counting
-    what reaches them and how long after the load the last publication arrives."""
+    what reaches them (the group's `create` events, or its `read_all` events) and how long after the load the last
+    publication arrives."""
 
     def __init__(self, args: argparse.Namespace, base: str, watch: dict[str, Any]) -> None:
         script = ROOT / "bench" / "group_delivery.py"
         command = [sys.executable, str(script), "--url", base, "--ws-url", args.ws_url]
-        command += ["--token", watch["token"], "--chat", watch["chat"]]
+        command += ["--token", watch["token"], "--chat", watch["chat"], "--event", watch.get("event", "create")]
         self.members = int(watch.get("members") or 0)
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
@@ -168,8 +169,9 @@ class DeliveryWatch:
             self.process.kill()
             raise RuntimeError(f"group_delivery.py did not subscribe: {line!r}")
 
-    def finish(self, stopped_at: float) -> dict[str, Any]:
-        out, _ = self.process.communicate(f"{stopped_at}\n", timeout=300)
+    def finish(self, stopped_at: float, requests: int) -> dict[str, Any]:
+        """`requests`: what the loaded run sent (the events a `read_all` watch waits for)."""
+        out, _ = self.process.communicate(f"{stopped_at} {requests}\n", timeout=300)
         data = json.loads(out.strip().splitlines()[-1])
         personal = not str(data["channel"]).startswith("chat:")
         # Each message is one publication per channel it goes to: every member's personal channel, or the chat's.
@@ -339,7 +341,9 @@ def main(argv: list[str] | None = None) -> int:
             once=scenario["once"],
             out=tmp / f"{name}.json",
         )
-        delivery = watch.finish(time.monotonic()) if watch else None
+        stopped = time.monotonic()
+        answered = int(loaded["requests"]) - int(loaded["errors"].get("status", 0))  # 2xx: each published once
+        delivery = watch.finish(stopped, answered) if watch else None
         rss = worker_rss(args.gunicorn_pid)
         settle()
         single = wrk(
@@ -362,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
         report.add_single(result, single)
         if delivery is not None:
             result.delivery = delivery
+            if delivery.get("ids_min") is not None:
+                result.notes.append(f"each read_all event that reached the member listed ≥ {delivery['ids_min']:,} ids")
         result.paired_floor = paired
         if scenario.get("note"):
             result.notes.append(scenario["note"])
