@@ -1,23 +1,28 @@
 #!/usr/bin/env python3
 """What reaches the members while a group is loaded: one member subscribed over WebSocket (through nginx, with
-tokens from the API, on the channel that carries the group's message events) counts the group's publications of
-one event kind (`create` for sends, `read_all` for reads) and times them against the end of the load.
+tokens from the API) times publications against the end of the load.
 
     python bench/group_delivery.py --url URL --ws-url WS_URL --token ACCESS --chat CHAT_ID [--event create]
         [--timeout 120]
 
 bench/run.py starts it before the scenario's loaded run. It prints `ready` once subscribed, then reads one line
 from stdin: the system-wide monotonic time at which the load stopped (`time.monotonic()` in the harness;
-CLOCK_MONOTONIC is one clock for every process), and for `read_all` the number of requests that succeeded. For
-`create` it asks the API how many messages the group has now. It waits until that many publications arrived since
-it subscribed (or the timeout), and prints one JSON object:
+CLOCK_MONOTONIC is one clock for every process) and the number of requests the load got answered. Then:
 
-- `messages`: the events expected (messages the group received, or read_all requests) while it was subscribed;
-- `received`: the publications that reached the member (lost = messages - received);
+- `--event create` (sends): on the channel that carries the group's message events, it counts the group's
+  `create` publications since it subscribed until there are as many as the API's message count grew by;
+- `--event read_all`: a big group's reads reach the reader alone, so it watches its own channel and reads the
+  chat itself (a member with unread messages that the load did not use) as soon as the load stops. The outbox is
+  delivered in order, so its event comes after every event the load queued: its lag is the realtime path's.
+
+It waits for them (or the timeout) and prints one JSON object:
+
+- `messages`: the events expected; `received`: those that reached the member (lost = messages - received);
 - `lag_s`: from the end of the load to the last publication's arrival (how far the realtime path fell behind);
-- `delivered_per_s`: publications that reached the member per second, from subscribing to the last arrival;
-- `channel`: where the group's message events came from;
-- `ids_min` (`read_all` only): the fewest message ids a `read_all` publication listed.
+- `delivered_per_s` (`create`): publications that reached the member per second, subscribing to last arrival;
+- `channel`: where they came from;
+- `behind` (`read_all`): the requests the load got answered, whose events were queued before the member's;
+- `ids` (`read_all`): how many message ids the member's event listed.
 """
 
 from __future__ import annotations
@@ -69,7 +74,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     me = http.get(f"{args.url}/api/user/current/", timeout=30)
     me.raise_for_status()
     user = str(me.json()["id"])
-    channel = await asyncio.to_thread(channel_of, http, args.url, args.chat, user)
+    if args.event == "read_all":
+        channel = user  # a big group's reads reach the reader alone
+    else:
+        channel = await asyncio.to_thread(channel_of, http, args.url, args.chat, user)
 
     def token(path: str, body: dict[str, Any]) -> str:
         response = http.post(f"{args.url}/api/centrifugo/{path}/", json=body, timeout=30)
@@ -94,10 +102,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
     line = (await asyncio.to_thread(sys.stdin.readline)).split()
     stopped_at = float(line[0]) if line else time.monotonic()
-    if args.event == "create":
-        messages = await asyncio.to_thread(message_count, http, args.url, args.chat) - before
+    answered = int(line[1]) if len(line) > 1 else 0
+    if args.event == "read_all":
+        read = await asyncio.to_thread(
+            http.post, f"{args.url}/api/messages/read_all/", params={"chat": args.chat}, timeout=30
+        )
+        read.raise_for_status()
+        messages = 1 if read.json()["count"] else 0
     else:
-        messages = int(line[1]) if len(line) > 1 else 0
+        messages = await asyncio.to_thread(message_count, http, args.url, args.chat) - before
     deadline = time.monotonic() + args.timeout
     while len(counter.arrivals) < messages and time.monotonic() < deadline:
         counter.changed.clear()
@@ -115,11 +128,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "received": len(arrivals),
         "lost": max(0, messages - len(arrivals)),
         "lag_s": None if last is None else round(max(0.0, last - stopped_at), 3),
-        "delivered_per_s": round(len(arrivals) / span, 1) if span > 0 else None,
+        "delivered_per_s": round(len(arrivals) / span, 1) if span > 0 and args.event == "create" else None,
         "timed_out": len(arrivals) < messages,
     }
     if args.event == "read_all":
-        result["ids_min"] = min(counter.sizes) if counter.sizes else None
+        result["behind"] = answered
+        result["ids"] = counter.sizes[0] if counter.sizes else None
     return result
 
 

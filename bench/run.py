@@ -154,8 +154,8 @@ def profile(args: argparse.Namespace, base: str, scenario: dict[str, Any], tmp: 
 
 class DeliveryWatch:
     """bench/group_delivery.py around one loaded run: a member of the group subscribed over WebSocket, counting
-    what reaches them (the group's `create` events, or its `read_all` events) and how long after the load the last
-    publication arrives."""
+    what reaches them (the group's `create` events), or reading the chat as the load stops (`read_all`), and how
+    long after the load the last publication arrives."""
 
     def __init__(self, args: argparse.Namespace, base: str, watch: dict[str, Any]) -> None:
         script = ROOT / "bench" / "group_delivery.py"
@@ -179,6 +179,10 @@ class DeliveryWatch:
         if data.get("delivered_per_s") is not None:
             data["channel_publications_per_s"] = round(data["delivered_per_s"] * data["channels_per_message"])
         return data
+
+
+def _seconds(value: float | None) -> str:
+    return "never (timed out)" if value is None else f"{value:.2f} s"
 
 
 def floor_now(args: argparse.Namespace, base: str, targets: Path, out: Path) -> dict[str, float | None]:
@@ -366,8 +370,13 @@ def main(argv: list[str] | None = None) -> int:
         report.add_single(result, single)
         if delivery is not None:
             result.delivery = delivery
-            if delivery.get("ids_min") is not None:
-                result.notes.append(f"each read_all event that reached the member listed ≥ {delivery['ids_min']:,} ids")
+            if delivery.get("behind") is not None:
+                result.notes.append(
+                    f"a member who read the chat as the load stopped, behind the {delivery['behind']:,} read_alls "
+                    f"the load got answered, had its event ({delivery.get('ids') or 0:,} ids) "
+                    f"{_seconds(delivery.get('lag_s'))} after the load stopped (on its own channel: a big group's "
+                    "reads reach the reader alone)"
+                )
         result.paired_floor = paired
         if scenario.get("note"):
             result.notes.append(scenario["note"])

@@ -116,6 +116,15 @@ def message_audience(chat_id: uuid.UUID) -> Audience:
     return Audience(chat=chat_id) if is_big(len(users)) else Audience(users=users)
 
 
+def read_audience(chat_id: uuid.UUID, reader_id: uuid.UUID) -> Audience:
+    """Who hears that a member read: every member on their personal channel, as the contract has it, or in a big
+    group the reader alone, on their own channel. Its messages list no readers, so the others have no use for it,
+    and on the chat's channel every member's every read would reach every member (a read_all carries up to
+    10,000 ids)."""
+    audience = message_audience(chat_id)
+    return Audience(users=(reader_id,)) if audience.chat is not None else audience
+
+
 def chat_ids_matching(user: User, search: str) -> tuple[QuerySet[Chat], Callable[[], int]]:
     """The user's chats whose title matches `search`, or, in private chats, the other member's username and names
     (paginate them, then build the page's rows), and how to count them."""

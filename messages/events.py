@@ -1,5 +1,6 @@
 """The message events of the personal channel: exactly the contract's five kinds. In a group bigger than the
-contract allows they go once to the chat's own channel instead (chats.events.CHAT)."""
+contract allows, a message's events go once to the chat's own channel instead (chats.events.CHAT), and reads
+only to the reader (chats.selectors.read_audience)."""
 
 from __future__ import annotations
 
@@ -62,8 +63,8 @@ MESSAGE_READ = EventKind(
     PERSONAL,
     MessagePayload,
     ("message_read",),
-    "A member read a message (and everything before it); `was_read_by` includes them now.",
-    chat_family=CHAT,
+    "A member read a message (and everything before it); `was_read_by` includes them now. In a big group, to the "
+    "reader alone.",
 )
 
 
@@ -80,7 +81,7 @@ MESSAGES_READ_ALL = EventKind(
     PERSONAL,
     ReadAllPayload,
     ("messages_read_all",),
-    "A member read every message of a chat; `messages` lists the others' messages that became read.",
-    chat_family=CHAT,
+    "A member read every message of a chat; `messages` lists the others' messages that became read. In a big "
+    "group, to the reader alone.",
     complete=_read_all_ids,
 )

@@ -31,9 +31,9 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from application.ids import AnyId
 from application.model_fields import table_fields
 from application.shapes import RenderContext, Rendered
-from centrifugo.events import EventKind
+from centrifugo.events import Audience, EventKind
 from chats.models import Chat, Membership
-from chats.selectors import membership_get, message_audience, parse_uuid, raise_not_member_or_missing
+from chats.selectors import membership_get, message_audience, parse_uuid, raise_not_member_or_missing, read_audience
 from chats.services import publish_unread_totals
 from messages.events import MESSAGE_CREATE, MESSAGE_DELETE, MESSAGE_READ, MESSAGE_UPDATE, MESSAGES_READ_ALL
 from messages.models import Mention, Message, MessageFile, Reaction
@@ -346,7 +346,8 @@ def message_read(*, actor: User, message_id: AnyId) -> MessageWrite:
     if not changed:
         return MessageWrite(row=row, data=MESSAGE_READ.render(context, message=row)["message"], changed=False)
     publish_unread_totals(actor, message.chat_id)
-    data, channels = publish_message(MESSAGE_READ, row, context, actor=actor)
+    audience = read_audience(message.chat_id, actor.pk)
+    data, channels = publish_message(MESSAGE_READ, row, context, actor=actor, audience=audience)
     return MessageWrite(row=row, data=data["message"], channels=channels)
 
 
@@ -390,7 +391,7 @@ def messages_read_all(*, actor: User, chat_id: AnyId) -> MessageWrite:
         return MessageWrite(row=None, data=data, changed=False)
     publish_unread_totals(actor, membership.chat_id)
     _event, channels = MESSAGES_READ_ALL.publish(
-        message_audience(membership.chat_id),
+        read_audience(membership.chat_id, actor.pk),
         deferred={"after_seq": membership.last_read_seq, "upto_seq": read_seq},
         message=ReadAllRow(chat=membership.chat_id, user=actor.pk, messages=Rendered(b"[]")),
     )
@@ -484,13 +485,19 @@ def _updated(message: Message, *, changed: bool, actor: User | None = None) -> M
 
 
 def publish_message(
-    kind: EventKind, row: MessageRow, context: RenderContext, *, actor: User | None = None
+    kind: EventKind,
+    row: MessageRow,
+    context: RenderContext,
+    *,
+    actor: User | None = None,
+    audience: Audience | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
-    """Publish a message event to the members of its chat: one publication, or, for a forwarded message, one for
-    the members of its original chat (who see that chat) and one for the others. Returns the data as `actor`
-    sees it (when given) and every channel told. A big group's members hear it once, on the chat's channel: the
-    same payload for all, so a forward's original chat is not shown there (REST shows it to its members)."""
-    audience = message_audience(row.chat_id)
+    """Publish a message event to the members of its chat (or `audience`): one publication, or, for a forwarded
+    message, one for the members of its original chat (who see that chat) and one for the others. Returns the
+    data as `actor` sees it (when given) and every channel told. A big group's members hear it once, on the
+    chat's channel: the same payload for all, so a forward's original chat is not shown there (REST shows it to
+    its members)."""
+    audience = audience or message_audience(row.chat_id)
     if audience.chat is not None:
         if row.forwarded_from is not None:
             row.forwarded_from.chat = None

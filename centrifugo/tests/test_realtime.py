@@ -214,10 +214,18 @@ def test_a_big_groups_messages_reach_its_channel_not_the_personal_ones(
     on_chat = listen(reader.access, channel)
     personal = listen(api_for(members[2]).access, str(members[2].id))
     wait_until_delivered()
+    own = listen(reader.access, str(members[1].id))
+    wait_until_delivered()
     sent = creator.send(chat, "to the big group")
     event = on_chat.get()
     assert (event["event"], event["message"]) == ("create", reader.message(sent["id"]))
     personal.assert_silent(0.3)
+    # A read goes to the reader's own channel only: a big group shows nobody its readers.
+    reader.call("POST", f"/api/messages/read_all/?chat={chat}", 200)
+    read = {"chat": chat, "user": str(members[1].id), "messages": [sent["id"]]}
+    assert own.get() == {"event": "read_all", "message": read}
+    on_chat.assert_silent(0.3)
+    personal.assert_silent(0.1)
     # An outsider's subscription is refused by the API (403) and the SDK gives up.
     outsider = listen(api_for(make_user()).access, channel, wait=False)
     assert outsider.unsubscribed.get(timeout=10).code != 0

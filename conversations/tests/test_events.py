@@ -287,4 +287,10 @@ def test_message_writes_in_a_big_group_reach_its_channel_subscribers(
     verify_action(people, lambda: messages.message_delete(actor=creator, message_id=first))
     verify_action(people, lambda: chats.chat_leave(actor=member, chat_id=team.pk))
     message_events = [row for row in OutboxEvent.objects.order_by("id") if kind_of(row.data).chat_family is not None]
-    assert message_events and all(row.channels == [f"chat:{team.pk}"] for row in message_events[-6:])
+    assert message_events and all(row.channels == [f"chat:{team.pk}"] for row in message_events[-4:])
+    # Reads go to the reader alone: nobody else is shown readers in a big group.
+    reads = [row for row in OutboxEvent.objects.order_by("id") if row.data["event"] in ("read", "read_all")]
+    assert [(row.data["event"], row.channels) for row in reads[-2:]] == [
+        ("read", [str(member.pk)]),
+        ("read_all", [str(member.pk)]),
+    ]
