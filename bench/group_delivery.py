@@ -96,7 +96,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     await client.connect()
     await subscription.subscribe()
     await subscription.ready(timeout=30)
-    before = await asyncio.to_thread(message_count, http, args.url, args.chat)
+    before = await asyncio.to_thread(message_count, http, args.url, args.chat) if args.event == "create" else 0
     subscribed_at = time.monotonic()
     print("ready", flush=True)
 

@@ -159,9 +159,10 @@ class DeliveryWatch:
 
     def __init__(self, args: argparse.Namespace, base: str, watch: dict[str, Any]) -> None:
         script = ROOT / "bench" / "group_delivery.py"
-        command = [sys.executable, str(script), "--url", base, "--ws-url", args.ws_url]
-        command += ["--token", watch["token"], "--chat", watch["chat"], "--event", watch.get("event", "create")]
         self.members = int(watch.get("members") or 0)
+        self.event = watch.get("event", "create")
+        command = [sys.executable, str(script), "--url", base, "--ws-url", args.ws_url]
+        command += ["--token", watch["token"], "--chat", watch["chat"], "--event", self.event]
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         line = self.process.stdout.readline().strip()
@@ -170,12 +171,13 @@ class DeliveryWatch:
             raise RuntimeError(f"group_delivery.py did not subscribe: {line!r}")
 
     def finish(self, stopped_at: float, requests: int) -> dict[str, Any]:
-        """`requests`: what the loaded run sent (the events a `read_all` watch waits for)."""
+        """`requests`: what the loaded run got answered (the events queued before a `read_all` watch's own)."""
         out, _ = self.process.communicate(f"{stopped_at} {requests}\n", timeout=300)
         data = json.loads(out.strip().splitlines()[-1])
         personal = not str(data["channel"]).startswith("chat:")
-        # Each message is one publication per channel it goes to: every member's personal channel, or the chat's.
-        data["channels_per_message"] = self.members if personal else 1
+        # Each message is one publication per channel it goes to: every member's personal channel, or the chat's;
+        # a big group's read goes to its reader's alone.
+        data["channels_per_message"] = self.members if personal and self.event == "create" else 1
         if data.get("delivered_per_s") is not None:
             data["channel_publications_per_s"] = round(data["delivered_per_s"] * data["channels_per_message"])
         return data
