@@ -33,7 +33,7 @@ class MessageFileInline(admin.TabularInline):
     model = MessageFile
     extra = 0
     can_delete = False
-    readonly_fields = ["item"]
+    readonly_fields = ["item", "name", "thumbnail", "width", "height"]
 
     def has_add_permission(self, request: HttpRequest, obj: Message | None = None) -> bool:
         return False

@@ -87,6 +87,8 @@ class MessageFile(models.Model):
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="files")
     item = models.FileField(upload_to=UnguessablePath("attachments"), max_length=255)
+    # The name it was uploaded under (the stored name is unguessable), for clients to show and save it by.
+    name = models.CharField(max_length=255)
     thumbnail = models.FileField(upload_to=UnguessablePath("thumbnails"), max_length=255, null=True, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)

@@ -404,12 +404,13 @@ class ReactionsJSON(Func):
 
 
 class FilesJSON(Func):
-    """A message's files as JSON text `[[name, thumbnail, width, height]]`, in upload order: a column of the page's
-    query."""
+    """A message's files as JSON text `[[stored name, name, thumbnail, width, height]]` (FileRow's fields), in upload
+    order: a column of the page's query."""
 
     output_field = TextField()
     template = (
-        "(SELECT coalesce(json_agg(json_build_array(item, nullif(thumbnail, ''), width, height) ORDER BY id)::text, "
+        "(SELECT coalesce(json_agg(json_build_array(item, name, nullif(thumbnail, ''), width, height) ORDER BY id)"
+        "::text, "
         f"'[]') FROM {MessageFile._meta.db_table} WHERE message_id = %(expressions)s)"
     )
 

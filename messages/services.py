@@ -40,6 +40,7 @@ from messages.models import Mention, Message, MessageFile, Reaction
 from messages.selectors import forward_audiences, message_get_for_user, message_row
 from messages.shapes import FileRow, MessageRow, ReadAllResultRow, ReadAllResultShape, ReadAllRow, ReplyRow
 from uploads.cleanup import release_files_on_commit
+from uploads.paths import display_name
 from uploads.thumbnails import image_info
 from users.models import User
 
@@ -107,7 +108,13 @@ def message_create(
         text=message.text,
         voice=message.voice.name or None,
         files=[
-            FileRow(attachment.item.name, attachment.thumbnail.name or None, attachment.width, attachment.height)
+            FileRow(
+                attachment.item.name,
+                attachment.name,
+                attachment.thumbnail.name or None,
+                attachment.width,
+                attachment.height,
+            )
             for attachment in attachments
         ],
         reply_to=None
@@ -134,9 +141,12 @@ def message_create(
 def _attachment(message: Message, upload: UploadedFile) -> MessageFile:
     """A file's row; an image gets its displayed size and a thumbnail."""
     info = image_info(upload)
+    name = display_name(upload.name)
     if info is None:
-        return MessageFile(message=message, item=upload)
-    return MessageFile(message=message, item=upload, thumbnail=info.thumbnail, width=info.width, height=info.height)
+        return MessageFile(message=message, item=upload, name=name)
+    return MessageFile(
+        message=message, item=upload, name=name, thumbnail=info.thumbnail, width=info.width, height=info.height
+    )
 
 
 # `@username`: not inside a word or an e-mail address (`a@b.c`); the name as Django's username validator allows it.
@@ -563,6 +573,7 @@ def _forward(actor: User, chat_id: uuid.UUID, source: Message) -> MessageWrite:
             MessageFile(
                 message=message,
                 item=file.item.name,
+                name=file.name,
                 thumbnail=file.thumbnail.name or None,
                 width=file.width,
                 height=file.height,

@@ -18,6 +18,7 @@ class FileShape(Shape):
     schema_name = "MessageFile"
 
     item = FileURL(help_text="The file's absolute URL")
+    name = Text(help_text="The name the file was uploaded under (the URL's is not it), to show and to save it by")
     thumbnail = FileURL(null=True, help_text="Images: a preview at most 320 px a side (null for other files)")
     width = Integer(null=True, help_text="Images: the width as displayed, in pixels (null for other files)")
     height = Integer(null=True, help_text="Images: the height as displayed, in pixels")
@@ -104,6 +105,7 @@ class ReadAllResultShape(Shape):
 @dataclass(slots=True)
 class FileRow:
     item: str  # stored names
+    name: str  # as uploaded
     thumbnail: str | None = None
     width: int | None = None
     height: int | None = None

@@ -36,6 +36,26 @@ def sanitize_filename(filename: str | None, *, default: str = "file", extension:
     return stem[: NAME_MAX_LENGTH - len(ext)] + ext
 
 
+# Direction overrides can disguise a name ("photo\u202egnp.exe" shows as "photoexe.png").
+_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _hidden(ch: str) -> bool:
+    """Control, unassigned, private or surrogate characters, and direction controls (the other format characters,
+    such as the joiners of emoji sequences, stay)."""
+    return ch in _BIDI_CONTROLS or unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn")
+
+
+def display_name(filename: str | None, *, default: str = "file") -> str:
+    """The name a file was uploaded under, as clients show it: no folders or control characters, at most 255
+    characters (the extension kept). Unlike `sanitize_filename`, the user's own characters stay as they were."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if not _hidden(ch)).strip() or default
+    stem, ext = os.path.splitext(name)
+    ext = ext if len(ext) <= 16 else ""
+    return stem[: 255 - len(ext)] + ext
+
+
 @deconstructible
 class UnguessablePath:
     """An `upload_to`: `<prefix>/<2 hex>/<32 hex><ext>`; the random name hides the original one."""

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 from rest_framework.exceptions import ValidationError
 
-from uploads.paths import sanitize_filename
+from uploads.paths import display_name, sanitize_filename
 
 # Decoders Pillow ships and that images from browsers and phones use; anything else (EPS, PSD, ICO...) is refused.
 IMAGE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF", "MPO")
@@ -187,6 +187,7 @@ def _head(upload: IO[bytes], size: int) -> bytes:
 
 def clean_attachment(upload: File) -> File:
     _check_size(upload, settings.CONSTANTS.ATTACHMENT_MAX_SIZE)
-    upload.name = sanitize_filename(upload.name)
+    # Shown to the chat as sent (the stored name is unguessable: uploads.paths.UnguessablePath).
+    upload.name = display_name(upload.name)
     upload.seek(0)
     return upload

@@ -63,6 +63,22 @@ class TestCreate:
         assert all(f["item"].startswith(f"{django_settings.PUBLIC_URL}/media/attachments/") for f in body["files"])
         for f in MessageFile.objects.all():
             assert (django_settings.MEDIA_ROOT / f.item.name).exists()
+        # The stored names are unguessable; the names the files were sent under come with them.
+        assert [f["name"] for f in body["files"]] == ["notes.txt", "b.pdf"]
+        assert not any(f["item"].endswith(("notes.txt", "b.pdf")) for f in body["files"])
+
+    def test_a_file_keeps_the_name_it_was_sent_under(self, as_member: APIClient, creator: User, member: User) -> None:
+        chat = private(creator, member)
+        names = ["Отчёт за год (final).pdf", "photo\u202egnp.exe", "line\nbreak.txt", "\U0001f600 smile.png"]
+        response = as_member.post(
+            "/api/messages/", {"chat": str(chat.id), "files": [text_upload(name) for name in names]}, format="multipart"
+        )
+        assert response.status_code == 201, response.data
+        # The user's characters stay; direction overrides (a disguise) and control characters go.
+        expected = ["Отчёт за год (final).pdf", "photognp.exe", "linebreak.txt", "\U0001f600 smile.png"]
+        assert [f["name"] for f in response.json()["files"]] == expected
+        listed = as_member.get(f"/api/messages/?chat={chat.id}").json()["results"][0]
+        assert [f["name"] for f in listed["files"]] == expected
 
     def test_reply_to_same_chat(self, as_member: APIClient, creator: User, member: User) -> None:
         chat = group(creator, member)

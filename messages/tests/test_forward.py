@@ -155,7 +155,8 @@ def test_image_sizes_and_thumbnails(creator: User, member: User, client_for, set
     stored = MessageFile.objects.get(message_id=response.json()["id"], width=1000)
     with Image.open(stored.thumbnail.path) as thumbnail:
         assert thumbnail.size == (320, 128)
-    assert text == {"item": text["item"], "thumbnail": None, "width": None, "height": None}
+    assert text == {"item": text["item"], "name": "notes.txt", "thumbnail": None, "width": None, "height": None}
+    assert image["name"] == "photo.jpg"
 
 
 def test_post_images_have_sizes_and_thumbnails(client_for, user: User) -> None:

@@ -53,7 +53,13 @@ def reference_message(message_id: object, viewer: User | None = None) -> dict[st
         "chat": str(message.chat_id),
         "sender": reference_user(message.sender),
         "files": [
-            {"item": _url(f.item), "thumbnail": _url(f.thumbnail), "width": f.width, "height": f.height}
+            {
+                "item": _url(f.item),
+                "name": f.name,
+                "thumbnail": _url(f.thumbnail),
+                "width": f.width,
+                "height": f.height,
+            }
             for f in message.files.order_by("id")
         ],
         "was_read_by": [reference_user(u) for u in readers],
