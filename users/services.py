@@ -8,10 +8,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied, ValidationError
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -20,6 +20,21 @@ from users.models import AuthSession, User
 from users.tokens import GENERATION_CLAIM, SESSION_CLAIM, TokenPair, token_pair_for_session
 
 _UNSET: Any = object()
+
+
+def _save_unique(user: User) -> None:
+    """Save; two sign-ups (or renames) to one username or e-mail at once both pass the serializer's check, and the
+    second one's row breaks the unique constraint: it gets the check's 400, not a 500."""
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) or ""
+        if "email" in constraint:
+            raise ValidationError({"email": [_("A user with that email already exists.")]}) from exc
+        if "username" in constraint:
+            raise ValidationError({"username": [User._meta.get_field("username").error_messages["unique"]]}) from exc
+        raise
 
 
 def _invalid_token() -> AuthenticationFailed:
@@ -52,7 +67,7 @@ def user_register(
     user.set_password(password)
     if avatar is not None:
         user.avatar = avatar
-    user.save()
+    _save_unique(user)
     return user
 
 
@@ -71,7 +86,7 @@ def user_update(*, actor: User, user: User, avatar: UploadedFile | None = _UNSET
         setattr(user, name, value)
     if avatar is not _UNSET:
         user.avatar = avatar
-    user.save()
+    _save_unique(user)
     new_avatar = user.avatar.name if user.avatar else None
     if old_avatar and old_avatar != new_avatar:
         delete_files_on_commit((user.avatar.storage, old_avatar))
