@@ -78,9 +78,13 @@ def _add_memberships(chat: Chat, users: Iterable[User], *, read_up_to: int) -> N
 
 
 def _locked_chat_of_member(actor: User, chat_id: AnyId) -> Chat:
-    """The chat, locked, when `actor` is a member: 404 for an unknown chat, 403 for somebody else's."""
-    chat_uuid = membership_get(actor, chat_id).chat_id
-    return Chat.objects.select_for_update().get(pk=chat_uuid)
+    """The chat, locked, when `actor` is a member: 404 for an unknown chat, 403 for somebody else's. Locked before
+    the membership is read: a deletion of the chat, or a removal of the member, that commits meanwhile is seen."""
+    chat = Chat.objects.select_for_update().filter(pk=parse_uuid(chat_id)).first()
+    if chat is None:
+        raise NotFound()
+    membership_get(actor, chat.pk)
+    return chat
 
 
 def _require_group_creator(chat: Chat, actor: User) -> None:

@@ -274,9 +274,10 @@ def message_moderate_update(*, message_id: AnyId, text: str | None) -> MessageWr
 
 
 def _change_text(message: Message, text: str | None, actor: User | None = None) -> MessageWrite:
+    # Locked: a later event about this message cannot commit first, and its mentions cannot outlive it.
+    _lock_message(message)
     if not text and not message.voice and not MessageFile.objects.filter(message=message).exists():
         raise ValidationError({"text": [_("A message needs text, a voice recording or files.")]})
-    # The UPDATE locks the message row: a later event about this message cannot commit first.
     Message.objects.filter(pk=message.pk).update(text=text or None, updated_at=timezone.now())
     # Mentions follow the text: names removed are no longer mentioned, names added are.
     Mention.objects.filter(message=message).delete()
@@ -312,6 +313,10 @@ def _message_destroy(message: Message) -> MessageWrite:
     chat_id = message.chat_id
     # Lock the chat row first, as message_create does, so counters cannot interleave.
     Chat.objects.filter(pk=chat_id).update(message_count=F("message_count") - 1)
+    # Then the message, before anything that names it is collected: a reaction or mention added meanwhile is
+    # committed by then, and deleted with it (or this waits for it).
+    if not Message.objects.select_for_update().filter(pk=message.pk).exists():
+        raise NotFound(_("Unknown message."))  # deleted meanwhile (rolled back with the count above)
     context = RenderContext()
     row = message_row(message.pk, context)
     Membership.objects.filter(chat_id=chat_id, last_read_seq__lt=message.seq).exclude(user_id=message.sender_id).update(
@@ -424,9 +429,9 @@ def message_react(*, actor: User, message_id: AnyId, emoji: str, active: bool | 
     with the whole message."""
     emoji = emoji_check(emoji)
     message, _membership = message_get_for_user(actor, message_id)
-    # The message row is locked: the distinct-emoji limit holds under concurrent reactions, and events about this
-    # message commit in order.
-    Message.objects.select_for_update().filter(pk=message.pk).values_list("pk").first()
+    # Locked: the distinct-emoji limit holds under concurrent reactions, and events about this message commit in
+    # order.
+    _lock_message(message)
     mine = Reaction.objects.filter(message=message, user=actor, emoji=emoji)
     exists = mine.exists()
     wanted = not exists if active is None else active
@@ -449,7 +454,7 @@ def reaction_moderate_delete(*, reaction_id: int) -> MessageWrite:
     reaction = Reaction.objects.select_related("message").filter(pk=reaction_id).first()
     if reaction is None:
         raise NotFound()
-    Message.objects.select_for_update().filter(pk=reaction.message_id).values_list("pk").first()
+    _lock_message(reaction.message)
     reaction.delete()
     return _updated(reaction.message, changed=True)
 
@@ -462,9 +467,9 @@ def message_pin(*, actor: User, message_id: AnyId, pinned: bool = True) -> Messa
     chat = membership.chat
     if not chat.is_private and chat.creator_id != actor.pk:
         raise PermissionDenied(_("Only the creator can pin messages in this group."))
+    _lock_message(message)  # events about it commit in order
     if not pinned and message.pinned_at is None:
         return _updated(message, changed=False, actor=actor)
-    # The UPDATE locks the message row (events about it commit in order).
     Message.objects.filter(pk=message.pk).update(
         pinned_at=timezone.now() if pinned else None, pinned_by=actor if pinned else None
     )
@@ -481,6 +486,17 @@ def message_moderate_unpin(*, message_id: AnyId) -> MessageWrite:
         Message.objects.filter(pk=message.pk, pinned_at__isnull=False).update(pinned_at=None, pinned_by=None)
     )
     return _updated(message, changed=changed)
+
+
+def _lock_message(message: Message) -> None:
+    """Lock a message before changing it or adding rows that name it (reactions, mentions), in the order every
+    writer takes: its chat first (FOR KEY SHARE: sends and other changes go on; a deletion of the chat waits for
+    this, or went first), then the message (a deletion of the message waits, or went first). 404 when it is gone."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {Chat._meta.db_table} WHERE id = %s FOR KEY SHARE", [message.chat_id])
+        cursor.execute(f"SELECT 1 FROM {Message._meta.db_table} WHERE id = %s FOR UPDATE", [message.pk])
+        if cursor.fetchone() is None:
+            raise NotFound(_("Unknown message."))
 
 
 def _updated(message: Message, *, changed: bool, actor: User | None = None) -> MessageWrite:
@@ -538,10 +554,19 @@ def messages_forward(*, actor: User, chat_id: AnyId, message_ids: Sequence[AnyId
     if not 1 <= len(message_ids) <= limit:
         raise ValidationError({"messages": [_("Forward from 1 to %(limit)d messages.") % {"limit": limit}]})
     ids = list(dict.fromkeys(parse_uuid(message_id) for message_id in message_ids))
-    # FOR SHARE: a deletion of an original waits until this commits (and then sees that the copies share its
-    # files), or committed before (and the original is not found here).
+    # Locks in the order every writer takes them, chats before their messages (else a deletion in the same chat
+    # deadlocks with this): the target chat (its seqs are taken for the copies), the chats the copies will name
+    # (FOR KEY SHARE: sends go on, a deletion of one waits), then the originals FOR SHARE: a deletion of one waits
+    # until this commits (and then sees that the copies share its files), or committed before (and it is not found).
+    chat, message = Chat._meta.db_table, Message._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {Message._meta.db_table} WHERE id = ANY(%s) FOR SHARE", [ids])
+        cursor.execute(f"SELECT 1 FROM {chat} WHERE id = %s FOR NO KEY UPDATE", [target])
+        cursor.execute(
+            f"SELECT 1 FROM {chat} WHERE id IN (SELECT chat_id FROM {message} WHERE id = ANY(%(ids)s) UNION "
+            f"SELECT forwarded_from_chat_id FROM {message} WHERE id = ANY(%(ids)s)) ORDER BY id FOR KEY SHARE",
+            {"ids": ids},
+        )
+        cursor.execute(f"SELECT 1 FROM {message} WHERE id = ANY(%s) FOR SHARE", [ids])
     sources = list(
         Message.objects.filter(pk__in=ids, chat__memberships__user=actor)
         .prefetch_related("files")
