@@ -48,7 +48,7 @@ class ApiErrorShapeMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if response.status_code < 400 or _is_json(response) or not request.path_info.startswith("/api/"):
+        if response.status_code < 400 or _is_json(response) or not is_api_path(request.path_info):
             return response
         data = getattr(response, "data", None)  # a DRF Response keeps the body errors.py shaped: keep it
         if isinstance(data, dict) and {"detail", "code"} <= data.keys():
@@ -92,7 +92,7 @@ class ApiPathMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         path = request.path_info
-        if not path.startswith("/api/"):
+        if not is_api_path(path):
             return self.get_response(request)
         if any(
             CONTROL_CHARACTERS.search(key) or any(CONTROL_CHARACTERS.search(value) for value in values)
@@ -109,6 +109,11 @@ class ApiPathMiddleware:
             # where Django would render its HTML page.
             return json_error(404, _("Not found."), "not_found")
         return response
+
+
+def is_api_path(path: str) -> bool:
+    """Under /api/, also as `//api/...`: nginx merges slashes to choose its location, not in the path it passes."""
+    return path.lstrip("/").startswith("api/")
 
 
 def _resolves(path: str) -> bool:

@@ -57,7 +57,27 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
 def page_or_offset_paginator(request: Request) -> pagination.BasePagination:
     """Page numbers by default, limit/offset when the request uses them."""
     params = request.query_params
+    paging_check(request, cursors=False)
     return LimitOffsetPagination() if "limit" in params or "offset" in params else PageNumberPagination()
+
+
+def paging_check(request: Request, *, cursors: bool) -> None:
+    """One way of paging per request (400 otherwise: a mix would leave part of it silently unused), and a
+    `page_size` that is a valid one even where the mode does not read it."""
+    params = request.query_params
+    modes = [("page",), ("limit", "offset"), *([("before", "after")] if cursors else [])]
+    used = [next(name for name in mode if name in params) for mode in modes if any(name in params for name in mode)]
+    if len(used) > 1:
+        raise ValidationError(
+            {
+                used[1]: [
+                    _("Page in one way: `%(first)s` and `%(second)s` do not go together.")
+                    % {"first": used[0], "second": used[1]}
+                ]
+            }
+        )
+    if "page_size" in params:
+        query_int(request, "page_size", minimum=1, default=settings.CONSTANTS.PAGE_SIZE)
 
 
 class Cursor(Protocol):
@@ -213,6 +233,7 @@ class KeysetPagination:
         before, after = params.get("before"), params.get("after")
         if before and after:
             raise ValidationError({"before": [_("Use either `before` or `after`, not both.")]})
+        paging_check(request, cursors=True)
         keyset: Keyset[R]
         if isinstance(source, QuerySet):
             assert rows is not None and count is not None, "a queryset is paged with `rows` and `count`"

@@ -90,6 +90,8 @@ LANGUAGE_PARAMETER = {
 _EVERY_OPERATION = {
     "400": "Invalid query parameters (e.g. `lang`, control characters) or input",
     "406": "The Accept header allows no JSON",
+    "414": "The URL is too long (nginx)",
+    "431": "The request headers are too large (nginx)",
     "429": "Throttled (production): `Retry-After` tells when to try again",
     "503": "The database is unreachable for a moment: `Retry-After` tells when to try again",
 }
@@ -119,5 +121,30 @@ def every_operation(result: dict[str, Any], generator: Any, request: Any, public
             responses = operation.setdefault("responses", {})
             extra = {**_EVERY_OPERATION, **(_WITH_BODY if "requestBody" in operation else {})}
             for status, description in extra.items():
-                responses.setdefault(status, _error(description))
+                responses.setdefault(status, {"description": description} if method == "head" else _error(description))
+    return result
+
+
+# drf-spectacular leaves HEAD out of the schema (it is GET's, without the body); an operation that is HEAD alone
+# (the contract's `HEAD /api/user/online/`) is declared here by its view's module and written in by a hook.
+HEAD_ONLY: dict[str, dict[str, Any]] = {}
+
+
+def head_only(path: str, *, operation_id: str, summary: str, tag: str, responses: dict[str, str]) -> None:
+    """Declare `HEAD path` for the schema (authenticated, like every operation but the sign-in ones)."""
+    HEAD_ONLY[path] = {
+        "operationId": operation_id,
+        "summary": summary,
+        "tags": [tag],
+        "security": [{"jwtAuth": []}, {"cookieAuth": []}],
+        # A HEAD answer has no body, errors included.
+        "responses": {status: {"description": text} for status, text in responses.items()},
+    }
+
+
+def head_only_operations(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """Write the HEAD-only operations into the schema (before `every_operation` adds what all operations share)."""
+    paths = result.setdefault("paths", {})
+    for path, operation in HEAD_ONLY.items():
+        paths.setdefault(path, {})["head"] = dict(operation)
     return result

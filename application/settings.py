@@ -286,6 +286,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "application.schema.head_only_operations",
         "application.schema.every_operation",
     ],
     "ENUM_NAME_OVERRIDES": {"LanguageEnum": "users.models.User.Language"},

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from application.pagination import page_or_offset_paginator
-from application.schema import ERROR_RESPONSES, LIMIT_OFFSET_PARAMETERS, PAGE_PARAMETERS, paginated
+from application.schema import ERROR_RESPONSES, LIMIT_OFFSET_PARAMETERS, PAGE_PARAMETERS, head_only, paginated
 from application.shapes import RenderContext
 from application.throttling import CredentialThrottles
 from users import selectors, services
@@ -91,8 +91,20 @@ class CurrentUserView(APIView):
         return Response(CurrentUserShape.render(request.user, RenderContext()))
 
 
+head_only(
+    "/api/user/online/",
+    operation_id="user_online_head",
+    summary="Mark yourself online now (HEAD only: other methods are 405)",
+    tag="user",
+    responses={
+        "200": "Empty body; your `last_online_at` is now",
+        "401": "Missing, invalid, expired or revoked token",
+        "405": "A method other than HEAD",
+    },
+)
+
+
 class OnlineView(APIView):
-    @extend_schema(summary="Mark yourself online now", responses={200: OpenApiResponse(description="Empty body")})
     def head(self, request: Request) -> Response:
         services.user_touch_presence(request.user, force=True)
         return Response(status=status.HTTP_200_OK)

@@ -96,6 +96,29 @@ def test_paging_numbers_that_are_not_whole_numbers(client: APIClient, chat_id: s
     assert_error(client.get("/api/messages/", {"chat": chat_id, "offset": value}), 400, "invalid")
 
 
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("page=2&limit=5", "limit"),
+        ("offset=5&page=1", "offset"),
+        ("limit=5&page=abc", "limit"),
+        ("limit=5&page_size=-5", "page_size"),
+    ],
+)
+def test_one_way_of_paging_per_request(client: APIClient, chat_id: str, query: str, field: str) -> None:
+    """A mix would leave part of the request silently unused (`page=2&limit=5` answered page 1)."""
+    for path in ("/api/users/?", "/api/chats/?", f"/api/messages/?chat={chat_id}&", "/api/posts/?"):
+        body = assert_error(client.get(f"{path}{query}"), 400, "invalid")
+        assert field in body, (path, body)
+
+
+def test_a_cursor_does_not_go_with_page_numbers(client: APIClient, chat_id: str) -> None:
+    first = client.get("/api/messages/", {"chat": chat_id, "page_size": 1}).json()
+    cursor = first["next"].split("before=")[1].split("&")[0] if first["next"] else "x"
+    body = assert_error(client.get("/api/messages/", {"chat": chat_id, "before": cursor, "page": 2}), 400, "invalid")
+    assert "before" in body
+
+
 def test_a_huge_page_number_is_the_contracts_invalid_page(client: APIClient, chat_id: str) -> None:
     assert_error(client.get("/api/chats/", {"page": HUGE}), 404, "not_found")
     assert_error(client.get("/api/messages/", {"chat": chat_id, "page": HUGE}), 404, "not_found")
@@ -317,6 +340,16 @@ def test_a_crash_is_json_even_with_debug(
     monkeypatch.setattr(selectors, "user_list", crash)
     body = assert_error(client.get("/api/users/", HTTP_ACCEPT="text/html"), 500, "server_error")
     assert "ZeroDivisionError" not in str(body) and "Traceback" not in str(body)
+
+
+@pytest.mark.parametrize("path", ["//api/users/", "///api/chat/x/", "//api/nope"])
+def test_doubled_slashes_before_api_are_still_the_api(client: APIClient, settings: Any, path: str) -> None:
+    """nginx merges the slashes to pick its location but passes them on; Django's HTML 404 page (DEBUG on) lists
+    the URL patterns."""
+    settings.DEBUG = True
+    # PATH_INFO as given: the test client would read `//api/...` as a host and a path.
+    assert_error(client.get("/", PATH_INFO=path), 404, "not_found")
+    assert_error(client.post("/", {}, format="json", PATH_INFO=path), 404, "not_found")
 
 
 def test_errors_are_json_for_a_browser_too(client: APIClient) -> None:

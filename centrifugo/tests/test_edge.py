@@ -143,6 +143,12 @@ CASES = {
     "HTTP/2.0-as-text": (request(b"GET /api/chats/ HTTP/2.0"), 400, "http_version_not_supported"),
     "no-host": (b"GET /api/chats/ HTTP/1.1\r\nConnection: close\r\n\r\n", 400, "bad_request"),
     "bad-host": (b"GET /api/chats/ HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n", 400, "bad_request"),
+    # raw (not percent-encoded) bytes: gunicorn would refuse them with an HTML page
+    "raw-utf8-query": (request("GET /api/users/?search=привет HTTP/1.1".encode()), 400, "bad_request"),
+    "raw-bytes-path": (request(b"GET /api/chat/\xff\xfe/ HTTP/1.1"), 400, "bad_request"),
+    "raw-bytes-admin": (request(b"GET /admin/\xff/ HTTP/1.1"), 400, "bad_request"),
+    # `//api/...`: nginx merges the slashes to pick the location, Django gets them as they were
+    "double-slash": (request(b"GET //api/users/ HTTP/1.1"), 404, "not_found"),
     "NUL-query": (request(b"GET /api/users/?search=a%00b HTTP/1.1", b"Authorization: Bearer x"), 400, "invalid"),
     # bodies
     "content-length-abc": (request(b"POST /api/auth/ HTTP/1.1", b"Content-Length: abc"), 400, "bad_request"),
