@@ -35,6 +35,10 @@ export interface History {
 
 export type Connection = "connecting" | "connected" | "disconnected";
 
+/** Why a chat left the list: deleted, I am no longer a member (left, here or elsewhere, or removed), or the API
+ *  refuses it (not mine, or no such chat). */
+export type Gone = "deleted" | "left" | "unavailable";
+
 export interface State {
   me: Me | null;
   chats: Record<Id, Chat>;
@@ -48,6 +52,8 @@ export interface State {
   incomingRequests: number;
   /** The badge: unread messages of chats that are not muted (`GET /api/chats/unread/`), null until loaded. */
   unread: UnreadTotals | null;
+  /** Chats that went while this session had them (an open one says why instead of loading forever). */
+  gone: Record<Id, Gone>;
 }
 
 const initial: State = {
@@ -61,6 +67,7 @@ const initial: State = {
   wasConnected: false,
   incomingRequests: 0,
   unread: null,
+  gone: {},
 };
 
 export const app = createStore<State>(initial);
@@ -173,14 +180,14 @@ function putWrittenChat(chat: Chat): void {
   putChat(chat);
 }
 
-function dropChat(chatId: Id): void {
+function dropChat(chatId: Id, why: Gone): void {
   markChanged(chatId);
   app.set((state) => {
     const chats = { ...state.chats };
     const histories = { ...state.histories };
     delete chats[chatId];
     delete histories[chatId];
-    return { chats, histories };
+    return { chats, histories, gone: { ...state.gone, [chatId]: why } };
   });
 }
 
@@ -330,7 +337,7 @@ export async function fetchChat(chatId: Id): Promise<Chat | null> {
     return chat;
   } catch (error) {
     if (error instanceof ApiError && (error.status === 403 || error.status === 404)) {
-      dropChat(chatId);
+      dropChat(chatId, "unavailable");
       return null;
     }
     throw error;
@@ -462,12 +469,12 @@ export async function removeMember(chatId: Id, user: Id): Promise<void> {
 
 export async function leaveChat(chatId: Id): Promise<void> {
   await post(`chat/${chatId}/leave/`);
-  dropChat(chatId);
+  dropChat(chatId, "left");
 }
 
 export async function deleteChat(chatId: Id): Promise<void> {
   await del(`chat/${chatId}/`);
-  dropChat(chatId);
+  dropChat(chatId, "deleted");
 }
 
 /** Members who joined start with the history read, members who left read nothing any more: the loaded
@@ -504,7 +511,8 @@ export function applyChatEvent(event: ChatEvent): void {
   refreshUnreadSoon();
   const removed = [...(event.members_removed ?? []), ...(event.event === "member_left" ? (event.users ?? []) : [])];
   // Never fetch a chat we are no longer in: that would be a 403 (and an error in the console).
-  if (event.event === "chat_delete" || removed.includes(me)) return dropChat(chatId);
+  if (event.event === "chat_delete") return dropChat(chatId, "deleted");
+  if (removed.includes(me)) return dropChat(chatId, "left");
   const added = new Set([
     ...(event.members_added ?? []),
     ...(event.event === "member_joined" ? (event.users ?? []) : []),
@@ -573,7 +581,7 @@ export async function loadNewest(chatId: Id): Promise<void> {
     }));
   } catch (error) {
     updateWindow(chatId, window, () => ({ loading: null, error: errorText(error) }));
-    if (error instanceof ApiError && error.status === 403) dropChat(chatId);
+    if (error instanceof ApiError && error.status === 403) dropChat(chatId, "unavailable");
   }
 }
 

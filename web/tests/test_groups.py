@@ -8,6 +8,7 @@ from typing import Any
 
 from playwright.sync_api import APIResponse, Page, Route, expect
 
+from centrifugo.tests.stack import Api
 from chats.models import Chat
 from chats.services import chat_create, chat_update
 from web.tests.test_conversation import picture
@@ -163,3 +164,35 @@ def test_a_chat_list_that_predates_a_leave_does_not_bring_the_chat_back(people: 
         route.fulfill(response=answer)
     bob.page.wait_for_timeout(500)  # what the answer would do is done in this time (the row came back at once)
     expect(bob.chat_row("Book club")).to_have_count(0)
+
+
+def test_an_open_chat_that_goes_says_why(people: Any, make_user: Any, messenger: Any) -> None:
+    alice = make_user(username="alice", first_name="Alice", last_name="X")
+    bob_user = make_user(username="bob", first_name="Bob", last_name="X")
+    carol_user = make_user(username="carol", first_name="Carol", last_name="X")
+    api = Api(messenger.url, alice)
+    group = api.create_chat(bob_user, carol_user, title="Book club")
+    private = api.call("POST", "/api/chats/", 201, json={"is_private": True, "members": [str(bob_user.id)]})["id"]
+    api.send(private, "hi Bob")
+    bob, carol = people("bob").login(), people("carol").login()
+    bob.open_chat("Book club")
+    carol.open_chat("Book club")
+
+    # Alice removes Carol: Carol's open group says so (it stayed at "Loading…"), Bob's goes on.
+    api.call("DELETE", f"/api/chat/{group}/members/{carol_user.id}/", 204)
+    expect(carol.chat_row("Book club")).to_have_count(0)
+    expect(carol.page.get_by_text("You are no longer a member of this chat.")).to_be_visible()
+    expect(bob.page.get_by_text("2 members")).to_be_visible()
+
+    # Alice deletes the group, then the private chat, each while Bob has it open.
+    api.call("DELETE", f"/api/chat/{group}/", 204)
+    expect(bob.chat_row("Book club")).to_have_count(0)
+    expect(bob.page.get_by_text("This chat was deleted.")).to_be_visible()
+    bob.open_chat("Alice X")
+    expect(bob.message("hi Bob")).to_be_visible()
+    api.call("DELETE", f"/api/chat/{private}/", 204)
+    expect(bob.page.get_by_text("This chat was deleted.")).to_be_visible()
+    expect(bob.page.get_by_text("Loading…")).to_have_count(0)
+    bob.page.get_by_role("link", name="Back to chats").click()
+    expect(bob.page).to_have_url(f"{bob.base}/")
+    expect(bob.page.get_by_text("Choose a chat or start a new one.")).to_be_visible()

@@ -11,6 +11,7 @@ import {
   dismissPending,
   displayName,
   fetchChat,
+  type Gone,
   type History,
   loadNewer,
   loadNewest,
@@ -299,8 +300,26 @@ function lastSeen(chat: Chat, me: string): string {
   return t("{n} members", { n: chat.members_count ?? chat.members.length });
 }
 
+/** Where an open chat was, once it is gone (or never was mine): why, and the way back to the list. */
+function GoneChat({ why }: { why: Gone }) {
+  const text = {
+    deleted: t("This chat was deleted."),
+    left: t("You are no longer a member of this chat."),
+    unavailable: t("This chat is not available."),
+  }[why];
+  return (
+    <div class="placeholder">
+      <p>{text}</p>
+      <a href="/" onClick={follow}>
+        {t("Back to chats")}
+      </a>
+    </div>
+  );
+}
+
 export function ChatView({ chatId }: { chatId: string }) {
   const chat = useStore(app, (state) => state.chats[chatId]);
+  const gone = useStore(app, (state) => state.gone[chatId]);
   const history = useStore(app, (state) => state.histories[chatId]);
   const me = useStore(app, (state) => state.me)!;
   const [reply, setReply] = useState<Message | null>(null);
@@ -313,6 +332,9 @@ export function ChatView({ chatId }: { chatId: string }) {
   const [dragging, setDragging] = useState(false);
   const [info, setInfo] = useState(false);
   const [missing, setMissing] = useState(false);
+  // A chat that was here and went without a known reason (a fresh chat list without it): not available.
+  const seen = useRef(false);
+  if (chat) seen.current = true;
   const typing = typingText(useTyping(chatId));
   const canPin = !!chat && (chat.is_private || chat.creator?.id === me.id);
 
@@ -326,6 +348,10 @@ export function ChatView({ chatId }: { chatId: string }) {
     openHistory(chatId);
     return () => app.set({ openChat: null });
   }, [chatId]);
+  // Back after it went (added to the group again while it was open): its history went with it.
+  useEffect(() => {
+    if (chat) openHistory(chatId);
+  }, [!!chat]);
 
   const actions = useMemo<MessageActions>(
     () => ({
@@ -378,7 +404,8 @@ export function ChatView({ chatId }: { chatId: string }) {
   }, [!!selection, !!forwarding]);
 
   if (!chat) {
-    return <div class="placeholder">{missing ? t("This chat is not available.") : t("Loading…")}</div>;
+    if (gone || missing || seen.current) return <GoneChat why={gone ?? "unavailable"} />;
+    return <div class="placeholder">{t("Loading…")}</div>;
   }
   const editLast = () => {
     const own = history?.items.filter((message) => message.sender.id === me.id && message.text !== null).at(-1);
