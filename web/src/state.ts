@@ -14,7 +14,10 @@ export interface Pending {
   files: File[];
   voice: Blob | null;
   replyTo: Message | null;
+  /** Why it was not sent; null while it waits its turn or is on its way. */
   error: string | null;
+  /** It did not reach the server: the chat's later messages wait behind it (see `drainQueue`). */
+  stalled: boolean;
 }
 
 /** The loaded window of a chat's history, oldest first. Usually it reaches the newest message and grows with
@@ -137,6 +140,12 @@ function emptyHistory(): History {
     version: 0,
     focus: null,
   };
+}
+
+/** A cached history given up (it may have missed events): only what waits to be sent stays, in a window detached
+ *  from the newest messages (`hasNewer`), so that nothing merges into it until the chat is opened and loaded. */
+function forgotten(history: History): History | null {
+  return history.pending.length ? { ...emptyHistory(), hasNewer: true, pending: history.pending } : null;
 }
 
 /** Change a chat's loaded history; only loads and sends create one (events for unopened chats change nothing). */
@@ -680,7 +689,12 @@ export async function showMessage(chatId: Id, messageId: Id): Promise<void> {
  *  on screen); other cached histories are dropped and load again when opened. */
 export async function catchUp(): Promise<void> {
   const { openChat, histories } = app.get();
-  app.set({ histories: openChat && histories[openChat] ? { [openChat]: histories[openChat] } : {} });
+  const kept: Record<Id, History> = {};
+  for (const [chatId, history] of Object.entries(histories)) {
+    const keep = chatId === openChat ? history : forgotten(history);
+    if (keep) kept[chatId] = keep;
+  }
+  app.set({ histories: kept });
   await loadChats();
   if (openChat) await catchUpOpenChat(openChat);
 }
@@ -691,7 +705,9 @@ export async function catchUpChat(chatId: Id): Promise<void> {
   if (app.get().openChat !== chatId) {
     app.set((state) => {
       const histories = { ...state.histories };
-      delete histories[chatId];
+      const keep = histories[chatId] && forgotten(histories[chatId]);
+      if (keep) histories[chatId] = keep;
+      else delete histories[chatId];
       return { histories };
     });
   }
@@ -731,7 +747,8 @@ async function catchUpOpenChat(openChat: Id): Promise<void> {
 }
 
 // ------------------------------------------------------------------------------------------------- messages
-/** The pending item a message of mine stands for: its event can arrive before the answer to the POST. */
+/** The pending item a message of mine stands for (the one on its way): its event can arrive before the answer to
+ *  the POST. */
 function sentAs(pending: Pending, message: Message): boolean {
   return (
     pending.error === null &&
@@ -749,7 +766,9 @@ function onCreate(message: Message): void {
   if (history && !history.hasNewer) {
     updateHistory(message.chat, (current) => {
       const fresh = mine && !current.items.some((item) => item.id === message.id);
-      const index = fresh ? current.pending.findIndex((item) => sentAs(item, message)) : -1;
+      const index = fresh
+        ? current.pending.findIndex((item) => item.key === sending.get(message.chat) && sentAs(item, message))
+        : -1;
       return {
         items: mergeInto(current.items, [message]),
         pending: index < 0 ? current.pending : current.pending.filter((_, i) => i !== index),
@@ -884,41 +903,93 @@ export function voiceFileName(blob: Blob): string {
   return "voice.webm";
 }
 
-export async function sendMessage(
-  chatId: Id,
-  draft: { text: string; files: File[]; voice: Blob | null; replyTo: Message | null },
-  retryKey?: string,
-): Promise<void> {
-  const key = retryKey ?? `pending-${++pendingSeq}`;
-  const pending: Pending = { key, ...draft, error: null };
-  updateHistory(
-    chatId,
-    (history) => ({
-      pending: retryKey
-        ? history.pending.map((item) => (item.key === key ? pending : item))
-        : [...history.pending, pending],
-    }),
-    true,
-  );
+// A chat's messages are sent one at a time, in the order Send was pressed: each is a request of its own and the
+// server orders them by arrival, so a photo still uploading was overtaken by the text sent after it. Their
+// "sending…" bubbles show at once, in that order. A message the server refuses (4xx: a file too big, ...) keeps
+// its reason with Retry and Dismiss, and the ones after it go on (a retry sends it after them). One that did not
+// reach the server (no connection, a 5xx) stalls the queue: the ones after it wait behind it, as they would only
+// fail too, until it is retried or dismissed.
+
+/** The key of the message of each chat whose request is on its way. */
+const sending = new Map<Id, string>();
+
+function nextToSend(history: History): Pending | null {
+  for (const pending of history.pending) {
+    if (pending.stalled) return null;
+    if (pending.error === null) return pending;
+  }
+  return null;
+}
+
+function sendForm(chatId: Id, pending: Pending): FormData {
   const form = new FormData();
   form.append("chat", chatId);
-  if (draft.text) form.append("text", draft.text);
-  for (const file of draft.files) form.append("files", file, file.name);
-  if (draft.voice) form.append("voice", draft.voice, voiceFileName(draft.voice));
-  if (draft.replyTo) form.append("reply_to", draft.replyTo.id);
-  try {
-    const message = await post<Message>("messages/", form);
-    onCreate(message);
-    updateHistory(chatId, (history) => ({ pending: history.pending.filter((item) => item.key !== key) }));
-  } catch (error) {
-    updateHistory(chatId, (history) => ({
-      pending: history.pending.map((item) => (item.key === key ? { ...item, error: errorText(error) } : item)),
-    }));
+  if (pending.text) form.append("text", pending.text);
+  for (const file of pending.files) form.append("files", file, file.name);
+  if (pending.voice) form.append("voice", pending.voice, voiceFileName(pending.voice));
+  if (pending.replyTo) form.append("reply_to", pending.replyTo.id);
+  return form;
+}
+
+function changePending(chatId: Id, key: string, change: Partial<Pending>): void {
+  updateHistory(chatId, (history) => ({
+    pending: history.pending.map((item) => (item.key === key ? { ...item, ...change } : item)),
+  }));
+}
+
+/** Send a chat's waiting messages, oldest first, one request at a time (unless that is under way already). */
+async function drainQueue(chatId: Id): Promise<void> {
+  if (sending.has(chatId)) return;
+  for (;;) {
+    const history = app.get().histories[chatId];
+    const pending = history && nextToSend(history);
+    if (!pending) return;
+    sending.set(chatId, pending.key);
+    try {
+      const message = await post<Message>("messages/", sendForm(chatId, pending));
+      onCreate(message);
+      removePending(chatId, pending.key);
+    } catch (error) {
+      const refused = error instanceof ApiError && error.status < 500;
+      changePending(chatId, pending.key, { error: errorText(error), stalled: !refused });
+    } finally {
+      sending.delete(chatId);
+    }
   }
 }
 
-export function dismissPending(chatId: Id, key: string): void {
+export function sendMessage(
+  chatId: Id,
+  draft: { text: string; files: File[]; voice: Blob | null; replyTo: Message | null },
+): void {
+  const pending: Pending = { key: `pending-${++pendingSeq}`, ...draft, error: null, stalled: false };
+  updateHistory(chatId, (history) => ({ pending: [...history.pending, pending] }), true);
+  void drainQueue(chatId);
+}
+
+/** Send a message that was not sent again: a refused one after those waiting now; a stalled one where it is,
+ *  with those behind it. */
+export function retryPending(chatId: Id, key: string): void {
+  updateHistory(chatId, (history) => {
+    const pending = history.pending.find((item) => item.key === key);
+    if (!pending) return {};
+    const again = { ...pending, error: null, stalled: false };
+    const others = history.pending.filter((item) => item.key !== key);
+    return {
+      pending: pending.stalled ? history.pending.map((item) => (item.key === key ? again : item)) : [...others, again],
+    };
+  });
+  void drainQueue(chatId);
+}
+
+function removePending(chatId: Id, key: string): void {
   updateHistory(chatId, (history) => ({ pending: history.pending.filter((item) => item.key !== key) }));
+}
+
+/** Give up a message that was not sent (one stalling the queue lets the rest go on). */
+export function dismissPending(chatId: Id, key: string): void {
+  removePending(chatId, key);
+  void drainQueue(chatId);
 }
 
 export async function editMessage(message: Message, text: string): Promise<void> {

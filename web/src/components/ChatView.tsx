@@ -19,7 +19,7 @@ import {
   markRead,
   openHistory,
   type Pending,
-  sendMessage,
+  retryPending,
   setPinned,
   showMessage,
   toggleReaction,
@@ -57,7 +57,7 @@ function PendingItem({ chatId, pending }: { chatId: string; pending: Pending }) 
           {pending.error ? (
             <span class="error" role="alert">
               {pending.error}{" "}
-              <button type="button" class="link-button" onClick={() => void sendMessage(chatId, pending, pending.key)}>
+              <button type="button" class="link-button" onClick={() => retryPending(chatId, pending.key)}>
                 {t("Retry")}
               </button>{" "}
               <button type="button" class="link-button" onClick={() => dismissPending(chatId, pending.key)}>

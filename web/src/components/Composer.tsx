@@ -244,7 +244,7 @@ export function Composer(props: {
       return;
     }
     if (!body && !props.files.length) return;
-    void sendMessage(props.chatId, { text: body, files: props.files, voice: null, replyTo: props.reply });
+    sendMessage(props.chatId, { text: body, files: props.files, voice: null, replyTo: props.reply });
     setText("");
     props.setFiles([]);
     props.onCancel();
@@ -301,7 +301,7 @@ export function Composer(props: {
     if (!send) return recorder.current.cancel();
     const voice = await recorder.current.stop();
     if (voice) {
-      void sendMessage(props.chatId, { text: "", files: [], voice, replyTo: props.reply });
+      sendMessage(props.chatId, { text: "", files: [], voice, replyTo: props.reply });
       props.onCancel();
     }
   };

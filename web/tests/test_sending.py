@@ -1,0 +1,131 @@
+"""Sending: a chat's messages reach the server one at a time, in the order Send was pressed (each is a request of
+its own, and the server orders them by arrival); a refused one does not hold up the rest, one that did not reach
+the server holds them until it is retried."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, Route, expect
+
+from messages.models import Message
+from web.tests.test_conversation import picture
+
+
+def hold_sends(page: Page) -> list[Route]:
+    """The page's message sends (POST /api/messages/), held until the test releases them."""
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        if route.request.method == "POST":
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/api/messages/", hold)
+    return held
+
+
+def release_newest_first(page: Page, held: list[Route], count: int) -> None:
+    """Let `count` sends through, each time the newest one held: sends made at once would reach the server in
+    the reverse order."""
+    for released in range(count):
+        for _ in range(300):  # Playwright runs the route handler while the test waits on the page
+            if held:
+                break
+            page.wait_for_timeout(50)
+        else:
+            raise AssertionError(f"only {released} of {count} messages were sent")
+        held.pop().continue_()
+
+
+def stored() -> list[str | None]:
+    return list(Message.objects.order_by("seq").values_list("text", flat=True))
+
+
+def test_messages_reach_the_server_in_the_order_they_were_sent(people: Any, make_user: Any, tmp_path: Path) -> None:
+    make_user(username="alice", first_name="Alice", last_name="X")
+    make_user(username="bob", first_name="Bob", last_name="X")
+    alice, bob = people("alice").login(), people("bob").login()
+    alice.start_private_chat("bob")
+    held = hold_sends(alice.page)
+
+    # A photo on a slow upload, and texts typed right after it: each shows at once, in order, waiting its turn.
+    alice.page.get_by_label("Attach files").set_input_files(str(picture(tmp_path / "photo.png", "blue")))
+    alice.composer.fill("the photo")
+    alice.composer.press("Enter")
+    texts = [f"then {n}" for n in range(1, 13)]
+    for text in texts:
+        alice.composer.fill(text)
+        alice.composer.press("Enter")
+    expect(alice.page.locator("[data-pending] p.text")).to_have_text(["the photo · photo.png", *texts])
+
+    release_newest_first(alice.page, held, 1 + len(texts))
+    expect(alice.page.locator("[data-pending]")).to_have_count(0)
+    expected = ["the photo", *texts]
+    assert stored() == expected
+    assert alice.texts() == expected
+    bob.open_chat("Alice X")
+    expect(bob.log.locator("li.message p.text")).to_have_text(expected)
+
+
+def test_a_refused_message_does_not_hold_up_the_next_ones(
+    people: Any, make_user: Any, console_errors: Any, tmp_path: Path
+) -> None:
+    console_errors.allow(r"status of 400")
+    make_user(username="bob", first_name="Bob", last_name="X")
+    alice = people("alice").register(first_name="Alice")
+    alice.start_private_chat("bob")
+    # Six files, one more than a message may have: the server refuses it.
+    files = [tmp_path / f"note{n}.txt" for n in range(6)]
+    for path in files:
+        path.write_text(path.name)
+    alice.composer.fill("before")
+    alice.composer.press("Enter")
+    alice.page.get_by_label("Attach files").set_input_files([str(path) for path in files])
+    alice.composer.fill("too many files")
+    alice.composer.press("Enter")
+    alice.composer.fill("after")
+    alice.composer.press("Enter")
+
+    refused = alice.page.locator("[data-pending]")
+    expect(refused).to_have_count(1)
+    expect(refused.get_by_role("alert")).to_contain_text("Retry")
+    expect(alice.page.locator("li.message:not([data-pending]) p.text")).to_have_text(["before", "after"])
+    assert stored() == ["before", "after"]
+    refused.get_by_role("button", name="Dismiss").click()
+    expect(refused).to_have_count(0)
+
+
+def test_a_message_that_did_not_reach_the_server_holds_the_next_ones(
+    people: Any, make_user: Any, console_errors: Any
+) -> None:
+    console_errors.allow(r"status of 502")
+    make_user(username="bob", first_name="Bob", last_name="X")
+    alice = people("alice").register(first_name="Alice")
+    alice.start_private_chat("bob")
+    # The first send meets a gateway error (the API restarting behind nginx), the next ones wait behind it.
+    failed: list[Route] = []
+
+    def send(route: Route) -> None:
+        if route.request.method == "POST" and not failed:
+            failed.append(route)
+            route.fulfill(status=502, json={"detail": "Bad gateway", "code": "bad_gateway"})
+        else:
+            route.continue_()
+
+    alice.page.route("**/api/messages/", send)
+    for text in ("one", "two", "three"):
+        alice.composer.fill(text)
+        alice.composer.press("Enter")
+    pending = alice.page.locator("[data-pending]")
+    expect(pending.first.get_by_role("alert")).to_be_visible()
+    expect(pending.nth(1)).to_contain_text("Sending…")
+    expect(pending.nth(2)).to_contain_text("Sending…")
+    assert stored() == []
+
+    pending.first.get_by_role("button", name="Retry").click()
+    expect(pending).to_have_count(0)
+    assert stored() == ["one", "two", "three"]
+    assert alice.texts() == ["one", "two", "three"]
