@@ -29,6 +29,13 @@ export class ApiError extends Error {
   }
 }
 
+/** The request could not be made: no connection, or the server unreachable (fetch's TypeError). */
+export class NetworkError extends Error {
+  constructor(cause: unknown) {
+    super("network error", { cause });
+  }
+}
+
 const SESSION_KEY = "messenger.session";
 const RENEW_AFTER_MS = 40 * 60 * 1000; // the access cookie lives 60 minutes
 
@@ -115,13 +122,18 @@ async function send(method: string, path: string, options: Options): Promise<Res
   }
   if (method !== "GET" && method !== "HEAD") headers["X-CSRFToken"] = csrfToken();
   const signals = [sessionRequests.signal, ...(options.signal ? [options.signal] : [])];
-  return fetch(urlFor(path, options.query, options.auth === false), {
-    method,
-    headers,
-    body,
-    credentials: "same-origin",
-    signal: AbortSignal.any(signals),
-  });
+  try {
+    return await fetch(urlFor(path, options.query, options.auth === false), {
+      method,
+      headers,
+      body,
+      credentials: "same-origin",
+      signal: AbortSignal.any(signals),
+    });
+  } catch (error) {
+    // An abort (the session ended, a request given up) stays what it is.
+    throw error instanceof TypeError ? new NetworkError(error) : error;
+  }
 }
 
 async function parse(response: Response): Promise<Record<string, unknown>> {

@@ -15,6 +15,7 @@ import {
   catchUp,
   catchUpChat,
   loadChats,
+  resendStalled,
   subscriptionStarted,
 } from "./state";
 import type { ChatEvent, MessageEvent, SocialEvent } from "./types";
@@ -66,7 +67,10 @@ export function startRealtime(userId: string): void {
   });
   client = centrifuge;
   centrifuge.on("connecting", () => app.set({ connection: "connecting" }));
-  centrifuge.on("connected", () => app.set({ connection: "connected", wasConnected: true }));
+  centrifuge.on("connected", () => {
+    app.set({ connection: "connected", wasConnected: true });
+    resendStalled();
+  });
   centrifuge.on("disconnected", () => app.set({ connection: "disconnected" }));
 
   const subscribe = (

@@ -1,7 +1,8 @@
 // The messenger's state and every change to it: REST answers and realtime events go through the same merge
 // functions, which are idempotent, so an event that arrives twice (a recovered publication, the answer to our own
 // request) or late (after a fresher REST page) changes nothing.
-import { ApiError, api, del, get, patch, post } from "./api";
+import { ApiError, NetworkError, api, del, get, patch, post } from "./api";
+import { t } from "./i18n";
 import { createStore } from "./store";
 import type { Chat, ChatEvent, Id, Me, Message, MessageEvent, Page, SearchHit, UnreadTotals, User } from "./types";
 
@@ -908,7 +909,7 @@ export function voiceFileName(blob: Blob): string {
 // "sending…" bubbles show at once, in that order. A message the server refuses (4xx: a file too big, ...) keeps
 // its reason with Retry and Dismiss, and the ones after it go on (a retry sends it after them). One that did not
 // reach the server (no connection, a 5xx) stalls the queue: the ones after it wait behind it, as they would only
-// fail too, until it is retried or dismissed.
+// fail too, until it is retried or dismissed; the connection coming back sends it again by itself.
 
 /** The key of the message of each chat whose request is on its way. */
 const sending = new Map<Id, string>();
@@ -951,7 +952,7 @@ async function drainQueue(chatId: Id): Promise<void> {
       removePending(chatId, pending.key);
     } catch (error) {
       const refused = error instanceof ApiError && error.status < 500;
-      changePending(chatId, pending.key, { error: errorText(error), stalled: !refused });
+      changePending(chatId, pending.key, { error: refused ? errorText(error) : t("Not sent"), stalled: !refused });
     } finally {
       sending.delete(chatId);
     }
@@ -980,6 +981,15 @@ export function retryPending(chatId: Id, key: string): void {
     };
   });
   void drainQueue(chatId);
+}
+
+/** The connection is back (Centrifugo connected again): what did not reach the server is sent again, in order;
+ *  what the server refused is not. */
+export function resendStalled(): void {
+  for (const [chatId, history] of Object.entries(app.get().histories)) {
+    const stalled = history.pending.find((pending) => pending.stalled);
+    if (stalled) retryPending(chatId, stalled.key);
+  }
 }
 
 function removePending(chatId: Id, key: string): void {
@@ -1024,6 +1034,7 @@ export async function markRead(message: Message): Promise<void> {
 
 // ------------------------------------------------------------------------------------------------- helpers
 export function errorText(error: unknown): string {
+  if (error instanceof NetworkError) return t("No connection to the server.");
   if (error instanceof ApiError) {
     const fields = Object.values(error.fields());
     return fields.length ? fields.join(" ") : error.message;

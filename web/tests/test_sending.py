@@ -129,3 +129,39 @@ def test_a_message_that_did_not_reach_the_server_holds_the_next_ones(
     expect(pending).to_have_count(0)
     assert stored() == ["one", "two", "three"]
     assert alice.texts() == ["one", "two", "three"]
+
+
+def test_a_message_written_offline_is_sent_when_the_connection_is_back(
+    people: Any, make_user: Any, console_errors: Any, tmp_path: Path
+) -> None:
+    console_errors.allow(r"status of 400")
+    console_errors.allow(r"ERR_INTERNET_DISCONNECTED")
+    make_user(username="bob", first_name="Bob", last_name="X")
+    alice = people("alice").register(first_name="Alice")
+    alice.start_private_chat("bob")
+    # One the server refuses (six files, one too many) stays refused whatever the connection does.
+    files = [tmp_path / f"note{n}.txt" for n in range(6)]
+    for path in files:
+        path.write_text(path.name)
+    alice.page.get_by_label("Attach files").set_input_files([str(path) for path in files])
+    alice.composer.fill("too many files")
+    alice.composer.press("Enter")
+    pending = alice.page.locator("[data-pending]")
+    expect(pending.get_by_role("alert")).to_be_visible()
+    refusal = pending.get_by_role("alert").inner_text()
+
+    alice.page.context.set_offline(True)
+    alice.composer.fill("written offline")
+    alice.composer.press("Enter")
+    alice.composer.fill("and this too")
+    alice.composer.press("Enter")
+    # Said plainly, not as the browser's "Failed to fetch".
+    expect(pending.nth(1).get_by_role("alert")).to_contain_text("Not sent")
+    expect(pending.nth(2)).to_contain_text("Sending…")
+    expect(alice.page.get_by_text("Failed to fetch")).to_have_count(0)
+
+    alice.page.context.set_offline(False)
+    alice.wait_connected()
+    expect(pending).to_have_count(1)
+    assert stored() == ["written offline", "and this too"]
+    expect(pending.get_by_role("alert")).to_have_text(refusal)
