@@ -121,6 +121,11 @@ function useReadMarking(log: { current: HTMLElement | null }, items: Message[], 
   }, [items, me]);
 }
 
+/** At the bottom of the log, give or take a few pixels (less than a message). */
+function nearBottom(log: HTMLElement): boolean {
+  return log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+}
+
 function useSentinel(
   root: { current: HTMLElement | null },
   target: { current: HTMLElement | null },
@@ -160,18 +165,17 @@ function MessageLog(props: {
   // While selecting: a check box on every message, none left to check once the forward's limit is reached.
   const selectedState = (message: Message) =>
     props.selection ? chosen.has(message.id) || (full ? null : false) : undefined;
-  const lastKey = `${items.at(-1)?.id}:${history.pending.length}`;
 
-  // Scroll keeping: measure before the DOM changes (during render), correct after it (layout effect).
-  const previous = useRef({ first: undefined as string | undefined, lastKey: "", pending: 0, version: -1 });
+  // Scroll keeping: measure before the DOM changes (during render), correct after it (layout effect). Any change
+  // of the messages counts, not only a new last one: a message can arrive after a later one (the server orders by
+  // creation, events come in the order they were delivered) and land above the last.
+  const previous = useRef({ items, pending: history.pending.length, hasNewer: history.hasNewer, version: -1 });
   const measured = useRef<{ height: number; top: number; atBottom: boolean } | null>(null);
+  // Whether the view follows the newest message: it was at the bottom when last scrolled (by the person or here).
+  const stuck = useRef(true);
   const node = log.current;
-  if (node && (previous.current.first !== first || previous.current.lastKey !== lastKey)) {
-    measured.current = {
-      height: node.scrollHeight,
-      top: node.scrollTop,
-      atBottom: node.scrollHeight - node.scrollTop - node.clientHeight < 80,
-    };
+  if (node && (previous.current.items !== items || previous.current.pending !== history.pending.length)) {
+    measured.current = { height: node.scrollHeight, top: node.scrollTop, atBottom: nearBottom(node) };
   }
   useLayoutEffect(() => {
     const element = log.current;
@@ -185,6 +189,7 @@ function MessageLog(props: {
         focus.classList.add("flash");
         setTimeout(() => focus.classList.remove("flash"), 1600);
       } else element.scrollTop = element.scrollHeight;
+      stuck.current = nearBottom(element);
       if (items.length && !history.focus) {
         // How long the newest page took to show after its response arrived (the 300 ms budget's measure).
         requestAnimationFrame(() =>
@@ -199,17 +204,42 @@ function MessageLog(props: {
         );
       }
     } else if (measure) {
-      const prepended = first !== before.first && lastKey === before.lastKey;
-      if (prepended) element.scrollTop = measure.top + (element.scrollHeight - measure.height);
-      else if (lastKey !== before.lastKey) {
-        const sentByMe = history.pending.length > before.pending;
-        if (measure.atBottom || sentByMe) element.scrollTop = element.scrollHeight;
-        else setUnseen((count) => count + 1);
+      const last = items.at(-1)?.id;
+      const prepended = first !== before.items[0]?.id && last === before.items.at(-1)?.id;
+      const known = new Set(before.items.map((message) => message.id));
+      // New messages, not a newer page of a window in the past.
+      const arrived = before.hasNewer ? 0 : items.filter((message) => !known.has(message.id)).length;
+      const sentByMe = history.pending.length > before.pending;
+      if (prepended) {
+        element.scrollTop = measure.top + (element.scrollHeight - measure.height);
+        stuck.current = nearBottom(element);
+      } else if (measure.atBottom || sentByMe) {
+        element.scrollTop = element.scrollHeight;
+        stuck.current = true;
+      } else if (arrived) {
+        setUnseen((count) => count + arrived);
+        setAtBottom(false);
+        stuck.current = false;
       }
     }
-    previous.current = { first, lastKey, pending: history.pending.length, version: history.version };
+    previous.current = { items, pending: history.pending.length, hasNewer: history.hasNewer, version: history.version };
     measured.current = null;
   });
+
+  // What grows or shrinks with no new message (a reaction, an edit, the composer's reply bar taking room): a view
+  // at the bottom stays there, any other shows the jump button (no scroll event says it is not at the bottom).
+  useEffect(() => {
+    const element = log.current;
+    const list = element?.firstElementChild;
+    if (!element || !list) return;
+    const observer = new ResizeObserver(() => {
+      if (stuck.current) element.scrollTop = element.scrollHeight;
+      else setAtBottom(nearBottom(element));
+    });
+    observer.observe(element);
+    observer.observe(list);
+    return () => observer.disconnect();
+  }, []);
 
   useSentinel(log, top, history.hasOlder && !history.loading, () => void loadOlder(chat.id));
   useSentinel(log, bottom, history.hasNewer && !history.loading, () => void loadNewer(chat.id));
@@ -218,7 +248,8 @@ function MessageLog(props: {
   const onScroll = () => {
     const element = log.current;
     if (!element) return;
-    const near = element.scrollHeight - element.scrollTop - element.clientHeight < 80;
+    const near = nearBottom(element);
+    stuck.current = near;
     setAtBottom(near);
     if (near) setUnseen(0);
   };
