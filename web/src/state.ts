@@ -326,6 +326,7 @@ export async function searchMessages(
 }
 
 export async function fetchChat(chatId: Id): Promise<Chat | null> {
+  if (leaving.has(chatId)) return app.get().chats[chatId] ?? null;
   const changedSince = changesNow();
   try {
     const chat = await get<Chat>(`chat/${chatId}/`);
@@ -477,14 +478,26 @@ export async function removeMember(chatId: Id, user: Id): Promise<void> {
   await fetchChat(chatId);
 }
 
+// Chats I am leaving or deleting: from the moment I ask, nothing more is asked about them (a read mark or a refetch
+// due meanwhile would reach the server after the leave, and be refused).
+const leaving = new Set<Id>();
+
+async function goFrom(chatId: Id, request: () => Promise<unknown>, why: Gone): Promise<void> {
+  leaving.add(chatId);
+  try {
+    await request();
+    dropChat(chatId, why);
+  } finally {
+    leaving.delete(chatId);
+  }
+}
+
 export async function leaveChat(chatId: Id): Promise<void> {
-  await post(`chat/${chatId}/leave/`);
-  dropChat(chatId, "left");
+  await goFrom(chatId, () => post(`chat/${chatId}/leave/`), "left");
 }
 
 export async function deleteChat(chatId: Id): Promise<void> {
-  await del(`chat/${chatId}/`);
-  dropChat(chatId, "deleted");
+  await goFrom(chatId, () => del(`chat/${chatId}/`), "deleted");
 }
 
 /** Members who joined start with the history read, members who left read nothing any more: the loaded
@@ -1027,8 +1040,9 @@ export async function setPinned(message: Message, pinned: boolean): Promise<void
   onUpdate(await api<Message>(pinned ? "POST" : "DELETE", `message/${message.id}/pin/`));
 }
 
-/** Mark a message (and so every earlier one) read by me. */
+/** Mark a message (and so every earlier one) read by me: not in a chat that went, or that I am leaving. */
 export async function markRead(message: Message): Promise<void> {
+  if (leaving.has(message.chat) || !app.get().chats[message.chat]) return;
   onRead(await post<Message>(`message/${message.id}/read/`));
 }
 

@@ -3,8 +3,9 @@ remove members, leave, delete — and the other members' lists follow live."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from playwright.sync_api import APIResponse, Page, Route, expect
 
@@ -12,6 +13,8 @@ from centrifugo.tests.stack import Api
 from chats.models import Chat
 from chats.services import chat_create, chat_update
 from web.tests.test_conversation import picture
+
+T = TypeVar("T")
 
 
 def test_a_group_from_creation_to_deletion(people: Any, make_user: Any, tmp_path: Path) -> None:
@@ -103,7 +106,7 @@ def hold_answers(page: Page, url: str) -> list[tuple[Route, APIResponse]]:
     return held
 
 
-def wait_held(page: Page, held: list[tuple[Route, APIResponse]]) -> tuple[Route, APIResponse]:
+def wait_held(page: Page, held: list[T]) -> T:
     for _ in range(300):  # Playwright runs the route handler while the test waits on the page
         if held:
             return held[0]
@@ -196,3 +199,30 @@ def test_an_open_chat_that_goes_says_why(people: Any, make_user: Any, messenger:
     bob.page.get_by_role("link", name="Back to chats").click()
     expect(bob.page).to_have_url(f"{bob.base}/")
     expect(bob.page.get_by_text("Choose a chat or start a new one.")).to_be_visible()
+
+
+def test_nothing_is_asked_about_a_group_once_i_leave_it(people: Any, make_user: Any, messenger: Any) -> None:
+    alice = make_user(username="alice", first_name="Alice", last_name="X")
+    bob_user = make_user(username="bob", first_name="Bob", last_name="X")
+    as_alice = Api(messenger.url, alice)
+    group = as_alice.create_chat(bob_user, title="Book club")
+    as_alice.send(group, "welcome")
+    bob = people("bob").login()
+    bob.open_chat("Book club")
+    expect(bob.message("welcome")).to_be_visible()
+    expect(bob.chat_row("Book club").get_by_label(re.compile("unread"))).to_have_count(0)
+
+    # Bob leaves; his request is slow to reach the server, and a message of Alice's arrives meanwhile.
+    asked: list[str] = []
+    bob.page.on("request", lambda request: asked.append(f"{request.method} {request.url}"))
+    held: list[Route] = []
+    bob.page.route(f"**/api/chat/{group}/leave/", lambda route: held.append(route))
+    leave(bob)
+    wait_held(bob.page, held)
+    as_alice.send(group, "are you still there?")
+    expect(bob.message("are you still there?")).to_be_visible()
+    bob.page.wait_for_timeout(1000)  # a read mark is due 150 ms after the message shows: it would be asked by now
+    held[0].continue_()
+    expect(bob.page).to_have_url(f"{bob.base}/")
+    after_leave = asked[asked.index(f"POST {bob.base}/api/chat/{group}/leave/") + 1 :]
+    assert not [request for request in after_leave if "/read/" in request or group in request], after_leave
