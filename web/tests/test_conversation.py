@@ -143,3 +143,23 @@ def test_drag_and_drop_and_paste_attach_files(people: Any, make_user: Any, tmp_p
     notes = dave.log.get_by_role("link", name="File (TXT)")
     expect(notes).to_be_visible()
     assert dave.page.request.get(notes.get_attribute("href") or "").text() == "minutes of the meeting"
+
+
+def test_a_voice_note_shows_its_length_before_it_plays(people: Any, make_user: Any) -> None:
+    make_user(username="alice", first_name="Alice", last_name="A")
+    bob = people("bob").register(first_name="Bob")
+    bob.start_private_chat("alice")
+    bob.page.get_by_role("button", name="Record a voice message").click()
+    expect(bob.page.get_by_role("timer")).to_have_text("0:02")
+    bob.page.get_by_role("button", name="Stop and send the voice message").click()
+    alice = people("alice").login()
+    alice.open_chat("Bob")
+    voice = alice.log.locator("audio.voice")
+    expect(voice).to_have_count(1)
+    # Chromium records WebM without a duration (Infinity): the player showed 0:00 and could not seek.
+    alice.page.wait_for_function(
+        "audio => Number.isFinite(audio.duration) && audio.currentTime === 0", arg=voice.element_handle()
+    )
+    duration = voice.evaluate("audio => audio.duration")
+    assert 1.5 < duration < 10, duration
+    assert voice.evaluate("audio => audio.paused")

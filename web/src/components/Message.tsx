@@ -36,6 +36,34 @@ function fileLabel(url: string): string {
   return extension ? `${t("File")} (${extension})` : t("File");
 }
 
+/** A voice note's player, with its length shown before it plays. Chrome's MediaRecorder writes WebM with no
+ *  duration in it: the player said 0:00 and could not seek until played through. Asked to seek past the end, the
+ *  browser finds the real end; then back to the start. */
+function VoicePlayer({ src }: { src: string }) {
+  const audio = useRef<HTMLAudioElement>(null);
+  useEffect(() => {
+    const element = audio.current;
+    if (!element) return;
+    const found = () => {
+      if (!Number.isFinite(element.duration)) return;
+      element.removeEventListener("durationchange", found);
+      element.currentTime = 0;
+    };
+    const measure = () => {
+      if (element.duration !== Infinity) return;
+      element.addEventListener("durationchange", found);
+      element.currentTime = Number.MAX_SAFE_INTEGER;
+    };
+    element.addEventListener("loadedmetadata", measure);
+    if (element.readyState >= HTMLMediaElement.HAVE_METADATA) measure();
+    return () => {
+      element.removeEventListener("loadedmetadata", measure);
+      element.removeEventListener("durationchange", found);
+    };
+  }, [src]);
+  return <audio ref={audio} class="voice" controls preload="metadata" src={src} aria-label={t("Voice message")} />;
+}
+
 function ActionsMenu({ message, mine, actions }: { message: Message; mine: boolean; actions: MessageActions }) {
   const [open, setOpen] = useState(false);
   const menu = useRef<HTMLUListElement>(null);
@@ -286,9 +314,7 @@ export const MessageItem = memo(function MessageItem(props: {
             {fileLabel(file.item)}
           </a>
         ))}
-        {message.voice && (
-          <audio class="voice" controls preload="metadata" src={message.voice} aria-label={t("Voice message")} />
-        )}
+        {message.voice && <VoicePlayer src={message.voice} />}
         {message.text && (
           <p class="text">
             {mentionsMe ? <WithMentionsOf username={me!.username} text={message.text} /> : message.text}
