@@ -22,6 +22,8 @@ export interface Me extends User {
 
 export interface FileRef {
   item: string;
+  /** The name it was sent under (the stored one is unguessable); absent from payloads older than it. */
+  name?: string;
   /** Images: a preview at most 320 px a side, and the image's size (null for other files, or files stored earlier). */
   thumbnail?: string | null;
   width?: number | null;

@@ -139,9 +139,10 @@ def test_drag_and_drop_and_paste_attach_files(people: Any, make_user: Any, tmp_p
     dave.page.get_by_role("button", name="Send").click()
     expect(dave.log.get_by_role("img", name="Image")).to_have_count(2)
     expect(dave.page.locator("[data-pending]")).to_have_count(0)
-    # Any other file is a download link named by its type.
-    notes = dave.log.get_by_role("link", name="File (TXT)")
+    # Any other file is a download link, named and saved as it was sent (its stored name is unguessable).
+    notes = dave.log.get_by_role("link", name="notes.txt")
     expect(notes).to_be_visible()
+    expect(notes).to_have_attribute("download", "notes.txt")
     assert dave.page.request.get(notes.get_attribute("href") or "").text() == "minutes of the meeting"
 
 

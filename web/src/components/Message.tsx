@@ -30,8 +30,10 @@ export interface MessageActions {
 /** The picker's emojis: the ones people use most. */
 const EMOJIS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
 
-function fileLabel(url: string): string {
-  const name = decodeURIComponent(new URL(url, location.origin).pathname.split("/").pop() ?? "");
+/** What a file is called: the name it was sent under, or, for files stored before the API kept it, its type. */
+function fileLabel(file: FileRef): string {
+  if (file.name) return file.name;
+  const name = decodeURIComponent(new URL(file.item, location.origin).pathname.split("/").pop() ?? "");
   const extension = name.includes(".") ? name.split(".").pop()?.toUpperCase() : "";
   return extension ? `${t("File")} (${extension})` : t("File");
 }
@@ -310,8 +312,15 @@ export const MessageItem = memo(function MessageItem(props: {
           </div>
         )}
         {others.map((file) => (
-          <a key={file.item} class="file" href={file.item} target="_blank" rel="noopener noreferrer" download>
-            {fileLabel(file.item)}
+          <a
+            key={file.item}
+            class="file"
+            href={file.item}
+            target="_blank"
+            rel="noopener noreferrer"
+            download={file.name || true}
+          >
+            {fileLabel(file)}
           </a>
         ))}
         {message.voice && <VoicePlayer src={message.voice} />}
