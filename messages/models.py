@@ -39,6 +39,9 @@ class Message(models.Model):
         Chat, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False, db_index=False
     )
     forwarded_from_created_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The sender's `Idempotency-Key` (docs/api-chats.md, "Sending again"): a send repeated with it answers the
+    # message it made instead of making another.
+    client_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
     # Full-text search (docs/api-chats.md, "Search"): the text's lexemes stemmed by both the Russian and the English
     # dictionaries, written by PostgreSQL itself whenever the text changes.
     search_vector = models.GeneratedField(
@@ -50,7 +53,15 @@ class Message(models.Model):
     class Meta:
         ordering = ["-seq"]
         # The unique (chat, seq) index is the one every message query in a chat walks.
-        constraints = [models.UniqueConstraint(fields=["chat", "seq"], name="message_chat_seq_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["chat", "seq"], name="message_chat_seq_uniq"),
+            # Only keyed sends are indexed (most have no key).
+            models.UniqueConstraint(
+                fields=["sender", "client_key"],
+                name="message_sender_client_key_uniq",
+                condition=models.Q(client_key__isnull=False),
+            ),
+        ]
         indexes = [
             # A chat's pins, latest first (the pin list and the chat's `pinned_message`): only pinned rows.
             models.Index(

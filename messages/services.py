@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
+from application.errors import Conflict
 from application.ids import AnyId
 from application.model_fields import table_fields
 from application.shapes import RenderContext, Rendered
@@ -65,8 +66,11 @@ def message_create(
     voice: UploadedFile | None = None,
     files: Sequence[UploadedFile] = (),
     reply_to: AnyId | None = None,
+    client_key: str | None = None,
 ) -> MessageWrite:
-    """Send a message (the sender must be a member).
+    """Send a message (the sender must be a member). With `client_key` (the request's `Idempotency-Key`), a send
+    the sender already made with that key answers that message (`changed` False: nothing is stored or told again);
+    the key names one message (409 for another chat or text).
 
     Everything slow happens before the chat row is locked: storing the voice and files, rendering the event.
     Then one statement takes the chat's next seq, inserts the message and counts it as skipped for its sender
@@ -76,10 +80,14 @@ def message_create(
     nothing is stored, and no message id confirmed, for a non-member.
     """
     chat_uuid = parse_uuid(chat_id)
-    if voice or files or reply_to:
+    if voice or files or reply_to or client_key:
         membership_get(sender, chat_uuid)
     if not (text or voice or files):
         raise ValidationError({"non_field_errors": [_("A message needs text, a voice recording or files.")]})
+    if client_key:
+        sent = _sent_before(sender, chat_uuid, client_key, text or None)
+        if sent is not None:
+            return sent
     now = timezone.now()
     parent = _reply_target(chat_uuid, reply_to)
     message = Message(
@@ -91,6 +99,7 @@ def message_create(
         reply_to=parent,
         created_at=now,
         updated_at=now,
+        client_key=client_key or None,
     )
     columns = _insert_columns(message)  # stores the voice recording
     # Foreign keys are checked at commit, so the files' rows may precede their message's.
@@ -136,6 +145,22 @@ def message_create(
     # members hear of it on the chat's own channel (one publication), the others on their personal channels.
     channels = MESSAGE_CREATE.send(message_audience(chat_uuid), event)
     return MessageWrite(row=row, data=event["message"], channels=channels)
+
+
+def _sent_before(sender: User, chat_id: uuid.UUID, client_key: str, text: str | None) -> MessageWrite | None:
+    """The message `sender` already sent with this key, if any. A transaction-scoped lock on the key makes a
+    second send with it, arriving while the first is still being written, wait for the first and find it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"send:{sender.pk}:{client_key}"])
+    sent = Message.objects.filter(sender=sender, client_key=client_key).values_list("pk", "chat_id", "text").first()
+    if sent is None:
+        return None
+    pk, sent_chat, sent_text = sent
+    if sent_chat != chat_id or sent_text != text:
+        raise Conflict(_("This Idempotency-Key was used for another message."), code="idempotency_key_reused")
+    context = RenderContext()
+    row = message_row(pk, context, sender)
+    return MessageWrite(row=row, data=MESSAGE_CREATE.render(context, message=row)["message"], changed=False)
 
 
 def _attachment(message: Message, upload: UploadedFile) -> MessageFile:

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -15,7 +16,7 @@ from rest_framework.views import APIView
 
 from application.pagination import KeysetPagination
 from application.query import query_bool
-from application.schema import ERROR_RESPONSES, LIMIT_OFFSET_PARAMETERS, PAGE_PARAMETERS, paginated
+from application.schema import ERROR_RESPONSES, LIMIT_OFFSET_PARAMETERS, PAGE_PARAMETERS, ErrorSerializer, paginated
 from application.shapes import RenderContext
 from chats.selectors import membership_get, parse_uuid
 from messages import selectors, services
@@ -31,6 +32,20 @@ def _chat_param(request: Request) -> str:
     if not chat_id:
         raise ValidationError({"chat": [_("This field is required.")]})
     return chat_id
+
+
+IDEMPOTENCY_KEY = "Idempotency-Key"
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The request's `Idempotency-Key` header (None without one); 400 when it is not a key."""
+    value = request.headers.get(IDEMPOTENCY_KEY)
+    if value is None:
+        return None
+    if not IDEMPOTENCY_KEY_PATTERN.match(value):
+        raise ValidationError({IDEMPOTENCY_KEY: [_("Use 1 to 64 letters, digits, '-', '_', '.' or ':'.")]})
+    return value
 
 
 class MessageListView(APIView):
@@ -64,8 +79,24 @@ class MessageListView(APIView):
 
     @extend_schema(
         summary="Send a message (members only): text, a voice recording and/or up to 5 files",
+        description="With an `Idempotency-Key` header, sending again (a retry after a lost answer) answers the "
+        "message the first send made, with `Idempotent-Replayed: true`; nothing is stored or published twice.",
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_KEY,
+                str,
+                OpenApiParameter.HEADER,
+                description="A key of the client's choosing for this message (1 to 64 letters, digits, `-`, `_`, "
+                "`.`, `:`; a UUID is typical); reused for another chat or text: 409 `idempotency_key_reused`",
+                pattern=IDEMPOTENCY_KEY_PATTERN.pattern,
+            )
+        ],
         request={"application/json": MessageCreateSerializer, "multipart/form-data": MessageCreateSerializer},
-        responses={201: MessageSerializer, **ERROR_RESPONSES},
+        responses={
+            201: MessageSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="The Idempotency-Key was used for another message"),
+            **ERROR_RESPONSES,
+        },
         tags=["messages"],
     )
     def post(self, request: Request) -> Response:
@@ -79,8 +110,10 @@ class MessageListView(APIView):
             voice=data.get("voice"),
             files=data.get("files") or (),
             reply_to=data.get("reply_to"),
+            client_key=idempotency_key(request),
         )
-        return Response(result.data, status=status.HTTP_201_CREATED)
+        headers = {} if result.changed else {"Idempotent-Replayed": "true"}
+        return Response(result.data, status=status.HTTP_201_CREATED, headers=headers)
 
 
 class MessageDetailView(APIView):

@@ -110,10 +110,11 @@ interface Options {
   signal?: AbortSignal;
   /** Called when the response's headers have arrived (performance marks). */
   onResponse?: () => void;
+  headers?: Record<string, string>;
 }
 
 async function send(method: string, path: string, options: Options): Promise<Response> {
-  const headers: Record<string, string> = { Accept: "application/json" };
+  const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
   let body: BodyInit | undefined;
   if (options.body instanceof FormData) body = options.body;
   else if (options.body !== undefined) {

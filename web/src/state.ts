@@ -11,6 +11,8 @@ const CHAT_PAGE = 50;
 
 export interface Pending {
   key: string;
+  /** Sent as `Idempotency-Key`: a resend after a lost answer gets the message the first try made. */
+  sendKey: string;
   text: string;
   files: File[];
   voice: Blob | null;
@@ -960,7 +962,10 @@ async function drainQueue(chatId: Id): Promise<void> {
     if (!pending) return;
     sending.set(chatId, pending.key);
     try {
-      const message = await post<Message>("messages/", sendForm(chatId, pending));
+      const message = await api<Message>("POST", "messages/", {
+        body: sendForm(chatId, pending),
+        headers: { "Idempotency-Key": pending.sendKey },
+      });
       onCreate(message);
       removePending(chatId, pending.key);
     } catch (error) {
@@ -972,11 +977,22 @@ async function drainQueue(chatId: Id): Promise<void> {
   }
 }
 
+/** 32 random hex digits (`crypto.randomUUID` exists on secure origins only; a LAN address over http is not). */
+function randomKey(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
 export function sendMessage(
   chatId: Id,
   draft: { text: string; files: File[]; voice: Blob | null; replyTo: Message | null },
 ): void {
-  const pending: Pending = { key: `pending-${++pendingSeq}`, ...draft, error: null, stalled: false };
+  const pending: Pending = {
+    key: `pending-${++pendingSeq}`,
+    sendKey: randomKey(),
+    ...draft,
+    error: null,
+    stalled: false,
+  };
   updateHistory(chatId, (history) => ({ pending: [...history.pending, pending] }), true);
   void drainQueue(chatId);
 }

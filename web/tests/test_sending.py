@@ -4,10 +4,11 @@ the server holds them until it is retried."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Page, Route, WebSocketRoute, expect
 
 from messages.models import Message
 from web.tests.test_conversation import picture
@@ -165,3 +166,50 @@ def test_a_message_written_offline_is_sent_when_the_connection_is_back(
     expect(pending).to_have_count(1)
     assert stored() == ["written offline", "and this too"]
     expect(pending.get_by_role("alert")).to_have_text(refusal)
+
+
+def test_a_resend_after_a_lost_answer_does_not_send_twice(people: Any, make_user: Any, console_errors: Any) -> None:
+    """The server stored the message but its answer never came back (the connection dropped): the resend carries
+    the same Idempotency-Key and gets the stored message, not a second one."""
+    console_errors.allow(r"ERR_FAILED|net::")
+    make_user(username="bob", first_name="Bob", last_name="X")
+    alice = people("alice")
+
+    def lose_the_event(ws: WebSocketRoute) -> None:
+        # Its `create` event is lost too (the connection dropped): only the resend can tell the client.
+        server = ws.connect_to_server()
+
+        def from_server(frame: str | bytes) -> None:
+            for reply in (frame if isinstance(frame, str) else frame.decode()).split("\n"):
+                if "only once" not in reply:
+                    ws.send(reply)
+
+        server.on_message(from_server)
+
+    alice.page.route_web_socket(re.compile(r"/connection/websocket"), lose_the_event)
+    alice.register(first_name="Alice")
+    alice.start_private_chat("bob")
+    keys: list[str | None] = []
+
+    def lose_the_first_answer(route: Route) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) == 1:
+            route.fetch()  # the server stores it...
+            route.abort("connectionreset")  # ...and the browser never hears back
+        else:
+            route.continue_()
+
+    alice.page.route("**/api/messages/", lose_the_first_answer)
+    alice.composer.fill("only once")
+    alice.composer.press("Enter")
+    pending = alice.page.locator("[data-pending]")
+    expect(pending.get_by_role("alert")).to_contain_text("Not sent")
+    assert stored() == ["only once"]
+    pending.get_by_role("button", name="Retry").click()
+    expect(pending).to_have_count(0)
+    assert stored() == ["only once"]
+    assert alice.texts() == ["only once"]
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
