@@ -4,6 +4,11 @@
 row (idempotency key `outbox-<id>`, per-channel results checked), deletes what Centrifugo accepted, and retries
 with backoff while Centrifugo is unreachable. Writers never wait for Centrifugo: they only insert a row.
 
+Pipelined where it pays: when the next row has data to complete (`centrifugo.events.delivered_data`: read_all's
+10,000 ids are ~5 ms of PostgreSQL), the current row's broadcast goes out on a sender thread (which never touches
+the database) while the relay completes the next one, and the next is sent once the first is accepted. Rows are
+still broadcast one at a time, in id order.
+
 Wake-up: an AFTER INSERT trigger on the outbox table (migration 0002) runs
 `pg_notify('centrifugo_outbox', '')`. NOTIFY is transactional, so the relay is woken exactly when the writing
 transaction commits, never for a rolled-back row, and for every way a row can be inserted. The relay LISTENs on
@@ -18,9 +23,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
-from cent import BroadcastRequest
+from cent import BroadcastRequest, BroadcastResult
 from cent.exceptions import CentApiResponseError, CentError, CentTransportError
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -91,6 +98,9 @@ class Relay:
         self.stats = RelayStats()
         self._session_ready = False  # LISTEN issued and advisory lock held on the current connection
         self._standing_by = False
+        # One thread: broadcasts stay in order. It only talks HTTP, so the database stays on the relay's thread
+        # (and connection, the one holding the lock).
+        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-broadcast")
 
     # ----------------------------------------------------------------------------------------------- the loop
     def run(self) -> None:
@@ -132,13 +142,33 @@ class Relay:
             # Clients refetch over REST on an event: a read replica must hold the change before they hear of it.
             replica.wait_for_replay()
         delivered: list[int] = []
+        in_flight: tuple[OutboxEvent, Future[BroadcastResult]] | None = None
         try:
-            for row in rows:
+            for index, row in enumerate(rows):
                 if self.stopping.is_set():
-                    return False
-                self.deliver(row)
-                delivered.append(row.id)
+                    break
+                request = self._request(row)  # the database's part, while the previous row is on the wire
+                if in_flight is not None:
+                    self._settle(*in_flight)
+                    delivered.append(in_flight[0].id)
+                    in_flight = None
+                following = rows[index + 1] if index + 1 < len(rows) else None
+                if following is not None and following.deferred is not None:
+                    # The next row has data to complete: its query runs while this one is on the wire.
+                    in_flight = (row, self._sender.submit(self.api.send, request))
+                else:
+                    # Nothing to overlap: sent here (handing a small event to the thread cost ~15% of the rate).
+                    self._settle(row, lambda: self.api.send(request))  # noqa: B023 - called at once
+                    delivered.append(row.id)
+            if in_flight is not None:
+                self._settle(*in_flight)
+                delivered.append(in_flight[0].id)
+                in_flight = None
         finally:
+            if in_flight is not None:
+                # Left by an error: let the broadcast end before anything else uses the API session. Whatever it
+                # did, the row stays and is sent again (the idempotency key makes that safe).
+                wait([in_flight[1]])
             if delivered:
                 # One plain DELETE: the ORM's delete() collects the rows first (no cascades or signals here).
                 with connection.cursor() as cursor:
@@ -146,14 +176,23 @@ class Relay:
                         f"DELETE FROM {OutboxEvent._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(delivered))})",
                         delivered,
                     )
-        return len(rows) == self.batch_size
+        return len(rows) == self.batch_size and not self.stopping.is_set()
 
     def deliver(self, row: OutboxEvent) -> None:
         """One broadcast for all of the row's channels. Returns when the row may be deleted; raises Retry."""
+        request = self._request(row)
+        self._settle(row, lambda: self.api.send(request))
+
+    @staticmethod
+    def _request(row: OutboxEvent) -> BroadcastRequest:
         data = delivered_data(row.data, row.deferred)
-        request = BroadcastRequest(channels=row.channels, data=data, idempotency_key=f"outbox-{row.id}")
+        return BroadcastRequest(channels=row.channels, data=data, idempotency_key=f"outbox-{row.id}")
+
+    def _settle(self, row: OutboxEvent, sent: Future[BroadcastResult] | Callable[[], BroadcastResult]) -> None:
+        """Check a row's broadcast (`sent`: in flight, or to make now). Returns when the row may be deleted;
+        raises Retry."""
         try:
-            result = self.api.send(request)
+            result = sent.result() if isinstance(sent, Future) else sent()
         except CentApiResponseError as exc:
             self._refused(row, f"code {exc.code}: {exc.message}", transient=exc.code in TRANSIENT_CODES)
             return

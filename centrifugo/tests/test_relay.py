@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from typing import Any
 
 import psycopg
 import pytest
-from cent import Client, HistoryRequest
+from cent import BroadcastRequest, Client, HistoryRequest
+from cent.exceptions import CentNetworkError
 from django.conf import settings
 from django.db import connection, transaction
 
@@ -103,6 +105,103 @@ def test_batches(db: None, relay_for: Any, centrifugo: Any) -> None:
     assert relay.drain() is True
     assert relay.drain() is False
     assert [d["n"] for d in history(centrifugo, a)] == [0, 1, 2, 3, 4]
+
+
+def test_the_next_row_is_completed_while_one_is_on_the_wire(
+    db: None, relay_for: Any, centrifugo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Completing a row (read_all's ids: PostgreSQL, on the relay's thread) overlaps the previous row's broadcast;
+    the broadcasts themselves stay one at a time, in id order."""
+    a = channel()
+    with transaction.atomic():
+        outbox.publish([a], {"event": "create", "n": 0})
+        for i in (1, 2):  # rows with data to complete, as read_all's
+            outbox.publish([a], {"event": "create", "n": i}, {"n": i})
+    relay = relay_for()
+    log: list[tuple[str, int]] = []
+    second_completed = threading.Event()
+    send = relay.api.send
+
+    def completing(row: OutboxEvent) -> BroadcastRequest:
+        log.append(("complete", row.data["n"]))
+        if row.data["n"] == 1:
+            second_completed.set()
+        return BroadcastRequest(channels=row.channels, data=row.data, idempotency_key=f"outbox-{row.id}")
+
+    def sending(request: BroadcastRequest) -> Any:
+        n = request.data["n"]
+        log.append(("send", n))
+        if n == 0:
+            # Without the overlap this waits in vain: row 1 would be completed only after row 0 is accepted.
+            assert second_completed.wait(5), "row 1 was not completed during row 0's broadcast"
+        result = send(request)
+        log.append(("accepted", n))
+        return result
+
+    monkeypatch.setattr(relay, "_request", completing)
+    monkeypatch.setattr(relay.api, "send", sending)
+    assert relay.drain() is False
+    assert [d["n"] for d in history(centrifugo, a)] == [0, 1, 2]
+    assert [entry for entry in log if entry[0] != "complete"] == [
+        ("send", 0),
+        ("accepted", 0),
+        ("send", 1),
+        ("accepted", 1),
+        ("send", 2),
+        ("accepted", 2),
+    ]
+    assert log.index(("complete", 1)) < log.index(("accepted", 0))
+    assert not OutboxEvent.objects.exists()
+
+
+def test_rows_with_nothing_to_complete_are_sent_in_place(
+    db: None, relay_for: Any, centrifugo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Most events have nothing to complete: handing each to the sender thread cost ~15% of the relay's rate."""
+    a = channel()
+    with transaction.atomic():
+        for i in range(3):
+            outbox.publish([a], {"n": i})
+    relay = relay_for()
+    used: list[object] = []
+    monkeypatch.setattr(relay._sender, "submit", lambda *args: used.append(args))
+    assert relay.drain() is False
+    assert not used
+    assert [d["n"] for d in history(centrifugo, a)] == [0, 1, 2]
+
+
+@pytest.mark.parametrize("overlapped", [False, True], ids=["in place", "on the wire while the next completes"])
+def test_a_refused_row_holds_back_the_next_one(
+    db: None, relay_for: Any, centrifugo: Any, monkeypatch: pytest.MonkeyPatch, overlapped: bool
+) -> None:
+    """The next row, completed meanwhile, is not broadcast past a row that must be retried."""
+    a = channel()
+    with transaction.atomic():
+        for i in range(3):
+            outbox.publish([a], {"n": i}, {"n": i} if overlapped else None)
+    relay = relay_for()
+    send = relay.api.send
+    failing = {1}
+    monkeypatch.setattr(
+        relay,
+        "_request",
+        lambda row: BroadcastRequest(channels=row.channels, data=row.data, idempotency_key=f"outbox-{row.id}"),
+    )
+
+    def sending(request: BroadcastRequest) -> Any:
+        if request.data["n"] in failing:
+            raise CentNetworkError("refused for the test")
+        return send(request)
+
+    monkeypatch.setattr(relay.api, "send", sending)
+    with pytest.raises(Retry):
+        relay.drain()
+    assert [d["n"] for d in history(centrifugo, a)] == [0]
+    assert [row.data["n"] for row in OutboxEvent.objects.order_by("id")] == [1, 2]
+    failing.clear()
+    assert relay.drain() is False
+    assert [d["n"] for d in history(centrifugo, a)] == [0, 1, 2]
+    assert not OutboxEvent.objects.exists()
 
 
 def test_redelivery_of_a_row_is_idempotent(db: None, relay_for: Any, centrifugo: Any) -> None:
