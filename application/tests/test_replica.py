@@ -202,7 +202,7 @@ def test_the_relay_waits_for_the_replica_before_publishing_a_batch(db: None, mon
     steps: list[str] = []
     monkeypatch.setattr(replica, "wait_for_replay", lambda: steps.append("wait"))
     relay = Relay(api_url="http://127.0.0.1:9/api", timeout=0.5)
-    monkeypatch.setattr(relay, "deliver", lambda row: steps.append("deliver"))
+    monkeypatch.setattr(relay, "_settle", lambda row, sent: steps.append("deliver"))
     assert relay.drain() is False
     assert steps == []  # nothing to publish, nothing to wait for
     with transaction.atomic():
