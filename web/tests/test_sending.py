@@ -41,6 +41,16 @@ def release_newest_first(page: Page, held: list[Route], count: int) -> None:
         held.pop().continue_()
 
 
+def send_too_many_files(person: Any, tmp_path: Path) -> None:
+    """Send "too many files" with six files, one more than a message may have: the server refuses it."""
+    files = [tmp_path / f"note{n}.txt" for n in range(6)]
+    for path in files:
+        path.write_text(path.name)
+    person.page.get_by_label("Attach files").set_input_files([str(path) for path in files])
+    person.composer.fill("too many files")
+    person.composer.press("Enter")
+
+
 def stored() -> list[str | None]:
     return list(Message.objects.order_by("seq").values_list("text", flat=True))
 
@@ -78,15 +88,9 @@ def test_a_refused_message_does_not_hold_up_the_next_ones(
     make_user(username="bob", first_name="Bob", last_name="X")
     alice = people("alice").register(first_name="Alice")
     alice.start_private_chat("bob")
-    # Six files, one more than a message may have: the server refuses it.
-    files = [tmp_path / f"note{n}.txt" for n in range(6)]
-    for path in files:
-        path.write_text(path.name)
     alice.composer.fill("before")
     alice.composer.press("Enter")
-    alice.page.get_by_label("Attach files").set_input_files([str(path) for path in files])
-    alice.composer.fill("too many files")
-    alice.composer.press("Enter")
+    send_too_many_files(alice, tmp_path)
     alice.composer.fill("after")
     alice.composer.press("Enter")
 
@@ -140,13 +144,8 @@ def test_a_message_written_offline_is_sent_when_the_connection_is_back(
     make_user(username="bob", first_name="Bob", last_name="X")
     alice = people("alice").register(first_name="Alice")
     alice.start_private_chat("bob")
-    # One the server refuses (six files, one too many) stays refused whatever the connection does.
-    files = [tmp_path / f"note{n}.txt" for n in range(6)]
-    for path in files:
-        path.write_text(path.name)
-    alice.page.get_by_label("Attach files").set_input_files([str(path) for path in files])
-    alice.composer.fill("too many files")
-    alice.composer.press("Enter")
+    # One the server refuses stays refused whatever the connection does.
+    send_too_many_files(alice, tmp_path)
     pending = alice.page.locator("[data-pending]")
     expect(pending.get_by_role("alert")).to_be_visible()
     refusal = pending.get_by_role("alert").inner_text()
