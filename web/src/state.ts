@@ -10,9 +10,8 @@ export const HISTORY_PAGE = 50;
 const CHAT_PAGE = 50;
 
 export interface Pending {
+  /** Random, and sent as `Idempotency-Key`: a resend after a lost answer gets the message the first try made. */
   key: string;
-  /** Sent as `Idempotency-Key`: a resend after a lost answer gets the message the first try made. */
-  sendKey: string;
   text: string;
   files: File[];
   voice: Blob | null;
@@ -911,8 +910,6 @@ export function applyMessageEvent(event: MessageEvent): void {
   }
 }
 
-let pendingSeq = 0;
-
 export function voiceFileName(blob: Blob): string {
   if (blob.type.includes("ogg")) return "voice.ogg";
   if (blob.type.includes("mp4")) return "voice.m4a";
@@ -964,7 +961,7 @@ async function drainQueue(chatId: Id): Promise<void> {
     try {
       const message = await api<Message>("POST", "messages/", {
         body: sendForm(chatId, pending),
-        headers: { "Idempotency-Key": pending.sendKey },
+        headers: { "Idempotency-Key": pending.key },
       });
       onCreate(message);
       removePending(chatId, pending.key);
@@ -986,13 +983,7 @@ export function sendMessage(
   chatId: Id,
   draft: { text: string; files: File[]; voice: Blob | null; replyTo: Message | null },
 ): void {
-  const pending: Pending = {
-    key: `pending-${++pendingSeq}`,
-    sendKey: randomKey(),
-    ...draft,
-    error: null,
-    stalled: false,
-  };
+  const pending: Pending = { key: randomKey(), ...draft, error: null, stalled: false };
   updateHistory(chatId, (history) => ({ pending: [...history.pending, pending] }), true);
   void drainQueue(chatId);
 }
