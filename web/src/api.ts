@@ -11,6 +11,8 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly body: Record<string, unknown>,
+    /** A 429's `Retry-After`, in seconds (see `retryAfter`); 0 otherwise. */
+    readonly retryAfter = 0,
   ) {
     super(typeof body.detail === "string" ? body.detail : `HTTP ${status}`);
   }
@@ -34,6 +36,36 @@ export class NetworkError extends Error {
   constructor(cause: unknown) {
     super("network error", { cause });
   }
+}
+
+// A 429 (the API's throttle, in production) says in `Retry-After` when to ask again: a number of seconds, or a
+// date. Missing or unreadable, 1 s; never more than a minute (the throttles' longest window).
+const RETRY_AFTER_DEFAULT_S = 1;
+const RETRY_AFTER_MAX_S = 60;
+/** How often a read (or the session's renewal) is asked again after a 429 before its error is shown. */
+const READ_RETRIES = 5;
+
+/** Seconds to wait before asking again, from a `Retry-After` header. */
+export function retryAfter(header: string | null): number {
+  const value = header?.trim() ?? "";
+  const seconds = /^\d+$/.test(value) ? Number(value) : (Date.parse(value) - Date.now()) / 1000;
+  if (!Number.isFinite(seconds)) return RETRY_AFTER_DEFAULT_S;
+  return Math.min(Math.max(Math.ceil(seconds), 1), RETRY_AFTER_MAX_S);
+}
+
+/** Resolves after `ms`; rejects when `signal` aborts first. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", done);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
 
 const SESSION_KEY = "messenger.session";
@@ -111,6 +143,11 @@ interface Options {
   /** Called when the response's headers have arrived (performance marks). */
   onResponse?: () => void;
   headers?: Record<string, string>;
+  /** How often a 429 is answered by asking again after its `Retry-After`: reads a few times, writes not unless
+   *  the caller knows that the same request again is safe (idempotent, or carrying an `Idempotency-Key`). */
+  retries?: number;
+  /** Called with the seconds to wait before each of those retries. */
+  onWait?: (seconds: number) => void;
 }
 
 async function send(method: string, path: string, options: Options): Promise<Response> {
@@ -159,11 +196,19 @@ async function renew(since: number): Promise<boolean> {
     const hint = sessionHint.read();
     if (!hint) return false;
     if (hint.renewedAt > since) return true;
-    const response = await fetch("/api/auth/cookie/refresh/", {
-      method: "POST",
-      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
-      credentials: "same-origin",
-    });
+    const refresh = () =>
+      fetch("/api/auth/cookie/refresh/", {
+        method: "POST",
+        headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+        credentials: "same-origin",
+      });
+    let response = await refresh();
+    // Throttled is not refused: the session is still alive, and the refresh is asked again (a rotation that a
+    // 429 stopped did not happen).
+    for (let left = READ_RETRIES; response.status === 429 && left > 0; left--) {
+      await pause(retryAfter(response.headers.get("Retry-After")) * 1000, sessionRequests.signal);
+      response = await refresh();
+    }
     if (!response.ok) {
       sessionHint.clear();
       return false;
@@ -186,20 +231,38 @@ export async function keepSessionFresh(): Promise<boolean> {
 export async function api<T>(method: string, path: string, options: Options = {}): Promise<T> {
   const authenticated = options.auth !== false;
   const session = sessionRequests.signal;
-  if (authenticated) await keepSessionFresh();
-  session.throwIfAborted();
-  const sentAt = Date.now();
-  let response = await send(method, path, options);
-  if (response.status === 401 && authenticated) {
+  const attempt = async (): Promise<Response> => {
+    if (authenticated) await keepSessionFresh();
     session.throwIfAborted();
-    if (await renewSession(sentAt)) response = await send(method, path, options);
-    if (response.status === 401) {
-      sessionHint.clear();
-      onSessionLost();
+    const sentAt = Date.now();
+    let response = await send(method, path, options);
+    if (response.status === 401 && authenticated) {
+      session.throwIfAborted();
+      if (await renewSession(sentAt)) response = await send(method, path, options);
+      if (response.status === 401) {
+        sessionHint.clear();
+        onSessionLost();
+      }
     }
+    return response;
+  };
+  let response = await attempt();
+  // A throttled request was not carried out: the same one again, after the wait the server asked for.
+  for (
+    let left = options.retries ?? (method === "GET" ? READ_RETRIES : 0);
+    response.status === 429 && left > 0;
+    left--
+  ) {
+    const seconds = retryAfter(response.headers.get("Retry-After"));
+    options.onWait?.(seconds);
+    await pause(seconds * 1000, AbortSignal.any([session, ...(options.signal ? [options.signal] : [])]));
+    response = await attempt();
   }
   options.onResponse?.();
-  if (!response.ok) throw new ApiError(response.status, await parse(response));
+  if (!response.ok) {
+    const wait = response.status === 429 ? retryAfter(response.headers.get("Retry-After")) : 0;
+    throw new ApiError(response.status, await parse(response), wait);
+  }
   if (response.status === 204 || method === "HEAD") return undefined as T;
   return (await response.json()) as T;
 }

@@ -6,7 +6,7 @@
 // idempotent handlers). When it cannot (`wasRecovering && !recovered`: history expired, or lost with a memory
 // engine), the open views are refetched. The first REST loads wait for the first subscription (state.ts).
 import { Centrifuge, type SubscribedContext, type Subscription, UnauthorizedError } from "centrifuge";
-import { ApiError, post } from "./api";
+import { ApiError, api } from "./api";
 import {
   app,
   applyChatEvent,
@@ -43,7 +43,8 @@ export function onSocialEvent(listener: SocialListener): () => void {
 
 async function token(path: string, body?: Record<string, unknown>): Promise<string> {
   try {
-    return (await post<{ token: string }>(path, body)).token;
+    // A token is the same however often it is asked for: a throttled request is asked again (`retries`).
+    return (await api<{ token: string }>("POST", path, { body, retries: 1 })).token;
   } catch (error) {
     // The session is gone: the SDK must stop asking instead of retrying forever.
     if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {

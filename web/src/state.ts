@@ -20,6 +20,8 @@ export interface Pending {
   error: string | null;
   /** It did not reach the server: the chat's later messages wait behind it (see `drainQueue`). */
   stalled: boolean;
+  /** Throttled (429): when it is sent again (ms), the chat's later messages waiting behind it; null otherwise. */
+  retryAt: number | null;
 }
 
 /** The loaded window of a chat's history, oldest first. Usually it reaches the newest message and grows with
@@ -921,7 +923,9 @@ export function voiceFileName(blob: Blob): string {
 // "sending…" bubbles show at once, in that order. A message the server refuses (4xx: a file too big, ...) keeps
 // its reason with Retry and Dismiss, and the ones after it go on (a retry sends it after them). One that did not
 // reach the server (no connection, a 5xx) stalls the queue: the ones after it wait behind it, as they would only
-// fail too, until it is retried or dismissed; the connection coming back sends it again by itself.
+// fail too, until it is retried or dismissed; the connection coming back sends it again by itself. One the server
+// throttled (429) was not carried out: it says how long it waits, the ones after it wait behind it, and it is sent
+// again after `Retry-After` with the same `Idempotency-Key`, as often as it takes.
 
 /** The key of the message of each chat whose request is on its way. */
 const sending = new Map<Id, string>();
@@ -962,12 +966,18 @@ async function drainQueue(chatId: Id): Promise<void> {
       const message = await api<Message>("POST", "messages/", {
         body: sendForm(chatId, pending),
         headers: { "Idempotency-Key": pending.key },
+        retries: Infinity,
+        onWait: (seconds) => changePending(chatId, pending.key, { retryAt: Date.now() + seconds * 1000 }),
       });
       onCreate(message);
       removePending(chatId, pending.key);
     } catch (error) {
       const refused = error instanceof ApiError && error.status < 500;
-      changePending(chatId, pending.key, { error: refused ? errorText(error) : t("Not sent"), stalled: !refused });
+      changePending(chatId, pending.key, {
+        error: refused ? errorText(error) : t("Not sent"),
+        stalled: !refused,
+        retryAt: null,
+      });
     } finally {
       sending.delete(chatId);
     }
@@ -983,7 +993,7 @@ export function sendMessage(
   chatId: Id,
   draft: { text: string; files: File[]; voice: Blob | null; replyTo: Message | null },
 ): void {
-  const pending: Pending = { key: randomKey(), ...draft, error: null, stalled: false };
+  const pending: Pending = { key: randomKey(), ...draft, error: null, stalled: false, retryAt: null };
   updateHistory(chatId, (history) => ({ pending: [...history.pending, pending] }), true);
   void drainQueue(chatId);
 }
@@ -1022,12 +1032,16 @@ export function dismissPending(chatId: Id, key: string): void {
   void drainQueue(chatId);
 }
 
+// A write the API throttled (429) was not carried out. One that comes to the same however often it is made
+// (an edit to a text, a deletion, a pin, a read mark) is asked once more after `Retry-After`; a toggle (a reaction)
+// is not, as the person would not know which way it went: they are told to try again shortly (`errorText`).
+
 export async function editMessage(message: Message, text: string): Promise<void> {
-  onUpdate(await patch<Message>(`message/${message.id}/`, { text }));
+  onUpdate(await api<Message>("PATCH", `message/${message.id}/`, { body: { text }, retries: 1 }));
 }
 
 export async function deleteMessage(message: Message): Promise<void> {
-  await del(`message/${message.id}/`);
+  await api("DELETE", `message/${message.id}/`, { retries: 1 });
   onDelete(message);
 }
 
@@ -1036,26 +1050,43 @@ export async function toggleReaction(message: Message, emoji: string): Promise<v
   onUpdate(await post<Message>(`message/${message.id}/reactions/`, { emoji }));
 }
 
-/** Forward messages to a chat of mine: copies sent by me. */
-export async function forwardMessages(chatId: Id, messages: Id[]): Promise<void> {
-  const copies = await post<Message[]>("messages/forward/", { chat: chatId, messages });
+/** Forward messages to a chat of mine: copies sent by me. A send, so a throttled one waits and is sent again
+ *  (`onWait` tells for how long). */
+export async function forwardMessages(chatId: Id, messages: Id[], onWait?: (seconds: number) => void): Promise<void> {
+  const body = { chat: chatId, messages };
+  const copies = await api<Message[]>("POST", "messages/forward/", { body, retries: Infinity, onWait });
   for (const copy of copies) onCreate(copy);
 }
 
 /** Pin a message in its chat, or unpin it. */
 export async function setPinned(message: Message, pinned: boolean): Promise<void> {
-  onUpdate(await api<Message>(pinned ? "POST" : "DELETE", `message/${message.id}/pin/`));
+  onUpdate(await api<Message>(pinned ? "POST" : "DELETE", `message/${message.id}/pin/`, { retries: 1 }));
 }
 
 /** Mark a message (and so every earlier one) read by me: not in a chat that went, or that I am leaving. */
 export async function markRead(message: Message): Promise<void> {
   if (leaving.has(message.chat) || !app.get().chats[message.chat]) return;
-  onRead(await post<Message>(`message/${message.id}/read/`));
+  onRead(await api<Message>("POST", `message/${message.id}/read/`, { retries: 1 }));
+}
+
+/** A short notice atop the page (`notifyThrottled`): what an action of the person could not do now. */
+export const notices = createStore<{ notice: string | null }>({ notice: null });
+let noticeTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Tell the person that an action of theirs was throttled (other failures of it stay silent, as before). */
+export function notifyThrottled(error: unknown): void {
+  if (!(error instanceof ApiError && error.status === 429)) return;
+  clearTimeout(noticeTimer);
+  notices.set({ notice: errorText(error) });
+  noticeTimer = setTimeout(() => notices.set({ notice: null }), 5000);
 }
 
 // ------------------------------------------------------------------------------------------------- helpers
 export function errorText(error: unknown): string {
   if (error instanceof NetworkError) return t("No connection to the server.");
+  if (error instanceof ApiError && error.status === 429) {
+    return t("Too many requests at once. Try again in {n} s.", { n: error.retryAfter });
+  }
   if (error instanceof ApiError) {
     const fields = Object.values(error.fields());
     return fields.length ? fields.join(" ") : error.message;

@@ -3,7 +3,7 @@ import { useEffect } from "preact/hooks";
 import { t, useLanguage } from "../i18n";
 import { chatIdFrom, follow, navigate, usePath } from "../router";
 import { session } from "../session";
-import { app } from "../state";
+import { app, notices } from "../state";
 import { useStore } from "../store";
 import { AuthScreen } from "./Auth";
 import { ChatList } from "./ChatList";
@@ -22,6 +22,16 @@ function ConnectionBanner() {
       {wasConnected ? t("Reconnecting…") : t("Connecting…")}
     </div>
   );
+}
+
+/** What an action could not do now (throttled), for a few seconds. */
+function Notice() {
+  const notice = useStore(notices, (state) => state.notice);
+  return notice ? (
+    <div class="notice-banner" role="status">
+      {notice}
+    </div>
+  ) : null;
 }
 
 function NavLink(props: { href: string; label: string; badge?: string; count?: number; current: boolean }) {
@@ -87,6 +97,7 @@ function Shell({ path }: { path: string }) {
         </nav>
       </header>
       <ConnectionBanner />
+      <Notice />
       <div class="layout">
         {section === "chats" && <ChatList openChat={chatId} />}
         <main id="main" class="page" tabIndex={-1}>

@@ -17,6 +17,7 @@ import {
   loadNewest,
   loadOlder,
   markRead,
+  notifyThrottled,
   openHistory,
   type Pending,
   retryPending,
@@ -30,7 +31,7 @@ import type { Chat, Me, Message } from "../types";
 import { useTyping } from "../typing";
 import { peer, preview, typingText } from "./ChatList";
 import { ChatInfoDialog } from "./ChatInfo";
-import { Avatar, Confirm } from "./common";
+import { Avatar, Confirm, RetryCountdown } from "./common";
 import { Composer } from "./Composer";
 import { ForwardDialog } from "./Forward";
 import { BackIcon, DownIcon, InfoIcon } from "./icons";
@@ -64,6 +65,8 @@ function PendingItem({ chatId, pending }: { chatId: string; pending: Pending }) 
                 {t("Dismiss")}
               </button>
             </span>
+          ) : pending.retryAt ? (
+            <RetryCountdown at={pending.retryAt} />
           ) : (
             <span>{t("Sending…")}</span>
           )}
@@ -403,8 +406,8 @@ export function ChatView({ chatId }: { chatId: string }) {
           return others.length < MESSAGE_MAX_FORWARD ? [...others, message] : chosen;
         }),
       showQuoted: (messageId) => void showMessage(chatId, messageId),
-      pin: canPin ? (message, pinned) => void setPinned(message, pinned).catch(() => undefined) : null,
-      react: (message, emoji) => void toggleReaction(message, emoji).catch(() => undefined),
+      pin: canPin ? (message, pinned) => void setPinned(message, pinned).catch(notifyThrottled) : null,
+      react: (message, emoji) => void toggleReaction(message, emoji).catch(notifyThrottled),
       userName: (id) => {
         const member = app.get().chats[chatId]?.members.find((user) => user.id === id);
         return member ? displayName(member) : null;

@@ -6,27 +6,35 @@ import { navigate } from "../router";
 import { app, errorText, forwardMessages, sortedChats } from "../state";
 import { useStore } from "../store";
 import type { Message } from "../types";
-import { Avatar, Dialog } from "./common";
+import { Avatar, Dialog, RetryCountdown } from "./common";
 
 export function ForwardDialog(props: { messages: Message[]; onClose: () => void; onDone?: () => void }) {
   const { messages, onClose } = props;
   const chats = useStore(app, sortedChats);
   const [query, setQuery] = useState("");
   const [error, setError] = useState<string | null>(null);
+  // While a forward is on its way (waiting out a 429 until `retryAt`), another would forward the messages twice.
+  const [busy, setBusy] = useState(false);
+  const [retryAt, setRetryAt] = useState<number | null>(null);
   const search = query.trim().toLowerCase();
   const shown = search ? chats.filter((chat) => chat.title.toLowerCase().includes(search)) : chats;
   const forward = async (chatId: string) => {
     setError(null);
+    setBusy(true);
     try {
       await forwardMessages(
         chatId,
         messages.map((message) => message.id),
+        (seconds) => setRetryAt(Date.now() + seconds * 1000),
       );
       onClose();
       props.onDone?.();
       navigate(`/chat/${chatId}`);
     } catch (caught) {
       setError(errorText(caught));
+    } finally {
+      setBusy(false);
+      setRetryAt(null);
     }
   };
   return (
@@ -52,6 +60,7 @@ export function ForwardDialog(props: { messages: Message[]; onClose: () => void;
               <button
                 type="button"
                 class="button small"
+                disabled={busy}
                 aria-label={t("Forward to {name}", { name: chat.title })}
                 onClick={() => void forward(chat.id)}
               >
@@ -61,6 +70,11 @@ export function ForwardDialog(props: { messages: Message[]; onClose: () => void;
           </li>
         ))}
       </ul>
+      {retryAt && (
+        <p class="notice" role="status">
+          <RetryCountdown at={retryAt} />
+        </p>
+      )}
       {error && (
         <p class="error" role="alert">
           {error}

@@ -8,6 +8,17 @@ import { useStore } from "../store";
 import type { Message, User } from "../types";
 import { CloseIcon } from "./icons";
 
+/** "Waiting… retry in N s" until `at` (ms), counting down; then "Sending…" (the retry is on its way). */
+export function RetryCountdown({ at }: { at: number }) {
+  const [, tick] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => tick((n) => n + 1), 1000);
+    return () => clearInterval(timer);
+  }, [at]);
+  const seconds = Math.ceil((at - Date.now()) / 1000);
+  return <span>{seconds > 0 ? t("Waiting… retry in {n} s", { n: seconds }) : t("Sending…")}</span>;
+}
+
 const PALETTE = ["#e17076", "#7bc862", "#65aadd", "#a695e7", "#ee7aae", "#6ec9cb", "#faa774"];
 
 function colorFor(seed: string): string {
