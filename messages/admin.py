@@ -6,11 +6,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
 
 from chats.models import Chat
 from chats.selectors import parse_uuid
 from messages import services
 from messages.models import Message, MessageFile, Reaction
+from messages.serializers import validate_message_text
 
 
 class ChatFilter(admin.SimpleListFilter):
@@ -39,8 +41,27 @@ class MessageFileInline(admin.TabularInline):
         return False
 
 
+class MessageForm(forms.ModelForm):
+    """The text is checked by the API's rules (its length, and that a message keeps some content) before the
+    service is called: a refused edit is an error on the field, not a server error."""
+
+    class Meta:
+        model = Message
+        fields = ["text"]
+
+    def clean_text(self) -> str | None:
+        try:
+            text = validate_message_text(self.cleaned_data["text"])
+            services.message_text_check(self.instance, text)
+        except ValidationError as exc:
+            detail = exc.detail["text"] if isinstance(exc.detail, dict) else exc.detail
+            raise forms.ValidationError([str(error) for error in detail]) from exc
+        return text
+
+
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
+    form = MessageForm
     list_display = ["short_text", "sender", "chat", "seq", "pinned_at", "created_at", "updated_at"]
     list_filter = [ChatFilter, ("created_at", admin.DateFieldListFilter), ("pinned_at", admin.EmptyFieldListFilter)]
     search_fields = ["text", "sender__username"]

@@ -298,11 +298,17 @@ def message_moderate_update(*, message_id: AnyId, text: str | None) -> MessageWr
     return _change_text(message, text)
 
 
+def message_text_check(message: Message, text: str | None) -> None:
+    """The rule of an edit: the text may only be emptied while the message keeps a voice recording or files (400
+    on `text`). The admin's form asks it too, so a moderator sees the error on the field."""
+    if not text and not message.voice and not MessageFile.objects.filter(message=message).exists():
+        raise ValidationError({"text": [_("A message needs text, a voice recording or files.")]})
+
+
 def _change_text(message: Message, text: str | None, actor: User | None = None) -> MessageWrite:
     # Locked: a later event about this message cannot commit first, and its mentions cannot outlive it.
     _lock_message(message)
-    if not text and not message.voice and not MessageFile.objects.filter(message=message).exists():
-        raise ValidationError({"text": [_("A message needs text, a voice recording or files.")]})
+    message_text_check(message, text)
     Message.objects.filter(pk=message.pk).update(text=text or None, updated_at=timezone.now())
     # Mentions follow the text: names removed are no longer mentioned, names added are.
     Mention.objects.filter(message=message).delete()
