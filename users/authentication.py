@@ -125,7 +125,10 @@ class JWTAuthentication(authentication.JWTAuthentication):
     def get_validated_token(self, raw_token: bytes) -> Token:
         token = VALIDATED.get(raw_token)
         if token is None:
-            token = super().get_validated_token(raw_token)
+            try:
+                token = super().get_validated_token(raw_token)
+            except OverflowError as exc:  # a well-signed `exp` beyond the platform's dates (simplejwt lets it out)
+                raise InvalidToken(_("Token is invalid or expired")) from exc
             VALIDATED.add(raw_token, token)
         return token
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -150,8 +151,12 @@ def session_end(raw_refresh: str) -> None:
 
 
 @transaction.atomic
-def session_revoke(*, session_id: str, user_id: str) -> None:
+def session_revoke(*, session_id: Any, user_id: Any) -> None:
     """Log out the session an access token belongs to (logout by Bearer token or access cookie)."""
+    try:
+        session_id, user_id = uuid.UUID(str(session_id)), uuid.UUID(str(user_id))
+    except ValueError as exc:  # claims we never issue, in a well-signed token: as invalid as a bad signature
+        raise _invalid_token() from exc
     AuthSession.objects.filter(id=session_id, user_id=user_id).delete()
 
 
@@ -159,9 +164,13 @@ def _refresh_claims(raw_refresh: str) -> dict[str, Any]:
     try:
         # simplejwt annotates its argument as a Token, but documents and parses the encoded string.
         token = RefreshToken(raw_refresh)  # type: ignore[arg-type]
-    except TokenError as exc:
+        payload = token.payload
+        # Claims we never issue in a well-signed token (an `exp` beyond the platform's dates, ids that are no
+        # uuids, a generation that is no number) make it as invalid as a bad signature, not a 400 or a 500.
+        return {
+            "user_id": uuid.UUID(str(payload["user_id"])),
+            SESSION_CLAIM: uuid.UUID(str(payload[SESSION_CLAIM])),
+            GENERATION_CLAIM: int(payload[GENERATION_CLAIM]),
+        }
+    except (TokenError, KeyError, TypeError, ValueError, OverflowError) as exc:
         raise _invalid_token() from exc
-    claims = {key: token.payload.get(key) for key in ("user_id", SESSION_CLAIM, GENERATION_CLAIM)}
-    if not all(claims.values()):
-        raise _invalid_token()
-    return claims

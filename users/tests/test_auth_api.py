@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import jwt
 import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from conftest import PASSWORD
 from users.models import AuthSession, User
@@ -134,6 +136,28 @@ class TestTokens:
         anon_client.credentials(HTTP_AUTHORIZATION="Bearer garbage")
         assert anon_client.get("/api/user/current/").status_code == 401
 
+    @pytest.mark.parametrize(
+        "claims",
+        [{"sid": "abc"}, {"user_id": [1]}, {"gen": "x"}, {"sid": None}, {"exp": 2**70}],
+        ids=["sid", "user_id", "gen", "no-sid", "exp"],
+    )
+    def test_well_signed_tokens_with_claims_we_never_issue_are_401(
+        self, anon_client: APIClient, user: User, claims: dict
+    ) -> None:
+        # Were 400 "not a valid UUID" (refresh, logout) and 500 (an `exp` beyond the platform's dates).
+        tokens = login(anon_client, user.username).data
+        refresh, access = (_resigned(tokens[kind], claims) for kind in ("refresh", "access"))
+        response = anon_client.post("/api/auth/refresh/", {"refresh": refresh}, format="json")
+        assert (response.status_code, response.data["code"]) == (401, "token_not_valid")
+        assert anon_client.post("/api/auth/logout/", {"refresh": refresh}, format="json").status_code == 401
+        anon_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+        response = anon_client.get("/api/user/current/")
+        assert (response.status_code, response.data["code"]) == (401, "token_not_valid")
+        if "gen" not in claims:  # a logout by access token reads only the user and session ids
+            response = anon_client.post("/api/auth/logout/")
+            assert (response.status_code, response.data["code"]) == (401, "token_not_valid")
+        assert AuthSession.objects.filter(user=user).exists()
+
     def test_expired_session_is_refused(self, api: APIClient, user: User) -> None:
         AuthSession.objects.filter(user=user).update(expires_at=timezone.now())
         assert api.get("/api/user/current/").status_code == 401
@@ -149,3 +173,9 @@ class TestTokens:
         api.get("/api/user/current/")
         with django_assert_num_queries(1):
             assert api.get("/api/user/current/").status_code == 200
+
+
+def _resigned(token: str, claims: dict) -> str:
+    """The token with some claims changed, signed with the server's key (as only the server could)."""
+    payload = {**jwt.decode(token, options={"verify_signature": False}), **claims}
+    return jwt.encode(payload, jwt_settings.SIGNING_KEY, algorithm=jwt_settings.ALGORITHM)
