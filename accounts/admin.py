@@ -1,5 +1,6 @@
 """Users in the admin (here rather than in `users`: deleting one is the account deletion, which spans every app)."""
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -9,7 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.services import account_moderate_delete
+from uploads.forms import clean_image_upload
 from users.models import AuthSession, User
+from users.services import user_moderate_update
 
 
 class OnlineNowFilter(admin.SimpleListFilter):
@@ -35,8 +38,14 @@ class AuthSessionInline(admin.TabularInline):
     readonly_fields = fields
 
 
+class UserChangeForm(BaseUserAdmin.form):
+    def clean_avatar(self) -> object:
+        return clean_image_upload(self.cleaned_data["avatar"])
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = UserChangeForm
     list_display = [
         "username",
         "email",
@@ -59,6 +68,19 @@ class UserAdmin(BaseUserAdmin):
     @admin.display(boolean=True, description=_("online"))
     def is_online_now(self, user: User) -> bool:
         return user.is_online
+
+    def save_model(self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)  # a new account: the add form's username and password
+            return
+        # Through the service, as the owner's change: a replaced avatar's file goes after commit.
+        changes = {
+            name: form.cleaned_data[name] for name in form.changed_data if name not in {"groups", "user_permissions"}
+        }
+        if "avatar" in changes:
+            changes["avatar"] = changes["avatar"] or None  # False: "clear" was ticked
+        if changes:
+            user_moderate_update(user_id=obj.pk, **changes)
 
     def delete_model(self, request: HttpRequest, obj: User) -> None:
         # The account's deletion, as the API runs it: the other members' chats stay consistent, and are told.

@@ -13,6 +13,7 @@ from rest_framework.exceptions import ValidationError
 from chats import services as chats
 from chats.models import Chat, Membership
 from conversations import services
+from uploads.forms import clean_image_upload
 
 
 class MembershipInline(admin.TabularInline):
@@ -40,6 +41,9 @@ class ChatForm(forms.ModelForm):
     class Meta:
         model = Chat
         fields = ["title", "avatar", "creator"]
+
+    def clean_avatar(self) -> Any:
+        return clean_image_upload(self.cleaned_data["avatar"])
 
     def clean_creator(self) -> Any:
         creator = self.cleaned_data["creator"]

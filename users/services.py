@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import AuthenticationFailed, PermissionDenied, ValidationError
+from rest_framework.exceptions import AuthenticationFailed, NotFound, PermissionDenied, ValidationError
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -82,6 +82,20 @@ def user_check_own(actor: User, user: User) -> None:
 def user_update(*, actor: User, user: User, avatar: UploadedFile | None = _UNSET, **fields: Any) -> User:
     """Change your own profile fields (403 for somebody else's); `avatar=None` removes the avatar."""
     user_check_own(actor, user)
+    return _profile_change(user, avatar, fields)
+
+
+@transaction.atomic
+def user_moderate_update(*, user_id: Any, avatar: UploadedFile | None = _UNSET, **fields: Any) -> User:
+    """Change any account's fields (moderators, through the admin) as its owner's change does: the unique checks,
+    and a replaced avatar's file removed after commit."""
+    user = User.objects.select_for_update().filter(pk=user_id).first()
+    if user is None:
+        raise NotFound()
+    return _profile_change(user, avatar, fields)
+
+
+def _profile_change(user: User, avatar: UploadedFile | None, fields: dict[str, Any]) -> User:
     old_avatar = user.avatar.name if user.avatar else None
     for name, value in fields.items():
         setattr(user, name, value)

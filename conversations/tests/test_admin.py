@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.conf import settings
 from django.test import Client
+from PIL import Image
 
 from chats.models import Chat, Membership
 from chats.tests.helpers import group, last_event, outbox, send
@@ -95,6 +98,35 @@ def test_a_chat_edited_in_the_admin_tells_its_members(admin_client: Client, crea
         "members_added": [],
         "members_removed": [],
     }
+
+
+def test_a_group_avatar_set_in_the_admin_is_re_encoded_as_the_apis(
+    admin_client: Client, creator: User, member: User
+) -> None:
+    # The admin stored the upload as it came, EXIF (a camera, a place) and all.
+    chat = group(creator, member, title="Team")
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCameraMaker"  # Make
+    upload = io.BytesIO()
+    Image.new("RGB", (64, 48), "blue").save(upload, format="JPEG", exif=exif)
+    upload.seek(0)
+    upload.name = "team.jpg"
+    response = admin_client.post(
+        f"/admin/chats/chat/{chat.pk}/change/",
+        {
+            "title": "Team",
+            "creator": str(creator.pk),
+            "avatar": upload,
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "2",
+            "memberships-MIN_NUM_FORMS": "0",
+            "memberships-MAX_NUM_FORMS": "1000",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    chat.refresh_from_db()
+    stored = chat.avatar.read()
+    assert stored.startswith(b"\xff\xd8") and b"SecretCameraMaker" not in stored
 
 
 def test_the_admin_refuses_a_creator_who_is_not_a_member(
