@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
 
 from posts import services
 from posts.models import Post, PostImage
-from uploads.cleanup import delete_with_files
+
+
+class PostImageFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        # The post's rule, before anything is saved: removing the last image of a post without a description would
+        # leave an empty post (the post is deleted instead).
+        super().clean()
+        kept = [form for form in self.forms if form not in self.deleted_forms]
+        try:
+            services.post_content_check(self.instance.description, has_images=bool(kept))
+        except ValidationError as exc:
+            raise forms.ValidationError([str(error) for error in exc.detail["description"]]) from exc
 
 
 class PostImageInline(admin.TabularInline):
     model = PostImage
+    formset = PostImageFormSet
     extra = 0
     fields = ["preview", "file", "position"]
     readonly_fields = fields
@@ -38,7 +53,8 @@ class PostAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["author"]
     raw_id_fields = ["author"]
-    readonly_fields = ["id", "author", "likes_count", "views_count", "created_at", "updated_at"]
+    # Moderation looks, removes images and deletes; a post's description is its author's to write.
+    readonly_fields = ["id", "author", "description", "likes_count", "views_count", "created_at", "updated_at"]
     fields = ["id", "author", "description", "likes_count", "views_count", "created_at", "updated_at"]
     ordering = ["-created_at", "-id"]
     inlines = [PostImageInline]
@@ -74,9 +90,12 @@ class PostAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         services.posts_remove(queryset)
 
+    def save_model(self, request: HttpRequest, obj: Post, form, change: bool) -> None:
+        pass  # nothing of the post itself is edited here (every field is read-only)
+
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
-        # Images removed in the inline: their files go once the change has committed.
+        # Images removed in the inline, through the service: their files go once the change has committed.
         formset.save(commit=False)
-        for image in formset.deleted_objects:
-            delete_with_files(image)
-        formset.save_m2m()
+        removed = [image.pk for image in formset.deleted_objects]
+        if removed:
+            services.post_images_moderate_remove(post_id=form.instance.pk, image_ids=removed)

@@ -81,11 +81,16 @@ def _store_images(post: Post, images: Sequence[File]) -> None:
 # -- posts -------------------------------------------------------------------------------------------------------
 
 
+def post_content_check(description: str, *, has_images: bool) -> None:
+    """The rule of every post: a description or at least one image (400 on `description`)."""
+    if not description.strip() and not has_images:
+        raise ValidationError({"description": [_("A post needs a description or at least one image.")]})
+
+
 @transaction.atomic
 def post_create(*, author: User, description: str = "", images: Sequence[File] = ()) -> Post:
     """Publish a post. `images` are already validated and re-encoded (uploads.validators.clean_image)."""
-    if not description.strip() and not images:
-        raise ValidationError({"description": [_("A post needs a description or at least one image.")]})
+    post_content_check(description, has_images=bool(images))
     post = Post.objects.create(author=author, description=description)
     _store_images(post, images)
     return post
@@ -99,8 +104,7 @@ def post_update(*, post: Post, user: User, description: str = _UNSET, images: Se
     old_images = list(post.images.all()) if images is not _UNSET else []
     new_description = post.description if description is _UNSET else description
     has_images = bool(images) if images is not _UNSET else bool(post.images.exists())
-    if not new_description.strip() and not has_images:
-        raise ValidationError({"description": [_("A post needs a description or at least one image.")]})
+    post_content_check(new_description, has_images=has_images)
     post.description = new_description
     post.save(update_fields=["description", "updated_at"])
     if images is not _UNSET:
@@ -115,6 +119,18 @@ def post_delete(*, post: Post, user: User) -> None:
     """Delete your own post; its images' files go once the deletion has committed."""
     _check_author(post, user, _("You can only delete your own posts."))
     posts_remove(Post.objects.filter(pk=post.pk))
+
+
+@transaction.atomic
+def post_images_moderate_remove(*, post_id: Any, image_ids: Sequence[Any]) -> None:
+    """Remove some of a post's images (moderators, through the admin); their files go after commit. A post left
+    with neither a description nor an image is refused (400): the post is deleted instead."""
+    post = Post.objects.select_for_update(no_key=True).filter(pk=post_id).first()
+    if post is None:
+        raise NotFound()
+    removed = post.images.filter(pk__in=image_ids)
+    post_content_check(post.description, has_images=post.images.exclude(pk__in=removed.values("pk")).exists())
+    delete_with_files(removed)
 
 
 @transaction.atomic

@@ -114,3 +114,30 @@ class TestAdmin:
         assert list(post.images.all()) == [second]
         assert not (settings.MEDIA_ROOT / first.file.name).exists()
         assert (settings.MEDIA_ROOT / second.file.name).exists()
+
+    def test_the_admin_leaves_no_empty_post(self, staff: Client, user: User, settings) -> None:
+        # Removing the only image of a post without a description, or blanking its description, left a post with
+        # neither (which the API refuses); the description is the author's, read-only here.
+        post = make_post(user, "", images=1)
+        (image,) = post.images.all()
+        form = {
+            "description": "",
+            "images-TOTAL_FORMS": "1",
+            "images-INITIAL_FORMS": "1",
+            "images-MIN_NUM_FORMS": "0",
+            "images-MAX_NUM_FORMS": "1000",
+            "images-0-id": str(image.pk),
+            "images-0-post": str(post.pk),
+            "images-0-DELETE": "on",
+        }
+        response = staff.post(f"/admin/posts/post/{post.pk}/change/", form)
+        assert response.status_code == 200
+        assert "A post needs a description or at least one image." in response.content.decode()
+        assert list(post.images.all()) == [image] and (settings.MEDIA_ROOT / image.file.name).exists()
+
+        described = make_post(user, "words")
+        no_images = {**form, "images-TOTAL_FORMS": "0", "images-INITIAL_FORMS": "0"}
+        response = staff.post(f"/admin/posts/post/{described.pk}/change/", no_images)
+        assert response.status_code == 302
+        described.refresh_from_db()
+        assert described.description == "words"
