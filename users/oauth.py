@@ -27,13 +27,16 @@ from urllib.parse import quote
 import requests
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.validators import validate_email
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 
 from uploads.validators import clean_image
+from users.models import User
 
 with warnings.catch_warnings():
     # social-auth-core also loads python-openid (for OpenID backends), which warns about defusedxml on import
@@ -259,12 +262,28 @@ def _profile(data: Any) -> ExternalProfile:
     return ExternalProfile(
         provider="yandex",
         uid=str(data["id"]),
-        login=str(data.get("login") or ""),
-        first_name=str(data.get("first_name") or ""),
-        last_name=str(data.get("last_name") or ""),
-        email=str(data.get("default_email") or "").strip(),
+        login=_text(data.get("login")),
+        first_name=_text(data.get("first_name")),
+        last_name=_text(data.get("last_name")),
+        email=_email(data.get("default_email")),
         avatar_url=avatar_url,
     )
+
+
+def _text(value: Any) -> str:
+    # PostgreSQL stores no NUL character: one in a profile field made every login of that account a 400.
+    return str(value or "").replace("\x00", "")
+
+
+def _email(value: Any) -> str:
+    """The profile's e-mail when it is one the API would accept at registration; otherwise none (an account is
+    made without an e-mail rather than with a malformed one, or not at all)."""
+    email = _text(value).strip()
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        return ""
+    return email if len(email) <= User._meta.get_field("email").max_length else ""
 
 
 def download_avatar(profile: ExternalProfile) -> SimpleUploadedFile | None:

@@ -127,6 +127,21 @@ class TestTokenLogin:
         assert user.username == "alice3"
         assert user.email is None
 
+    def test_a_malformed_profile_email_or_a_nul_makes_an_account_without_them(
+        self, anon_client: APIClient, yandex
+    ) -> None:
+        # A malformed e-mail was stored as the account's; one too long, or a NUL in a name, made every login a 400.
+        yandex.add_user("t1", id="1", login="one", default_email="not an e-mail")
+        yandex.add_user("t2", id="2", login="two", default_email="a" * 250 + "@yandex.ru")
+        yandex.add_user("t3", id="3", login="th\x00ree", first_name="A\x00nn", default_email="three@yandex.ru")
+        users = []
+        for token in ("t1", "t2", "t3"):
+            response = login(anon_client, oauth_token=token)
+            assert response.status_code == 201, response.data
+            users.append(tokens_user(response.data))
+        assert [user.email for user in users] == [None, None, "three@yandex.ru"]
+        assert (users[2].username, users[2].first_name) == ("three", "Ann")
+
     def test_no_avatar_when_empty_missing_or_broken(self, anon_client: APIClient, yandex) -> None:
         yandex.avatars["bad"] = b"not an image"
         yandex.add_user("t1", id="1", login="one", default_email="", is_avatar_empty=True, default_avatar_id="x")
