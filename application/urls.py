@@ -2,7 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+
+from application.docs_views import RedocView, SchemaView, SwaggerView
 
 # Django tries the patterns in order, so the most requested come first (messages, then chats); no two apps'
 # patterns match the same path.
@@ -14,11 +15,11 @@ api = [
     path("", include("centrifugo.urls")),
     path("", include("posts.urls")),
     path("", include("friends.urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", SchemaView.as_view(), name="schema"),
     # The split view serves its start-up script as a file of its own (?script=): no inline script, so the page
     # runs under a CSP with `script-src 'self'`.
-    path("schema/swagger/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger"),
-    path("schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("schema/swagger/", SwaggerView.as_view(url_name="schema"), name="swagger"),
+    path("schema/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
 ]
 
 urlpatterns = [
