@@ -50,9 +50,11 @@ messages: ## refresh and compile the Russian translations
 	@.venv/bin/python manage.py makemessages -l ru --no-obsolete --ignore=.venv --ignore=.cache --ignore=bench/results
 	@.venv/bin/python manage.py compilemessages -l ru --ignore=.venv
 
-schema: ## write the OpenAPI schema to docs/openapi.yaml
+schema: ## write the OpenAPI schema to docs/openapi.yaml, and what its routes allow to nginx/allow.map (+ docker.conf)
 	@scripts/bootstrap.sh
 	@.venv/bin/python manage.py spectacular --file docs/openapi.yaml --validate
+	@.venv/bin/python -m application.allow_map > nginx/allow.map
+	@python3 nginx/render.py docker
 
 screenshots: ## the web client's main screens, desktop and phone, into docs/screenshots/ (for the README)
 	@WEB_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots scripts/test.sh web/tests/test_screenshots.py -q

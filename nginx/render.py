@@ -35,6 +35,8 @@ DOCKER = {
 
 
 def render(template: str, values: dict[str, str]) -> str:
+    # The routes' methods (generated from Django's routes: application/allow_map.py).
+    values = {"ALLOW_MAP": (HERE / "allow.map").read_text(encoding="utf-8").rstrip("\n"), **values}
     text = (HERE / template).read_text(encoding="utf-8")
     missing = set(re.findall(r"{{(\w+)}}", text)) - set(values)
     if missing:

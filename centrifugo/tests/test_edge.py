@@ -212,6 +212,31 @@ def test_every_refusal_is_json_in_the_error_shape(edge: Edge, transactional_db: 
     assert response.headers.get("x-content-type-options") == "nosniff"
 
 
+SAMPLE_ID = "0b6f3c1e-8a7d-4c2b-9e5f-1a2b3c4d5e6f"
+
+
+@pytest.mark.parametrize(
+    ("uri", "allow"),
+    [
+        ("/api/chats/", "GET, POST, HEAD, OPTIONS"),
+        ("/api/user/current/", "GET, HEAD, OPTIONS"),
+        (f"/api/user/{SAMPLE_ID}/posts/?page=2", "GET, HEAD, OPTIONS"),
+        (f"/api/chat/{SAMPLE_ID}/members/{SAMPLE_ID}", "DELETE, OPTIONS"),
+        ("/api/user/online/", "HEAD, OPTIONS"),
+        ("/chats/123", "GET, HEAD"),
+    ],
+)
+def test_a_trace_is_a_405_that_says_what_the_route_allows(
+    edge: Edge, transactional_db: None, uri: str, allow: str
+) -> None:
+    """nginx refuses TRACE before Django sees it; its 405 carries the `Allow` Django gives for the route."""
+    response = send_raw(edge.nginx.port, request(b"TRACE " + uri.encode() + b" HTTP/1.1"))
+    assert (response.status, response.json()["code"]) == (405, "method_not_allowed")
+    assert response.headers["allow"] == allow
+    if uri.startswith("/api/"):
+        assert requests.options(edge.url + uri, timeout=10).headers["Allow"] == allow
+
+
 def test_a_down_api_is_a_json_503_with_retry_after(edge: Edge, tmp_path: Path, transactional_db: None) -> None:
     nginx = start_nginx(tmp_path, ["127.0.0.1:9"], ["127.0.0.1:9"])  # nothing listens on port 9
     try:
