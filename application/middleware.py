@@ -15,7 +15,8 @@ from application.errors import json_error
 
 # C0 control characters other than tab, line feed and carriage return, and DEL. NUL cannot be stored or compared
 # by PostgreSQL; the others have no business in a query parameter.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CLASS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"  # a character class's ranges (also the schema's patterns)
+CONTROL_CHARACTERS = re.compile(f"[{CONTROL_CLASS}]")
 
 
 def _is_json(response: HttpResponse) -> bool:

@@ -155,6 +155,26 @@ class Keyset(Protocol[R]):
         ...
 
 
+class NoRows(Generic[R]):
+    """A list that holds nothing (a search for no word at all): every page is empty, in every paging mode, and a
+    malformed cursor is a 404 as in any list."""
+
+    def __init__(self, cursor: KeyCursor) -> None:
+        self.cursor = cursor
+
+    def newest(self, limit: int, before: str | None) -> Page[R]:
+        if before:
+            self.cursor.decode(before)
+        return Page([], 0)
+
+    def oldest_after(self, limit: int, after: str) -> Page[R]:
+        self.cursor.decode(after)
+        return Page([], 0)
+
+    def window(self, offset: int, limit: int) -> Page[R]:
+        return Page([], 0)
+
+
 class QuerySetKeyset(Generic[R]):
     """A queryset paged by a cursor's keys: `WHERE key < x ORDER BY key DESC LIMIT n` walks the index; `rows`
     turns each page's queryset into the rows the response renders (one query), `count` counts the list."""

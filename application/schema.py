@@ -7,6 +7,8 @@ from typing import Any
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+from application.middleware import CONTROL_CLASS
+
 ErrorSerializer = inline_serializer(
     name="Error",
     fields={
@@ -68,7 +70,12 @@ def _whole(minimum: int) -> dict[str, Any]:
 
 
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", _whole(1), description="Page number (1 first); past the last page: 404 `Invalid page.`"),
+    OpenApiParameter(
+        "page",
+        _whole(1),
+        description="Page number (1 first); past the last page: 404 `Invalid page.`. One way of paging per request: "
+        "`page` with `limit`/`offset` (or a cursor) is a 400.",
+    ),
     OpenApiParameter("page_size", _whole(1), description="Items per page: default 10, larger values count as 100"),
 ]
 LIMIT_OFFSET_PARAMETERS = [
@@ -101,6 +108,24 @@ _WITH_BODY = {
 }
 
 
+# A query parameter's text: no control character (the middleware refuses them, in any parameter) ...
+QUERY_TEXT = f"^[^{CONTROL_CLASS}]*$"
+# ... and, for a search, something besides white space.
+QUERY_WORDS = f"^[^{CONTROL_CLASS}]*[^{CONTROL_CLASS}\\s][^{CONTROL_CLASS}]*$"
+
+
+def _text_parameter(parameter: dict[str, Any]) -> None:
+    """A free-text query parameter gets QUERY_TEXT as its pattern (one with its own pattern, format or choices
+    already says more)."""
+    schema = parameter.get("schema", {})
+    if (
+        parameter.get("in") == "query"
+        and schema.get("type") == "string"
+        and not schema.keys() & {"pattern", "format", "enum"}
+    ):
+        schema["pattern"] = QUERY_TEXT
+
+
 def _error(description: str) -> dict[str, Any]:
     return {
         "description": description,
@@ -109,8 +134,9 @@ def _error(description: str) -> dict[str, Any]:
 
 
 def every_operation(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
-    """Write into every operation what the middleware and settings do for all of them: the `lang` parameter and
-    the errors any request may get (operations keep their own, more precise descriptions)."""
+    """Write into every operation what the middleware and settings do for all of them: the `lang` parameter, no
+    control characters in query parameters, and the errors any request may get (operations keep their own, more
+    precise descriptions)."""
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
             if method not in {"get", "put", "post", "patch", "delete", "head", "options", "trace"}:
@@ -118,10 +144,64 @@ def every_operation(result: dict[str, Any], generator: Any, request: Any, public
             parameters = operation.setdefault("parameters", [])
             if not any(p.get("name") == "lang" and p.get("in") == "query" for p in parameters):
                 parameters.append(LANGUAGE_PARAMETER)
+            for parameter in parameters:
+                _text_parameter(parameter)
             responses = operation.setdefault("responses", {})
             extra = {**_EVERY_OPERATION, **(_WITH_BODY if "requestBody" in operation else {})}
             for status, description in extra.items():
                 responses.setdefault(status, {"description": description} if method == "head" else _error(description))
+    return result
+
+
+# What a serializer's input needs beyond its fields one by one (one field of several, fields that go together),
+# as JSON Schema keywords on its request component: declared by the serializer (`input_rules`), written by a hook.
+INPUT_RULES: dict[str, dict[str, Any]] = {}
+
+
+def input_rules(**keywords: Any) -> Any:
+    """Class decorator for an input serializer: JSON Schema `keywords` (`anyOf`, `oneOf`, `not`) its request
+    component gets, saying what its `validate()` requires of the fields together."""
+
+    def declare(serializer: type[serializers.Serializer]) -> type[serializers.Serializer]:
+        INPUT_RULES[serializer.__name__.removesuffix("Serializer") + "Request"] = keywords
+        return serializer
+
+    return declare
+
+
+# DRF's text fields refuse NUL (a 400 "Null characters are not allowed."): a request's text has none.
+NO_NUL = "^[^\\x00]*$"
+
+
+def _without_nul(schema: Any) -> None:
+    """Every text of a request schema, nested ones too, without a pattern, format or choices of its own: NO_NUL."""
+    if isinstance(schema, list):
+        for item in schema:
+            _without_nul(item)
+    elif isinstance(schema, dict):
+        if schema.get("type") == "string" and not schema.keys() & {"pattern", "format", "enum", "readOnly"}:
+            schema["pattern"] = NO_NUL
+        for value in schema.values():
+            _without_nul(value)
+
+
+def request_components(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """What DRF checks of every request body, written into the request components (drf-spectacular names them
+    `<Name>Request`): no NUL in texts, and each serializer's INPUT_RULES (such a body is required: `{}` is not
+    enough)."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for name, schema in schemas.items():
+        if name.endswith("Request"):
+            _without_nul(schema.get("properties", {}))
+    for name, keywords in INPUT_RULES.items():
+        if name in schemas:
+            schemas[name].update(keywords)
+    ruled = {f"#/components/schemas/{name}" for name in INPUT_RULES}
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            body = operation.get("requestBody") if isinstance(operation, dict) else None
+            if body and any(media.get("schema", {}).get("$ref") in ruled for media in body["content"].values()):
+                body["required"] = True
     return result
 
 

@@ -291,6 +291,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "application.schema.head_only_operations",
+        "application.schema.request_components",
         "application.schema.every_operation",
     ],
     "ENUM_NAME_OVERRIDES": {"LanguageEnum": "users.models.User.Language"},

@@ -802,6 +802,11 @@ _MY_CHATS = (
 )
 
 
+def search_cursor(ranked: bool) -> RankCursor | TimeCursor:
+    """The cursors of a search's pages: by rank, or by time."""
+    return RANK_CURSOR if ranked else RECENT_CURSOR
+
+
 class SearchPages:
     """The hits of a search as application.pagination.Keyset pages them: every message of the viewer's chats (or of
     `filters.chat`) that matches the query and the filters, ranked (the best of the newest SEARCH_WINDOW) or newest
@@ -813,7 +818,7 @@ class SearchPages:
         self, viewer: User, query: SearchQuery, filters: SearchFilters, *, ranked: bool, context: RenderContext
     ) -> None:
         self.viewer, self.query, self.filters, self.ranked, self.context = viewer, query, filters, ranked, context
-        self.cursor: RankCursor | TimeCursor = RANK_CURSOR if ranked else RECENT_CURSOR
+        self.cursor = search_cursor(ranked)
 
     def _chats(self, cursor: Any) -> tuple[list[uuid.UUID], int]:
         """The chats searched and how many messages they hold (their counters)."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
+from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -14,9 +15,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from application.pagination import KeysetPagination
+from application.pagination import Keyset, KeysetPagination, NoRows
 from application.query import query_bool
-from application.schema import ERROR_RESPONSES, LIMIT_OFFSET_PARAMETERS, PAGE_PARAMETERS, ErrorSerializer, paginated
+from application.schema import (
+    ERROR_RESPONSES,
+    LIMIT_OFFSET_PARAMETERS,
+    PAGE_PARAMETERS,
+    QUERY_WORDS,
+    ErrorSerializer,
+    paginated,
+)
 from application.shapes import RenderContext
 from chats.selectors import membership_get, parse_uuid
 from messages import selectors, services
@@ -275,11 +283,25 @@ class MessageSearchView(APIView):
         "relevant first; `order=recent`: every match, newest first. `count` counts matches up to 1,000. Paging: "
         "`page_size` and the cursors of the `next`/`previous` links (or `page`, `limit`/`offset`).",
         parameters=[
-            OpenApiParameter("q", str, required=True, description="What to look for (1 to 200 characters)"),
+            OpenApiParameter(
+                "q",
+                {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH, "pattern": QUERY_WORDS},
+                required=True,
+                description="What to look for: up to 200 characters, not only spaces. Without any letter or "
+                "digit it finds nothing (an empty page).",
+            ),
             OpenApiParameter("chat", uuid.UUID, description="Only this chat (one of mine)"),
             OpenApiParameter("sender", uuid.UUID, description="Only messages of this user"),
-            OpenApiParameter("since", str, description="Sent at or after this ISO 8601 date or date and time"),
-            OpenApiParameter("until", str, description="Sent before this ISO 8601 date or date and time"),
+            OpenApiParameter(
+                "since",
+                {"type": "string", "format": "date-time"},
+                description="Sent at or after this ISO 8601 date and time (a date alone: its midnight, UTC)",
+            ),
+            OpenApiParameter(
+                "until",
+                {"type": "string", "format": "date-time"},
+                description="Sent before this ISO 8601 date and time (a date alone: its midnight, UTC)",
+            ),
             OpenApiParameter(
                 "has_files",
                 str,
@@ -297,16 +319,14 @@ class MessageSearchView(APIView):
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
-        text = params.get("q", "").strip()
-        if not text:
-            raise ValidationError({"q": [_("This field is required.")]})
-        if len(text) > MAX_QUERY_LENGTH:
+        raw = params.get("q", "")
+        if len(raw) > MAX_QUERY_LENGTH:
             raise ValidationError(
                 {"q": [_("Ensure this field has no more than %(limit)d characters.") % {"limit": MAX_QUERY_LENGTH}]}
             )
-        query = SearchQuery.parse(text)
-        if query is None:
-            raise ValidationError({"q": [_("Search for at least one letter or digit.")]})
+        text = raw.strip()
+        if not text:
+            raise ValidationError({"q": [_("This field is required.")]})
         order = params.get("order") or "rank"
         if order not in ("rank", "recent"):
             raise ValidationError({"order": [_("Expected rank or recent.")]})
@@ -317,8 +337,15 @@ class MessageSearchView(APIView):
             until=_moment(request, "until"),
             has_files=query_bool(request, "has_files") if params.get("has_files") else None,
         )
-        pages = selectors.SearchPages(request.user, query, filters, ranked=order == "rank", context=RenderContext())
-        paginator = KeysetPagination(pages.cursor)
+        query = SearchQuery.parse(text)
+        cursor = selectors.search_cursor(order == "rank")
+        # Punctuation alone ("?!") is no word to look for: nothing matches it.
+        pages: Keyset[Any] = (
+            selectors.SearchPages(request.user, query, filters, ranked=order == "rank", context=RenderContext())
+            if query
+            else NoRows(cursor)
+        )
+        paginator = KeysetPagination(cursor)
         page = paginator.paginate(pages, request)
         return paginator.get_paginated_response([hit.json for hit in page])
 

@@ -10,8 +10,10 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from application.passwords import password_field
+from application.schema import input_rules
 
 
+@input_rules(anyOf=[{"required": ["username"]}, {"required": ["email"]}])
 class CredentialsSerializer(serializers.Serializer):
     """`username` holds a username or an e-mail address; `email` is accepted as an alias (seeds 003/004).
 
@@ -45,6 +47,10 @@ class LogoutSerializer(serializers.Serializer):
 TOKEN_CHARACTERS = r"^[A-Za-z0-9\-._~+/]+=*$"
 
 
+@input_rules(
+    oneOf=[{"required": ["oauth_token"]}, {"required": ["code", "state"]}],
+    **{"not": {"required": ["oauth_token", "code"]}},
+)
 class OAuthCredentialsSerializer(serializers.Serializer):
     """Either a YandexID OAuth token (obtained by the client, e.g. with Yandex's SDK) or an authorization code
     with the `state` from GET /api/auth/yandex/."""

@@ -84,7 +84,9 @@ class ProviderError(OAuthError):
 
 
 class NotConfigured(OAuthError):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    # Not an error of the server: this server simply has no YandexID login (a fuzzer or a client probing for it
+    # gets a 404, as for any feature that is not there).
+    status_code = status.HTTP_404_NOT_FOUND
     default_detail = _("Login with YandexID is not configured on this server.")
     default_code = "oauth_not_configured"
 
@@ -242,8 +244,8 @@ def profile_from_token(oauth_token: str) -> ExternalProfile:
 
 
 def profile_from_code(code: str, state: str) -> ExternalProfile:
+    backend = _backend({"code": code, "state": state})  # a server without YandexID has no state to check
     check_state(state)  # before any call to the provider
-    backend = _backend({"code": code, "state": state})
     try:
         data = backend.auth_complete()
     except social.SocialAuthBaseException as exc:

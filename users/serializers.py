@@ -9,7 +9,7 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from application.passwords import password_field
+from application.passwords import new_password_field
 from uploads.fields import ImageUploadField
 from users.models import User
 
@@ -47,7 +47,7 @@ class ProfileFieldsMixin(serializers.Serializer):
 
 
 class RegisterSerializer(ProfileFieldsMixin, serializers.ModelSerializer):
-    password = password_field(write_only=True)
+    password = new_password_field(write_only=True)
     avatar = ImageUploadField()
     bio = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     email = serializers.EmailField(required=False, allow_null=True, allow_blank=True)

@@ -22,11 +22,11 @@ from users.views import PublicAuthView
 from users.views_auth import cookie_session_response
 
 PROVIDER_ERRORS = {
-    502: OpenApiResponse(ErrorSerializer, description="`oauth_provider_error`: YandexID answered nonsense"),
-    503: OpenApiResponse(
-        ErrorSerializer,
-        description="`oauth_provider_unavailable` (down or timing out) or `oauth_not_configured`",
+    404: OpenApiResponse(
+        ErrorSerializer, description="`oauth_not_configured`: this server has no YandexID login (YANDEX_CLIENT_ID)"
     ),
+    502: OpenApiResponse(ErrorSerializer, description="`oauth_provider_error`: YandexID answered nonsense"),
+    503: OpenApiResponse(ErrorSerializer, description="`oauth_provider_unavailable`: YandexID is down or timing out"),
 }
 OAUTH_ERRORS = {
     **ERROR_RESPONSES,
@@ -56,7 +56,7 @@ class YandexAuthorizeView(PublicAuthView):
         description="The URL carries a signed `state` valid for a few minutes (YANDEX_STATE_MAX_AGE). After the "
         "user agrees, Yandex redirects to the application's callback with `code` and `state`: post both to "
         "`POST /api/auth/yandex/login/`.",
-        responses={200: OAuthAuthorizeShape.serializer(), 503: PROVIDER_ERRORS[503]},
+        responses={200: OAuthAuthorizeShape.serializer(), 404: PROVIDER_ERRORS[404]},
         tags=["auth"],
     )
     def get(self, request: Request) -> Response:

@@ -65,7 +65,7 @@ def in_process(db: None) -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def yandex(settings: Any) -> Iterator[None]:
     """YandexID is configured, on the local stand-in: the OAuth operations answer as in production (without a
-    provider they are a documented 503, which the fuzzer would count as a server error)."""
+    provider they are a documented 404 and the fuzzer would not reach the code behind it)."""
     fake = fake_yandex.FakeYandex()
     server = fake_yandex.start(fake)
     settings.YANDEX_CLIENT_ID, settings.YANDEX_CLIENT_SECRET = fake.client_id, fake.client_secret

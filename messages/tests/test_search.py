@@ -342,13 +342,34 @@ def test_a_recent_page_past_a_cursor_is_cut_from_a_window_holding_every_match(
     assert inside["Actual Rows"] > 0  # the page (and one more, for `next`)
 
 
+def test_a_query_without_words_finds_nothing(as_member: APIClient, chats: dict) -> None:
+    """Punctuation alone is a search that matches nothing (a 200, like any other search), in every paging mode."""
+    for params in ({"q": "?!"}, {"q": "—", "page": 1}, {"q": "...", "limit": 5}, {"q": "@", "order": "recent"}):
+        response = as_member.get("/api/messages/search/", params)
+        assert response.status_code == 200, (params, response.data)
+        assert response.data == {"count": 0, "next": None, "previous": None, "results": []}
+    assert as_member.get("/api/messages/search/", {"q": "?!", "page": 2}).status_code == 404
+    assert as_member.get("/api/messages/search/", {"q": "?!", "before": "garbage"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [({"q": "?!", "chat": str(uuid.UUID(int=1))}, 404), ({"q": "?!", "since": "yesterday"}, 400)],
+)
+def test_a_query_without_words_still_checks_its_filters(
+    as_member: APIClient, chats: dict, params: dict, status: int
+) -> None:
+    assert as_member.get("/api/messages/search/", params).status_code == status
+
+
 @pytest.mark.parametrize(
     ("params", "status"),
     [
         ({}, 400),
         ({"q": ""}, 400),
         ({"q": "x" * 201}, 400),
-        ({"q": "?!"}, 400),
+        ({"q": " " + "x" * 200}, 400),  # the limit is the schema's: on `q` as sent
+        ({"q": "  "}, 400),
         ({"q": "a", "order": "best"}, 400),
         ({"q": "a", "has_files": "maybe"}, 400),
         ({"q": "a", "since": "yesterday"}, 400),

@@ -97,6 +97,15 @@ class TestTokens:
         assert response.status_code == 200
         assert set(response.data) == {"access", "refresh"}
 
+    def test_a_password_is_taken_as_typed(self, anon_client: APIClient) -> None:
+        """Spaces around a password are part of it (not trimmed into another password, or into a blank one)."""
+        password = "  correct horse  "
+        assert anon_client.post("/api/register/", {"username": "spaced", "password": password}).status_code == 201
+        assert anon_client.post("/api/auth/", {"username": "spaced", "password": password}).status_code == 200
+        assert anon_client.post("/api/auth/", {"username": "spaced", "password": password.strip()}).status_code == 401
+        blank = anon_client.post("/api/auth/", {"username": "spaced", "password": "   "})
+        assert (blank.status_code, blank.data["code"]) == (401, "no_active_account")
+
     def test_wrong_password_is_401(self, anon_client: APIClient, user: User) -> None:
         response = login(anon_client, user.username, "wrong")
         assert response.status_code == 401

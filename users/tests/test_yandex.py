@@ -65,11 +65,15 @@ class TestAuthorizeUrl:
         signing.loads(response.data["state"], salt=STATE_SALT, max_age=60)
         assert anon_client.get("/api/auth/yandex/").data["state"] != response.data["state"]
 
-    def test_not_configured_is_503(self, anon_client: APIClient, settings) -> None:
+    def test_not_configured_is_404(self, anon_client: APIClient, settings) -> None:
+        """A server without YandexID has no such login: a 404, not a server error."""
         settings.YANDEX_CLIENT_ID = ""
-        response = anon_client.get("/api/auth/yandex/")
-        assert response.status_code == 503
-        assert response.data["code"] == "oauth_not_configured"
+        for response in (
+            anon_client.get("/api/auth/yandex/"),
+            anon_client.post("/api/auth/yandex/login/", {"oauth_token": "tok"}, format="json"),
+        ):
+            assert response.status_code == 404
+            assert response.data["code"] == "oauth_not_configured"
 
 
 class TestTokenLogin:
