@@ -53,7 +53,9 @@ class ApiErrorShapeMiddleware:
             return response
         data = getattr(response, "data", None)  # a DRF Response keeps the body errors.py shaped: keep it
         if isinstance(data, dict) and {"detail", "code"} <= data.keys():
-            replaced = JsonResponse(data, status=response.status_code, json_dumps_params={"ensure_ascii": False})
+            # DRF's TemplateHTMLRenderer (the API docs pages) writes `status_code` into the data it renders.
+            shaped = {key: value for key, value in data.items() if key != "status_code"}
+            replaced = JsonResponse(shaped, status=response.status_code, json_dumps_params={"ensure_ascii": False})
         else:
             generic = GENERIC_ERRORS.get(response.status_code)
             detail, code = generic if generic else (response.reason_phrase, "error")
