@@ -171,6 +171,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "application.passwords.MaximumLengthValidator"},
+    # Not a check: a changed password ends the user's sessions (the admin, `manage.py changepassword`).
+    {"NAME": "users.passwords.EndSessionsOnPasswordChange"},
 ]
 PASSWORD_HASHERS = env.list("PASSWORD_HASHERS", default=["django.contrib.auth.hashers.PBKDF2PasswordHasher"])
 

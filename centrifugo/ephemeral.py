@@ -22,7 +22,7 @@ logger = logging.getLogger("centrifugo.ephemeral")
 _local = threading.local()
 
 
-def _api() -> CentrifugoAPI:
+def api() -> CentrifugoAPI:
     """This thread's kept-alive client (KeepAliveSession is one connection: not shared between threads), made
     again when the settings change (tests point it at their own server)."""
     key = (settings.CENTRIFUGO_API_URL, settings.CENTRIFUGO_API_KEY)
@@ -42,7 +42,7 @@ def broadcast(channels: Iterable[str], data: dict[str, Any]) -> bool:
     if not channels:
         return True
     try:
-        result = _api().send(BroadcastRequest(channels=channels, data=data, skip_history=True))
+        result = api().send(BroadcastRequest(channels=channels, data=data, skip_history=True))
     except CentError as exc:
         logger.warning("ephemeral %s event dropped: %s", data.get("event"), exc)
         return False

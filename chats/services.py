@@ -20,9 +20,10 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from application.ids import AnyId
-from chats.events import CHAT_CREATE, CHAT_UPDATE, MEMBER_JOINED, MEMBER_LEFT, TYPING, UNREAD
+from centrifugo.access import unsubscribe_after_commit
+from chats.events import CHAT, CHAT_CREATE, CHAT_UPDATE, MEMBER_JOINED, MEMBER_LEFT, TYPING, UNREAD
 from chats.models import MUTED_FOREVER, Chat, Membership, private_key_for
-from chats.selectors import member_ids, membership_get, parse_uuid, unread_totals
+from chats.selectors import is_big, member_ids, membership_get, parse_uuid, unread_totals
 from uploads.cleanup import delete_files_on_commit
 from users.models import User
 
@@ -174,6 +175,12 @@ def chat_creator_check(chat_id: uuid.UUID, creator_id: AnyId) -> uuid.UUID:
     return creator_uuid
 
 
+def _unsubscribe_departed(chat: Chat, departed: Iterable[uuid.UUID], members_before: int) -> None:
+    """Members who left a big group stop hearing its channel now, not when their subscription token runs out."""
+    if is_big(members_before):
+        unsubscribe_after_commit(departed, CHAT.channel(chat.pk))
+
+
 def _change(
     chat: Chat, *, title: str | None, avatar: UploadedFile | None, members: Iterable[AnyId] | None, keep: User | None
 ) -> MembersChanged:
@@ -193,6 +200,7 @@ def _change(
         added = [u for pk, u in wanted.items() if pk not in before]
         removed = before - wanted.keys()
         Membership.objects.filter(chat=chat, user_id__in=removed).delete()
+        _unsubscribe_departed(chat, removed, len(before))
         _add_memberships(chat, added, read_up_to=chat.last_seq)
     chat.updated_at = timezone.now()
     chat.save()
@@ -238,6 +246,7 @@ def chat_member_remove(*, actor: User, chat_id: AnyId, user_id: AnyId) -> Member
     if target not in before:
         raise NotFound(_("This user is not a member of the chat."))
     Membership.objects.filter(chat=chat, user_id=target).delete()
+    _unsubscribe_departed(chat, [target], len(before))
     Chat.objects.filter(pk=chat.pk).update(updated_at=timezone.now())
     _data, channels = MEMBER_LEFT.publish(before, chat=chat, users=[target])
     return MembersChanged(chat=chat, removed=[target], channels=channels)
@@ -254,6 +263,7 @@ def chat_leave(*, actor: User, chat_id: AnyId) -> MembersChanged:
         raise PermissionDenied(_("The creator cannot leave the group; delete it instead."))
     before = set(member_ids(chat.pk))
     Membership.objects.filter(chat=chat, user=actor).delete()
+    _unsubscribe_departed(chat, [actor.pk], len(before))
     _data, channels = MEMBER_LEFT.publish(before, chat=chat, users=[actor.pk])
     return MembersChanged(chat=chat, removed=[actor.pk], channels=channels)
 

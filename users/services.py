@@ -16,6 +16,7 @@ from rest_framework.exceptions import AuthenticationFailed, NotFound, Permission
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from centrifugo.access import disconnect_after_commit
 from uploads.cleanup import delete_files_on_commit, delete_with_files
 from users.models import AuthSession, User
 from users.tokens import GENERATION_CLAIM, SESSION_CLAIM, TokenPair, token_pair_for_session
@@ -112,8 +113,11 @@ def _profile_change(user: User, avatar: UploadedFile | None, fields: dict[str, A
 def user_remove(user: User) -> None:
     """The last step of an account's deletion (accounts.services.account_delete, after every other app let go of
     the user): the user row goes, and its sessions with it, so every token it had is refused from now on. Its
-    avatar, and the files of every row the deletion cascades to, are removed from storage after commit."""
+    avatar, and the files of every row the deletion cascades to, are removed from storage after commit. Its
+    realtime connections are closed then too (their tokens would have kept them open for up to an hour)."""
+    user_id = user.pk
     delete_with_files(user)
+    disconnect_after_commit(user_id)
 
 
 def user_touch_presence(user: User, *, force: bool = False, now: datetime | None = None) -> None:
@@ -162,6 +166,15 @@ def session_end(raw_refresh: str) -> None:
     Idempotent: a well-signed refresh token of a session that is already gone ends nothing and is no error."""
     claims = _refresh_claims(raw_refresh)
     session_revoke(session_id=claims[SESSION_CLAIM], user_id=claims["user_id"])
+
+
+@transaction.atomic
+def sessions_end_all(user: User) -> None:
+    """Log the user out everywhere (after a password change: users.passwords): every session's refresh and access
+    tokens are refused from now on, and the user's realtime connections are closed once this commits."""
+    ended, _ = AuthSession.objects.filter(user=user).delete()
+    if ended:
+        disconnect_after_commit(user.pk)
 
 
 @transaction.atomic

@@ -231,6 +231,44 @@ def test_a_big_groups_messages_reach_its_channel_not_the_personal_ones(
     assert outsider.unsubscribed.get(timeout=10).code != 0
 
 
+@pytest.fixture
+def server_api(settings: Any, centrifugo: Any) -> None:
+    """The live server's own calls to Centrifugo's API (centrifugo.access) go to the test's Centrifugo."""
+    settings.CENTRIFUGO_API_URL = centrifugo.api_url
+
+
+@pytest.mark.usefixtures("server_api")
+def test_who_leaves_a_big_group_stops_hearing_its_channel_at_once(
+    make_user: Any, listen: Any, api_for: Any, settings: Any
+) -> None:
+    """Removed or gone, a member is unsubscribed from the big group's channel when the change commits, not when
+    their subscription token (5 minutes) runs out; the others hear on."""
+    settings.CONSTANTS = dataclasses.replace(settings.CONSTANTS, CONTRACT_GROUP_MAX_MEMBERS=2)
+    members = [make_user() for _ in range(5)]  # three stay: still a big group
+    creator, removed, leaving, staying = (api_for(member) for member in members[:4])
+    chat = creator.create_chat(*members[1:])
+    on_removed, on_leaving, on_staying = (listen(api.access, f"chat:{chat}") for api in (removed, leaving, staying))
+    creator.call("DELETE", f"/api/chat/{chat}/members/{members[1].id}/", 204)
+    leaving.call("POST", f"/api/chat/{chat}/leave/", 204)
+    for gone in (on_removed, on_leaving):
+        assert gone.unsubscribed.get(timeout=10).code == 2000  # Centrifugo's server-side unsubscribe: no retry
+    sent = creator.send(chat, "after they went")
+    assert staying.message(sent["id"]) == on_staying.get()["message"]
+    on_removed.assert_silent(0.5)
+    on_leaving.assert_silent(0.1)
+
+
+@pytest.mark.usefixtures("server_api")
+def test_a_deleted_users_connection_is_closed_for_good(make_user: Any, listen: Any, api_for: Any) -> None:
+    user = make_user()
+    api = api_for(user)
+    listener = listen(api.access, str(user.id))
+    api.call("DELETE", f"/api/user/{user.id}/", 204)
+    disconnected = listener.errors.get(timeout=10)
+    assert isinstance(disconnected, centrifuge.DisconnectedContext), disconnected
+    assert disconnected.code >= 3500, disconnected  # terminal: the client does not reconnect
+
+
 def test_messages_are_sent_quickly_while_centrifugo_is_down(
     make_user: Any, listen: Any, api_for: Any, centrifugo: Any
 ) -> None:
