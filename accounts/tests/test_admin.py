@@ -8,7 +8,7 @@ from django.test import Client
 from PIL import Image
 
 from users.models import User
-from users.tests.helpers import png_upload
+from users.tests.helpers import jpeg_with_exif, png_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -18,16 +18,6 @@ def staff(make_user) -> Client:
     client = Client()
     client.force_login(make_user(is_staff=True, is_superuser=True))
     return client
-
-
-def _jpeg_with_exif(size: tuple[int, int] = (2000, 1500)) -> io.BytesIO:
-    exif = Image.Exif()
-    exif[0x010F] = "SecretCameraMaker"  # Make
-    buffer = io.BytesIO()
-    Image.new("RGB", size, "blue").save(buffer, format="JPEG", exif=exif)
-    buffer.seek(0)
-    buffer.name = "me.jpg"
-    return buffer
 
 
 def _change_form(staff: Client, user: User, **changes: Any) -> dict[str, Any]:
@@ -56,7 +46,7 @@ def _change_form(staff: Client, user: User, **changes: Any) -> dict[str, Any]:
 def test_an_avatar_set_in_the_admin_is_checked_and_re_encoded_as_the_apis(staff: Client, make_user) -> None:
     # The admin stored the upload as it came: EXIF (a camera, a place) kept, 2000 px wide.
     user = make_user()
-    response = staff.post(f"/admin/users/user/{user.pk}/change/", _change_form(staff, user, avatar=_jpeg_with_exif()))
+    response = staff.post(f"/admin/users/user/{user.pk}/change/", _change_form(staff, user, avatar=jpeg_with_exif()))
     assert response.status_code == 302
     user.refresh_from_db()
     stored = user.avatar.read()

@@ -1,16 +1,15 @@
 from __future__ import annotations
 
-import io
-
 import pytest
 from django.conf import settings
+from django.http import HttpResponse
 from django.test import Client
-from PIL import Image
 
 from chats.models import Chat, Membership
 from chats.tests.helpers import group, last_event, outbox, send
 from messages.models import Message
 from users.models import User
+from users.tests.helpers import jpeg_with_exif
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +19,13 @@ def admin_client(make_user) -> Client:
     client = Client()
     client.force_login(make_user(is_staff=True, is_superuser=True))
     return client
+
+
+def _change_chat(admin_client: Client, chat: Chat, **fields: object) -> HttpResponse:
+    """Post the chat's change form with `fields` and its two memberships left as they are."""
+    management = {"TOTAL_FORMS": "0", "INITIAL_FORMS": "2", "MIN_NUM_FORMS": "0", "MAX_NUM_FORMS": "1000"}
+    data = {**fields, **{f"memberships-{key}": value for key, value in management.items()}}
+    return admin_client.post(f"/admin/chats/chat/{chat.pk}/change/", data)
 
 
 def test_chat_admin_list_search_and_change_page(admin_client: Client, creator: User, member: User) -> None:
@@ -78,17 +84,7 @@ def test_a_message_edited_in_the_admin_is_updated_as_by_its_sender(
 
 def test_a_chat_edited_in_the_admin_tells_its_members(admin_client: Client, creator: User, member: User) -> None:
     chat = group(creator, member, title="Old")
-    response = admin_client.post(
-        f"/admin/chats/chat/{chat.pk}/change/",
-        {
-            "title": "New",
-            "creator": str(member.pk),
-            "memberships-TOTAL_FORMS": "0",
-            "memberships-INITIAL_FORMS": "2",
-            "memberships-MIN_NUM_FORMS": "0",
-            "memberships-MAX_NUM_FORMS": "1000",
-        },
-    )
+    response = _change_chat(admin_client, chat, title="New", creator=str(member.pk))
     assert response.status_code == 302, response.content.decode()[:2000]
     chat.refresh_from_db()
     assert (chat.title, chat.creator_id) == ("New", member.pk)
@@ -105,24 +101,8 @@ def test_a_group_avatar_set_in_the_admin_is_re_encoded_as_the_apis(
 ) -> None:
     # The admin stored the upload as it came, EXIF (a camera, a place) and all.
     chat = group(creator, member, title="Team")
-    exif = Image.Exif()
-    exif[0x010F] = "SecretCameraMaker"  # Make
-    upload = io.BytesIO()
-    Image.new("RGB", (64, 48), "blue").save(upload, format="JPEG", exif=exif)
-    upload.seek(0)
-    upload.name = "team.jpg"
-    response = admin_client.post(
-        f"/admin/chats/chat/{chat.pk}/change/",
-        {
-            "title": "Team",
-            "creator": str(creator.pk),
-            "avatar": upload,
-            "memberships-TOTAL_FORMS": "0",
-            "memberships-INITIAL_FORMS": "2",
-            "memberships-MIN_NUM_FORMS": "0",
-            "memberships-MAX_NUM_FORMS": "1000",
-        },
-    )
+    upload = jpeg_with_exif((64, 48), name="team.jpg")
+    response = _change_chat(admin_client, chat, title="Team", creator=str(creator.pk), avatar=upload)
     assert response.status_code == 302, response.content.decode()[:2000]
     chat.refresh_from_db()
     stored = chat.avatar.read()
@@ -133,17 +113,7 @@ def test_the_admin_refuses_a_creator_who_is_not_a_member(
     admin_client: Client, creator: User, member: User, outsider: User
 ) -> None:
     chat = group(creator, member, title="Team")
-    response = admin_client.post(
-        f"/admin/chats/chat/{chat.pk}/change/",
-        {
-            "title": "Team",
-            "creator": str(outsider.pk),
-            "memberships-TOTAL_FORMS": "0",
-            "memberships-INITIAL_FORMS": "2",
-            "memberships-MIN_NUM_FORMS": "0",
-            "memberships-MAX_NUM_FORMS": "1000",
-        },
-    )
+    response = _change_chat(admin_client, chat, title="Team", creator=str(outsider.pk))
     assert response.status_code == 200  # the form again, with the error
     assert "The creator must be a member of the group." in response.content.decode()
     chat.refresh_from_db()

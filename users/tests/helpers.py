@@ -15,6 +15,17 @@ def png_bytes(size: tuple[int, int] = (8, 8), color: str = "red") -> bytes:
     return buffer.getvalue()
 
 
+def jpeg_with_exif(size: tuple[int, int] = (2000, 1500), name: str = "me.jpg") -> io.BytesIO:
+    """A JPEG upload carrying a camera maker in its EXIF (which the image cleaning must drop)."""
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCameraMaker"  # Make
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "blue").save(buffer, format="JPEG", exif=exif)
+    buffer.seek(0)
+    buffer.name = name
+    return buffer
+
+
 def png_upload(name: str = "avatar.png", **kwargs) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, png_bytes(**kwargs), content_type="image/png")
 

@@ -191,3 +191,12 @@ def people(
         return Person(page, messenger.url, username or f"person{next(_people)}")
 
     yield make
+
+
+@pytest.fixture
+def alice_to_bob(people: Callable[..., Person], make_user: Callable[..., Any]) -> Person:
+    """Alice, just registered, in a new private chat with Bob (who is not logged in)."""
+    make_user(username="bob", first_name="Bob", last_name="X")
+    alice = people("alice").register(first_name="Alice")
+    alice.start_private_chat("bob")
+    return alice

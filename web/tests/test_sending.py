@@ -82,12 +82,10 @@ def test_messages_reach_the_server_in_the_order_they_were_sent(people: Any, make
 
 
 def test_a_refused_message_does_not_hold_up_the_next_ones(
-    people: Any, make_user: Any, console_errors: Any, tmp_path: Path
+    alice_to_bob: Any, console_errors: Any, tmp_path: Path
 ) -> None:
     console_errors.allow(r"status of 400")
-    make_user(username="bob", first_name="Bob", last_name="X")
-    alice = people("alice").register(first_name="Alice")
-    alice.start_private_chat("bob")
+    alice = alice_to_bob
     alice.composer.fill("before")
     alice.composer.press("Enter")
     send_too_many_files(alice, tmp_path)
@@ -103,13 +101,9 @@ def test_a_refused_message_does_not_hold_up_the_next_ones(
     expect(refused).to_have_count(0)
 
 
-def test_a_message_that_did_not_reach_the_server_holds_the_next_ones(
-    people: Any, make_user: Any, console_errors: Any
-) -> None:
+def test_a_message_that_did_not_reach_the_server_holds_the_next_ones(alice_to_bob: Any, console_errors: Any) -> None:
     console_errors.allow(r"status of 502")
-    make_user(username="bob", first_name="Bob", last_name="X")
-    alice = people("alice").register(first_name="Alice")
-    alice.start_private_chat("bob")
+    alice = alice_to_bob
     # The first send meets a gateway error (the API restarting behind nginx), the next ones wait behind it.
     failed: list[Route] = []
 

@@ -51,12 +51,10 @@ def throttle(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callabl
 
 
 def test_a_throttled_message_waits_and_keeps_its_place(
-    people: Any, make_user: Any, console_errors: Any, throttle: Callable[[Any], None]
+    alice_to_bob: Any, console_errors: Any, throttle: Callable[[Any], None]
 ) -> None:
     console_errors.allow(r"status of 429")
-    make_user(username="bob", first_name="Bob", last_name="X")
-    alice = people("alice").register(first_name="Alice")
-    alice.start_private_chat("bob")
+    alice = alice_to_bob
     # Alice's first send is held on its way until her allowance is used up: the server then throttles it.
     held: list[Route] = []
     sends: list[tuple[str | None, int]] = []  # each send's Idempotency-Key and the status it got, in order
@@ -108,12 +106,10 @@ def test_a_throttled_message_waits_and_keeps_its_place(
 
 
 def test_a_throttled_read_is_asked_again_with_no_error_shown(
-    people: Any, make_user: Any, console_errors: Any, throttle: Callable[[Any], None]
+    alice_to_bob: Any, console_errors: Any, throttle: Callable[[Any], None]
 ) -> None:
     console_errors.allow(r"status of 429")
-    make_user(username="bob", first_name="Bob", last_name="X")
-    alice = people("alice").register(first_name="Alice")
-    alice.start_private_chat("bob")
+    alice = alice_to_bob
     alice.send("hello")
     reads: list[int] = []
 
@@ -137,12 +133,10 @@ def test_a_throttled_read_is_asked_again_with_no_error_shown(
 
 
 def test_a_throttled_reaction_says_to_try_again(
-    people: Any, make_user: Any, console_errors: Any, throttle: Callable[[Any], None]
+    alice_to_bob: Any, console_errors: Any, throttle: Callable[[Any], None]
 ) -> None:
     console_errors.allow(r"status of 429")
-    make_user(username="bob", first_name="Bob", last_name="X")
-    alice = people("alice").register(first_name="Alice")
-    alice.start_private_chat("bob")
+    alice = alice_to_bob
     alice.send("hello")
     message = alice.message("hello")
     message.hover()
